@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field, StrictBool, model_validator
 
@@ -38,8 +38,8 @@ from needlecare.clinical.protocol.loader import Protocol, default_protocol
 from needlecare.clinical.protocol.schema import ScreeningRule
 from needlecare.clinical.vocabulary import Evidence, Verdict
 
-INTAKE_SCHEMA = "needlecare.intake/1"
-RESULT_SCHEMA = "needlecare.screening/1"
+INTAKE_SCHEMA: Final = "needlecare.intake/1"
+RESULT_SCHEMA: Final = "needlecare.screening/1"
 
 
 class MedicationAnswer(Document):

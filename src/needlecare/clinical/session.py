@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field
 
@@ -16,7 +16,7 @@ from needlecare.clinical.common import (
     ZoneCode,
 )
 
-SESSION_SCHEMA = "needlecare.session/1"
+SESSION_SCHEMA: Final = "needlecare.session/1"
 
 
 class SessionFacts(Document):

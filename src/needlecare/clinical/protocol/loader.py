@@ -342,9 +342,9 @@ def _check_recovery(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
             yield place, f"unknown symptom code {key!r}"
         if set(course.normal_until) != set(p.recovery.depth_bands):
             yield (*place, "normal_until"), "needs exactly one value per depth band"
-        for band, last_day in course.normal_until.items():
+        for band_name, last_day in course.normal_until.items():
             if last_day < course.onset_day:
-                yield (*place, "normal_until", band), "inverted range: ends before onset"
+                yield (*place, "normal_until", band_name), "inverted range: ends before onset"
             if course.tolerable_until is not None and course.tolerable_until < last_day:
                 yield (*place, "tolerable_until"), "inverted range: ends before the normal course"
         if course.tolerable_severity > course.peak_severity:

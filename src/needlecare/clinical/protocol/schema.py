@@ -207,6 +207,7 @@ class TriageRule(Cited):
     devices_any: list[Text] = []
     min_severity: Severity | None = None
     from_day: Days = 0
+    to_day: Days | None = None
     keywords: list[Text] = []
     clinician: Text
     patient: Text
