@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "needlecare.accounts"
+    verbose_name = "Clinics and staff"

@@ -1,0 +1,56 @@
+"""Clinics and their staff. Every staff user belongs to exactly one clinic and has one role."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Clinic(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("short name"), unique=True)
+    phone = models.CharField(_("phone number patients call"), max_length=40)
+    email = models.EmailField(_("clinic email"), blank=True)
+    address = models.TextField(_("address"), blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/London")
+    # Monday = 0. Used for "next working day" deadlines of routine escalations.
+    working_days = models.CharField(_("working days"), max_length=20, default="0,1,2,3,4")
+    closes_at = models.TimeField(_("closing time"), default="17:30")
+    urgent_callback_hours = models.PositiveSmallIntegerField(
+        _("hours to call back an urgent report"), default=4)
+    emergency_number = models.CharField(_("emergency number"), max_length=20, default="999")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def working_weekdays(self) -> set[int]:
+        return {int(d) for d in self.working_days.split(",") if d.strip().isdigit()}
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    CLINICIAN = "clinician", _("Clinician")
+    FRONT_DESK = "front_desk", _("Front desk")
+
+
+class User(AbstractUser):
+    """A staff member. Operators of the deployment (superusers) have no clinic."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="staff", verbose_name=_("clinic"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices,
+                            default=Role.FRONT_DESK)
+    title = models.CharField(_("professional title"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CareConfig(AppConfig):
+    name = "needlecare.care"
+    verbose_name = "Consultations, plans and sessions"

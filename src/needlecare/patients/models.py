@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message")
+    NONE = "none", _("No messages")
+
+
+class Patient(models.Model):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT,
+                               related_name="patients")
+    given_name = models.CharField(_("first name"), max_length=100)
+    family_name = models.CharField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"))
+    phone = models.CharField(_("mobile phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    preferred_channel = models.CharField(_("preferred channel"), max_length=10,
+                                         choices=Channel.choices, default=Channel.SMS)
+    # Lower-cased copies for search: SQLite's LIKE folds only ASCII case.
+    search_name = models.CharField(max_length=210, editable=False, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        indexes = [models.Index(fields=["clinic", "family_name", "given_name"]),
+                   models.Index(fields=["clinic", "date_of_birth"])]
+        verbose_name = _("patient")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.search_name = f"{self.given_name} {self.family_name}".casefold()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

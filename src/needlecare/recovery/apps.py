@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RecoveryConfig(AppConfig):
+    name = "needlecare.recovery"
+    verbose_name = "Recovery check-ins and escalations"

@@ -1,0 +1,111 @@
+"""Patient links, check-ins and escalations on the clinic's worklist."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PatientLink(models.Model):
+    """A personal link for one patient. Only a hash of the token is stored."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT,
+                                related_name="links")
+    session = models.ForeignKey("care.TreatmentSession", on_delete=models.PROTECT,
+                                related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, related_name="+")
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_opened_at = models.DateTimeField(null=True, blank=True)
+    failed_dob_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class Level(models.TextChoices):
+    EXPECTED = "expected", _("Expected healing")
+    CONTACT_CLINIC = "contact_clinic", _("Contact the clinic")
+    URGENT = "urgent", _("Urgent")
+    EMERGENCY = "emergency", _("Emergency")
+
+
+LEVEL_RANK = {Level.EXPECTED: 0, Level.CONTACT_CLINIC: 1, Level.URGENT: 2, Level.EMERGENCY: 3}
+
+
+class CheckIn(models.Model):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT,
+                                related_name="checkins")
+    session = models.ForeignKey("care.TreatmentSession", on_delete=models.PROTECT,
+                                related_name="checkins")
+    link = models.ForeignKey(PatientLink, on_delete=models.PROTECT, null=True,
+                             related_name="checkins")
+    submitted_at = models.DateTimeField()
+    answers = models.JSONField(help_text="the needlecare.checkin/1 document")
+    result = models.JSONField(help_text="the needlecare.triage/1 document")
+    level = models.CharField(max_length=20, choices=Level.choices)
+    protocol_version = models.CharField(max_length=40)
+    # Hash of the patient's answers: a resubmitted form is recognised, not counted twice.
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    escalation = models.ForeignKey("Escalation", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="checkins")
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+
+
+class EscalationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    CLOSED = "closed", _("Closed")
+
+
+class Outcome(models.TextChoices):
+    REASSURED = "reassured", _("Reassured")
+    SEEN_IN_CLINIC = "seen_in_clinic", _("Seen in clinic")
+    TREATED = "treated", _("Treated")
+    REFERRED = "referred_dermatology", _("Referred to a dermatologist")
+    SENT_TO_EMERGENCY = "sent_to_emergency", _("Sent to emergency care")
+    ADVERSE_EVENT = "adverse_event", _("Adverse event recorded")
+
+
+class Escalation(models.Model):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT,
+                                related_name="escalations")
+    session = models.ForeignKey("care.TreatmentSession", on_delete=models.PROTECT,
+                                related_name="escalations")
+    level = models.CharField(max_length=20, choices=Level.choices)
+    reasons = models.JSONField(help_text="the triage reasons that opened or raised it")
+    opened_at = models.DateTimeField()
+    deadline = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=20, choices=EscalationStatus.choices,
+                              default=EscalationStatus.OPEN, db_index=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                        null=True, blank=True, related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        indexes = [models.Index(fields=["clinic", "status", "deadline"])]
+
+
+class EscalationNote(models.Model):
+    escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="notes")
+    text = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                           related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -1,0 +1,197 @@
+"""Django settings, all from the environment, with safe defaults for a laptop.
+
+Production (NEEDLECARE_ENV=production) refuses to start with DEBUG on or without a real secret
+key. SQLite is the default database; DATABASE_URL switches to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("NEEDLECARE_VAR_DIR", Path.cwd() / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+ENVIRONMENT = os.environ.get("NEEDLECARE_ENV", "development")
+PRODUCTION = ENVIRONMENT == "production"
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+_DEV_SECRET = "development-only-secret-key-never-use-in-production"
+SECRET_KEY = os.environ.get("NEEDLECARE_SECRET_KEY", _DEV_SECRET)
+DEBUG = _flag("NEEDLECARE_DEBUG", not PRODUCTION)
+
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("NEEDLECARE_DEBUG must be off in production.")
+    if SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 40 or "change" in SECRET_KEY.lower():
+        raise ImproperlyConfigured(
+            "Set NEEDLECARE_SECRET_KEY to a long random value (50+ characters) in production."
+        )
+
+ALLOWED_HOSTS = [h for h in os.environ.get(
+    "NEEDLECARE_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver"
+).split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("NEEDLECARE_CSRF_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "axes",
+    "needlecare.accounts",
+    "needlecare.audit",
+    "needlecare.patients",
+    "needlecare.care",
+    "needlecare.recovery",
+    "needlecare.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "needlecare.urls"
+WSGI_APPLICATION = "needlecare.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "needlecare.web.context.clinic",
+            ],
+        },
+    },
+]
+
+_SQLITE_PATH = VAR_DIR / "needlecare.sqlite3"
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{_SQLITE_PATH}"), conn_max_age=60,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Without IMMEDIATE transactions SQLite silently loses read-then-write updates under
+    # concurrency (see engineering notes); WAL lets readers proceed during a write.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 10,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; "
+                        "PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling: five failures lock the username from that address for 15 minutes.
+AXES_FAILURE_LIMIT = int(os.environ.get("NEEDLECARE_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.25
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Staff sessions end after 30 idle minutes and at most 12 hours after login.
+SESSION_COOKIE_AGE = int(os.environ.get("NEEDLECARE_SESSION_IDLE_SECONDS", str(30 * 60)))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = _flag("NEEDLECARE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = 31536000
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("NEEDLECARE_TIME_ZONE", "Europe/London")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(VAR_DIR / "media")}},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+                    if PRODUCTION else
+                    "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+EMAIL_BACKEND = os.environ.get(
+    "NEEDLECARE_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "sent-mail"
+DEFAULT_FROM_EMAIL = os.environ.get("NEEDLECARE_FROM_EMAIL", "needlecare@localhost")
+
+# The patient's personal link: how long it works, and how long a device stays verified.
+PATIENT_LINK_DAYS = int(os.environ.get("NEEDLECARE_PATIENT_LINK_DAYS", "60"))
+PATIENT_DEVICE_COOKIE_DAYS = 30
+# Where patient links point (the public address of this deployment).
+PUBLIC_BASE_URL = os.environ.get("NEEDLECARE_PUBLIC_URL", "http://127.0.0.1:8000")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("NEEDLECARE_LOG_LEVEL",
+                                                              "WARNING")},
+}

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from needlecare.api.routes import api
+
+urlpatterns = [
+    path("", include("needlecare.web.urls")),
+    path("", include("needlecare.patients.urls")),
+    path("", include("needlecare.care.urls")),
+    path("", include("needlecare.recovery.urls")),
+    path("api/", api.urls),
+    path("operator/", admin.site.urls),
+]
