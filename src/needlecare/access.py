@@ -18,7 +18,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import Http404, HttpRequest
 
-from needlecare.accounts.models import Role
 from needlecare.audit.models import AuditEvent
 from needlecare.patients.models import Patient
 
@@ -42,11 +41,12 @@ class Permission(StrEnum):
 _FRONT_DESK = {Permission.VIEW_DEMOGRAPHICS, Permission.REGISTER_PATIENT, Permission.BOOK}
 _CLINICIAN = _FRONT_DESK | {Permission.VIEW_CLINICAL, Permission.WRITE_CLINICAL,
                             Permission.SIGN}
+# Keyed by accounts.models.Role values (plain strings: Django's choices are untyped here).
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    Role.FRONT_DESK: frozenset(_FRONT_DESK),
-    Role.CLINICIAN: frozenset(_CLINICIAN),
+    "front_desk": frozenset(_FRONT_DESK),
+    "clinician": frozenset(_CLINICIAN),
     # Owners of small clinics are usually practitioners too.
-    Role.OWNER: frozenset(_CLINICIAN | {Permission.MANAGE_STAFF}),
+    "owner": frozenset(_CLINICIAN | {Permission.MANAGE_STAFF}),
 }
 
 
@@ -65,7 +65,7 @@ class Actor:
     @classmethod
     def from_request(cls, request: HttpRequest) -> Actor:
         user = request.user if request.user.is_authenticated else None
-        return cls(user=user, ip_address=client_ip(request))  # type: ignore[arg-type]
+        return cls(user=user, ip_address=client_ip(request))
 
     @classmethod
     def for_link(cls, link: PatientLink, request: HttpRequest | None = None) -> Actor:
@@ -74,10 +74,10 @@ class Actor:
     @property
     def kind(self) -> str:
         if self.user is not None:
-            return AuditEvent.ActorKind.STAFF
+            return "staff"
         if self.link is not None:
-            return AuditEvent.ActorKind.PATIENT
-        return AuditEvent.ActorKind.SYSTEM
+            return "patient"
+        return "system"
 
     @property
     def clinic_id(self) -> int | None:
@@ -163,7 +163,7 @@ def access_record(actor: Actor, model: type[M], pk: int | str, *,
         record = model._default_manager.select_related("patient", *related).get(pk=int(pk))
     except (model.DoesNotExist, ValueError, TypeError):
         raise Http404("No such record.") from None
-    patient: Patient = record.patient  # type: ignore[attr-defined]
+    patient: Patient = record.patient
     _check_patient(actor, patient, permission)
     with transaction.atomic():
         audit(actor, action or f"{model._meta.model_name}.view", patient=patient, obj=record,

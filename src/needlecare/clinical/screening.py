@@ -74,9 +74,9 @@ class Intake(Document):
         if self.date_of_birth is not None and self.date_of_birth > self.assessed_on:
             raise ValueError("date_of_birth is after assessed_on")
         for code, med in self.medications.items():
-            if isinstance(med, MedicationAnswer) and med.last_dose is not None:
-                if med.last_dose > self.assessed_on:
-                    raise ValueError(f"medications.{code}.last_dose is in the future")
+            if (isinstance(med, MedicationAnswer) and med.last_dose is not None
+                    and med.last_dose > self.assessed_on):
+                raise ValueError(f"medications.{code}.last_dose is in the future")
         for code, when in self.procedures.items():
             if isinstance(when, dt.date) and when > self.assessed_on:
                 raise ValueError(f"procedures.{code} is dated after assessed_on")
@@ -153,7 +153,8 @@ def _read_fact(intake: Intake, fact: str) -> _Finding:
         if med.current:
             return _Finding(True)
         if med.last_dose is None:
-            return _Finding(False, f"{field}.last_dose")
+            # Stopped, date unknown: count from the day of assessment, as for procedures.
+            return _Finding(True, f"{field}.last_dose", dated=intake.assessed_on)
         return _Finding(True, dated=med.last_dose)
     assert category == "procedure", category
     when = intake.procedures.get(code)
@@ -170,6 +171,12 @@ def _read_fact(intake: Intake, fact: str) -> _Finding:
 
 def _evaluate(rule_id: str, rule: ScreeningRule, intake: Intake, protocol: Protocol
               ) -> tuple[Reason | None, list[Unanswered]]:
+    # A rule limited to zones or devices the intake rules out cannot fire: its questions do
+    # not matter, so they are not unanswered (a "yes" must never screen better than a blank).
+    if rule.zones_any and intake.zones and not set(rule.zones_any) & set(intake.zones):
+        return None, []
+    if rule.devices_any and intake.device is not None and intake.device not in rule.devices_any:
+        return None, []
     unanswered: list[Unanswered] = []
     fired: list[str] = []
     defer_dates: list[dt.date] = []
@@ -194,12 +201,8 @@ def _evaluate(rule_id: str, rule: ScreeningRule, intake: Intake, protocol: Proto
         return None, unanswered
     if rule.zones_any and not intake.zones:
         unanswered.append(Unanswered(field="zones", rule=rule_id))
-    elif rule.zones_any and not set(rule.zones_any) & set(intake.zones):
-        return None, unanswered
     if rule.devices_any and intake.device is None:
         unanswered.append(Unanswered(field="device", rule=rule_id))
-    elif rule.devices_any and intake.device not in rule.devices_any:
-        return None, unanswered
     defer_until = None
     resolve_when = rule.resolve_when
     if rule.verdict is Verdict.DEFER:

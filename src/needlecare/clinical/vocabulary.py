@@ -135,7 +135,8 @@ CONDITIONS = _terms(
          "Vitiligo that is spreading or new in the last months.",
          "vitiligo (white patches) that is spreading"),
     Term("suspicious_lesion", "Skin cancer or suspicious lesion in the area",
-         "Malignant, suspicious or changing lesion, actinic keratosis or raised naevus in the field.",
+         "Malignant, suspicious or changing lesion, actinic keratosis or raised naevus in the "
+         "field.",
          "a mole or mark that is changing, or skin cancer, where you are being treated"),
     Term("melasma", "Melasma", "Symmetrical facial hyperpigmentation (melasma).",
          "melasma (patchy brown marks on the face)"),

@@ -69,7 +69,7 @@ class _Lines:
     """Maps a dotted place in a TOML file to the line that defines it."""
 
     _HEADER = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
-    _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
+    _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+(?:\s*\.\s*[A-Za-z0-9_\-]+)*)\s*=")
 
     def __init__(self, text: str) -> None:
         self._where: dict[tuple[str, ...], int] = {}
@@ -80,7 +80,10 @@ class _Lines:
                 for i in range(1, len(table) + 1):
                     self._where.setdefault(table[:i], number)
             elif key := self._KEY.match(line):
-                self._where.setdefault((*table, key.group(1)), number)
+                # A dotted key (``keloid_history.enabled = false``) names nested places.
+                dotted = tuple(p.strip() for p in key.group(1).split("."))
+                for i in range(1, len(dotted) + 1):
+                    self._where.setdefault((*table, *dotted[:i]), number)
 
     def line_of(self, place: Iterable[object]) -> int | None:
         parts = tuple(str(p) for p in place)
@@ -413,21 +416,37 @@ def _override_entry(entry: dict[str, Any], changes: object, path: Path, lines: _
     evidence = entry["evidence"]
     for field, value in changes.items():
         here = (*place, field)
-        if field in {"evidence", "sources"}:
+        if _is_group(entry.get(field)) and isinstance(value, dict):
+            # A table of entries inside a cited table (recovery.symptoms): each entry has its
+            # own evidence, so a [P] symptom course stays clinic-configurable.
+            yield from _merge_overrides(entry[field], value, path, lines, here)
+        elif field in {"evidence", "sources"}:
             yield _describe(path, lines, here, "a clinic cannot change evidence or sources")
         elif field not in entry and field not in {"enabled", "wait_days", "to_day"}:
             yield _describe(path, lines, here, "no such field on this entry")
-        elif evidence == Evidence.PRACTICE.value:
-            entry[field] = value
-        elif field in _FIELDS_A_CLINIC_MAY_TIGHTEN and _is_stricter(field, entry[field], value):
-            entry[field] = value
-        elif field == "wait_days" and changes.get("verdict") == Verdict.DEFER.value:
+        elif (evidence == Evidence.PRACTICE.value
+              or (field in _FIELDS_A_CLINIC_MAY_TIGHTEN
+                  and _is_stricter(field, entry[field], value))
+              or (field == "wait_days" and _is_longer_wait(entry.get(field), value))):
             entry[field] = value
         else:
             yield _describe(path, lines, here, (
                 f"is backed by cited evidence [{evidence}]; a clinic may make the rule "
                 "stricter, never relax or remove it"
             ))
+
+
+def _is_group(value: object) -> bool:
+    """A table whose values are all tables: a group of entries, not a field."""
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(v, dict) for v in value.values())
+
+
+def _is_longer_wait(old: object, new: object) -> bool:
+    """A waiting period on cited evidence may grow (the rule fires for longer), never shrink."""
+    if not isinstance(new, int) or isinstance(new, bool):
+        return False
+    return old is None or (isinstance(old, int) and new >= old)
 
 
 def _is_stricter(field: str, old: object, new: object) -> bool:
