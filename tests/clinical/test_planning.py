@@ -17,6 +17,7 @@ from needlecare.clinical.common import (
     CLINIC_POLICY_NOTE,
     LIMITED_EVIDENCE_NOTE,
     ProtocolRef,
+    basis_of,
 )
 from needlecare.clinical.planning import (
     NO_DEPTH_RANGE,
@@ -163,18 +164,20 @@ def test_every_depth_entry_carries_its_basis_and_sources() -> None:
     result = plan(["hair_loss"], ["scalp"], 2, screened(zones=["scalp"],
                                                        indications=["hair_loss"]))
     scalp = zone(result, "scalp")
-    assert scalp.indications[0].basis == "evidence"  # the scalp range is cited
+    # The trials ranged 0.5–2.5 mm; the narrower default is the clinic's choice.
+    assert scalp.indications[0].basis == "clinic_policy"
+    assert "english2021" in [s.key for s in scalp.indications[0].sources]
     assert scalp.indications[0].note
-    assert scalp.basis == "evidence"
+    assert scalp.basis == "clinic_policy"
     cheeks = zone(plan(["acne_scars"], ["cheeks"], 5, screened(fitzpatrick=5)), "cheeks")
     assert cheeks.basis == "clinic_policy"
 
 
-def test_a_skin_type_cap_that_does_not_bite_leaves_a_cited_range_cited() -> None:
+def test_a_skin_type_cap_that_does_not_bite_leaves_the_range_alone() -> None:
     scalp = zone(plan(["hair_loss"], ["scalp"], 5, screened(fitzpatrick=5, zones=["scalp"])),
                  "scalp")
     assert not scalp.capped_for_skin_type
-    assert scalp.basis == "evidence"
+    assert (scalp.min_mm, scalp.max_mm) == (0.5, 1.5)
     assert scalp.skin_type_limit is not None
     assert scalp.skin_type_limit.basis == "clinic_policy"
 
@@ -412,7 +415,11 @@ def test_clinic_policy_values_are_labelled_for_patients() -> None:
             assert item.patient.endswith(CLINIC_POLICY_NOTE), item.item
         if item.basis == "limited_evidence":
             assert LIMITED_EVIDENCE_NOTE in item.clinician
-    assert all(n.basis == "evidence" for n in result.results_timeline)
+    timeline = default_protocol().data.planning.results_timeline
+    for note in result.results_timeline:
+        assert note.basis == basis_of(timeline[note.item].evidence)
+    assert {n.item: n.basis for n in result.results_timeline}["builds_over_months"] == (
+        "evidence")
     assert not any(CLINIC_POLICY_NOTE in n.patient for n in result.results_timeline)
 
 

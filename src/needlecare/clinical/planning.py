@@ -457,7 +457,7 @@ def _anaesthetic(protocol: Protocol) -> list[AnaestheticStep]:
 def _results_timeline(protocol: Protocol) -> list[ResultsNote]:
     return [ResultsNote(
         item=key, clinician=clinician_text(item.clinician, item.evidence),
-        patient=_patient_text(item.patient, item.evidence, True),
+        patient=_patient_text(item.patient, item.evidence, False),
         evidence=item.evidence, basis=basis_of(item.evidence),
         sources=sources_of(protocol, item.sources),
     ) for key, item in protocol.data.planning.results_timeline.items()]
