@@ -6,6 +6,7 @@ from needlecare.api.routes import api
 urlpatterns = [
     path("", include("needlecare.web.urls")),
     path("", include("needlecare.patients.urls")),
+    path("", include("needlecare.accounts.urls")),
     path("", include("needlecare.care.urls")),
     path("", include("needlecare.recovery.urls")),
     path("api/", api.urls),

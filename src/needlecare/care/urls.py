@@ -1,3 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from needlecare.care import views
+
+urlpatterns = [
+    path("patients/<int:patient_pk>/consultations/new/", views.consultation_new,
+         name="consultation-new"),
+    path("consultations/<int:pk>/", views.consultation_detail, name="consultation-detail"),
+    path("consultations/<int:pk>/override/", views.consultation_override,
+         name="consultation-override"),
+    path("patients/<int:patient_pk>/consents/new/", views.consent_new, name="consent-new"),
+    path("consents/<int:pk>/", views.consent_detail, name="consent-detail"),
+    path("consents/<int:pk>/withdraw/", views.consent_withdraw, name="consent-withdraw"),
+    path("consultations/<int:consultation_pk>/plans/new/", views.plan_new, name="plan-new"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
+    path("plans/<int:pk>/edit/", views.plan_edit, name="plan-edit"),
+    path("plans/<int:plan_pk>/sessions/book/", views.session_book, name="session-book"),
+    path("sessions/lots/", views.lot_search, name="lot-search"),
+    path("sessions/<int:pk>/", views.session_detail, name="session-detail"),
+    path("sessions/<int:pk>/sign/", views.session_sign, name="session-sign"),
+    path("sessions/<int:pk>/addenda/", views.session_addendum, name="session-addendum"),
+    path("sessions/<int:pk>/cancel/", views.session_cancel, name="session-cancel"),
+]

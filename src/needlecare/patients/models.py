@@ -42,4 +42,4 @@ class Patient(models.Model):
 
     def save(self, *args: object, **kwargs: object) -> None:
         self.search_name = f"{self.given_name} {self.family_name}".casefold()
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)

@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from needlecare.patients import views
+
+urlpatterns = [
+    path("patients/", views.patient_list, name="patient-list"),
+    path("patients/new/", views.patient_new, name="patient-new"),
+    path("patients/<int:pk>/", views.patient_detail, name="patient-detail"),
+    path("patients/<int:pk>/edit/", views.patient_edit, name="patient-edit"),
+]

@@ -1,0 +1,141 @@
+"""Staff management: owners add staff, change their role, deactivate them, reset passwords.
+
+Refusals (a taken username, a weak password, an owner locking the clinic out of its own staff
+pages) are raised before anything is written. Every change writes one audit row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from axes.utils import reset as reset_login_failures
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from needlecare.access import Actor, Permission, audit, require
+from needlecare.accounts.models import Role, User
+from needlecare.errors import ServiceError
+
+
+@dataclass(frozen=True)
+class NewStaff:
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+    role: str
+    password: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class StaffChanges:
+    first_name: str
+    last_name: str
+    email: str
+    role: str
+    is_active: bool
+    title: str = ""
+    # Empty: keep the current password.
+    new_password: str = ""
+
+
+def list_staff(actor: Actor) -> list[User]:
+    """The actor's clinic's staff, active first, by name."""
+    require(actor, Permission.MANAGE_STAFF)
+    return list(User.objects.filter(clinic_id=actor.clinic_id)
+                .order_by("-is_active", "last_name", "first_name", "id"))
+
+
+def staff_member(actor: Actor, user_id: int | str) -> User:
+    """One member of the actor's clinic's staff; another clinic's is "not found"."""
+    require(actor, Permission.MANAGE_STAFF)
+    try:
+        return User.objects.get(pk=int(user_id), clinic_id=actor.clinic_id)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such staff member.") from None
+
+
+def _check_role(role: str) -> None:
+    if role not in Role.values:
+        raise ServiceError("role_invalid", str(_("Choose a role.")), field="role")
+
+
+def _check_password(password: str, user: User, field: str) -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise ServiceError("password_weak", " ".join(error.messages), field=field) from None
+
+
+def create_staff(actor: Actor, new: NewStaff) -> User:
+    with transaction.atomic():
+        require(actor, Permission.MANAGE_STAFF)
+        username = new.username.strip()
+        _check_role(new.role)
+        if not username:
+            raise ServiceError("required", str(_("Enter a username.")), field="username")
+        if User.objects.filter(username__iexact=username).exists():
+            raise ServiceError("username_taken", str(_(
+                "That username is taken. Choose another.")), field="username")
+        user = User(username=username, first_name=new.first_name.strip(),
+                    last_name=new.last_name.strip(), email=new.email.strip(),
+                    role=new.role, title=new.title.strip(), clinic_id=actor.clinic_id)
+        _check_password(new.password, user, "password")
+        user.set_password(new.password)
+        user.save()
+        audit(actor, "staff.create", obj=user,
+              detail={"username": user.username, "role": user.role})
+    return user
+
+
+def update_staff(actor: Actor, user_id: int | str, changes: StaffChanges) -> User:
+    with transaction.atomic():
+        require(actor, Permission.MANAGE_STAFF)
+        _check_role(changes.role)
+        try:
+            user = User.objects.select_for_update().get(pk=int(user_id),
+                                                        clinic_id=actor.clinic_id)
+        except (User.DoesNotExist, ValueError, TypeError):
+            raise Http404("No such staff member.") from None
+        is_self = actor.user is not None and user.pk == actor.user.pk
+        if is_self and not changes.is_active:
+            raise ServiceError("deactivate_self", str(_(
+                "You cannot deactivate your own account. Ask another owner.")),
+                field="is_active")
+        stops_owning = user.role == Role.OWNER and user.is_active and (
+            changes.role != Role.OWNER or not changes.is_active)
+        if stops_owning:
+            # Lock every active owner, so two owners demoting each other at once cannot both
+            # succeed and leave the clinic with none.
+            owners = list(User.objects.select_for_update()
+                          .filter(clinic_id=actor.clinic_id, role=Role.OWNER, is_active=True)
+                          .values_list("pk", flat=True))
+            if set(owners) <= {user.pk}:
+                raise ServiceError("last_owner", str(_(
+                    "This is the clinic's only owner. Make someone else an owner first.")),
+                    field="role" if changes.role != Role.OWNER else "is_active")
+        if changes.new_password:
+            _check_password(changes.new_password, user, "new_password")
+
+        values = {"first_name": changes.first_name.strip(),
+                  "last_name": changes.last_name.strip(), "email": changes.email.strip(),
+                  "title": changes.title.strip(), "role": changes.role,
+                  "is_active": changes.is_active}
+        changed: dict[str, list[object]] = {
+            name: [getattr(user, name), value] for name, value in values.items()
+            if getattr(user, name) != value}
+        for name, (_old, value) in changed.items():
+            setattr(user, name, value)
+        if changes.new_password:
+            user.set_password(changes.new_password)
+            # A reset is what the locked-out page tells people to ask for: it unlocks too.
+            reset_login_failures(username=user.username)
+        user.save()
+        audit(actor, "staff.update", obj=user, detail={
+            "changed": changed, "password_reset": bool(changes.new_password)})
+    return user
+

@@ -1,0 +1,79 @@
+"""The owner's staff pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from needlecare.access import Actor, Permission, require
+from needlecare.accounts import services
+from needlecare.accounts.forms import StaffCreateForm, StaffUpdateForm
+from needlecare.errors import ServiceError
+
+
+def _show(form: StaffCreateForm | StaffUpdateForm, error: ServiceError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+@login_required
+def staff_list(request: HttpRequest) -> HttpResponse:
+    staff = services.list_staff(Actor.from_request(request))
+    return render(request, "accounts/staff_list.html", {"staff": staff})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_new(request: HttpRequest) -> HttpResponse:
+    actor = Actor.from_request(request)
+    require(actor, Permission.MANAGE_STAFF)
+    form = StaffCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.create_staff(actor, form.new_staff())
+        except ServiceError as error:
+            _show(form, error)
+        else:
+            messages.success(request, _("%(name)s can now sign in as “%(username)s”.")
+                             % {"name": user, "username": user.username})
+            return redirect("staff-list")
+    return render(request, "accounts/staff_form.html", {
+        "form": form, "title": _("Add a staff member"), "submit": _("Add staff member")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    if request.method == "POST":
+        form = StaffUpdateForm(request.POST)
+        if form.is_valid():
+            try:
+                updated = services.update_staff(actor, pk, form.changes())
+            except ServiceError as error:
+                _show(form, error)
+            else:
+                if updated.pk == request.user.pk:
+                    # Keep the owner signed in after changing their own password.
+                    update_session_auth_hash(request, updated)
+                messages.success(request, _("The changes to %(name)s are saved.")
+                                 % {"name": updated})
+                if updated.pk == request.user.pk and updated.role != "owner":
+                    return redirect("home")  # no longer allowed on the staff pages
+                return redirect("staff-list")
+        # Refused or invalid: show the form again (and refuse strangers the page).
+        member = services.staff_member(actor, pk)
+    else:
+        member = services.staff_member(actor, pk)
+        form = StaffUpdateForm(initial={
+            "first_name": member.first_name, "last_name": member.last_name,
+            "email": member.email, "title": member.title, "role": member.role,
+            "is_active": member.is_active})
+    return render(request, "accounts/staff_form.html", {
+        "form": form, "member": member,
+        "title": _("Staff member: %(name)s") % {"name": member},
+        "submit": _("Save changes")})

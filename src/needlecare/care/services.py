@@ -1,0 +1,724 @@
+"""Clinic-side services: consultation and screening, consent, treatment plans and sessions.
+
+Each service runs in one transaction, reaches the patient through the access layer inside it
+(so its audit row commits or rolls back with the change), checks its business rules and raises
+``ServiceError`` before writing anything. Clinical results are stored as JSON snapshots with the
+protocol version that produced them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pydantic import ValidationError
+
+from needlecare.access import Actor, Permission, access_patient, access_record, audit, require
+from needlecare.accounts.models import Role, User
+from needlecare.care import consent_texts
+from needlecare.care.models import (
+    AftercareRecord,
+    Consent,
+    ConsentKind,
+    Consultation,
+    PlanEdit,
+    PlanStatus,
+    SessionAddendum,
+    SessionStatus,
+    SessionZone,
+    TreatmentPlan,
+    TreatmentSession,
+    Verdict,
+)
+from needlecare.clinical import vocabulary as vocab
+from needlecare.clinical.aftercare import aftercare
+from needlecare.clinical.planning import intake_facts, plan
+from needlecare.clinical.screening import Intake, ScreeningResult, screen
+from needlecare.clinical.session import SessionFacts
+from needlecare.errors import ServiceError
+from needlecare.patients.models import Patient
+
+MIN_OVERRIDE_REASON = 10
+MAX_DEPTH_MM = Decimal("3.0")
+
+
+class SignRefused(ServiceError):
+    """A session that cannot be signed yet, with every problem found (not only the first)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("sign_refused", _("This session cannot be signed yet: %(problems)s")
+                         % {"problems": "; ".join(problems)})
+        self.problems = problems
+
+
+def _protocol_label(protocol_name: str, version: str) -> str:
+    return f"{protocol_name}-{version}"
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+def _pk(value: int | str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _lock(model: Any, pk: int) -> Any:
+    # SQLite's IMMEDIATE transactions already serialise writers; on PostgreSQL this row lock
+    # keeps a concurrent request from acting on a state we have just checked.
+    return model._default_manager.select_for_update().get(pk=pk)
+
+
+# --- consultation and screening ----------------------------------------------------------------
+
+
+def patient_for_clinical_work(actor: Actor, patient_id: int | str, action: str) -> Patient:
+    """The patient, for a page that starts clinical work (a new consultation or consent)."""
+    with transaction.atomic():
+        return access_patient(actor, patient_id, permission=Permission.WRITE_CLINICAL,
+                              action=action)
+
+
+def record_consultation(actor: Actor, patient_id: int | str,
+                        answers: Mapping[str, Any]) -> Consultation:
+    """Screen an intake (``needlecare.intake/1`` without the date of birth, which comes from the
+    patient record) and store the intake and the result as a consultation."""
+    with transaction.atomic():
+        patient = access_patient(actor, patient_id, permission=Permission.WRITE_CLINICAL,
+                                 action="consultation.create")
+        try:
+            intake = Intake.model_validate({**answers, "date_of_birth": patient.date_of_birth})
+        except ValidationError as exc:
+            raise ServiceError("invalid_intake", _validation_message(exc)) from None
+        result = screen(intake)
+        return Consultation.objects.create(
+            clinic_id=patient.clinic_id, patient=patient, created_by=actor.user,
+            intake=intake.model_dump(mode="json", by_alias=True),
+            result=result.model_dump(mode="json", by_alias=True),
+            protocol_version=_protocol_label(result.protocol.name, result.protocol.version),
+            verdict=result.verdict.value, defer_until=result.defer_until,
+        )
+
+
+def view_consultation(actor: Actor, consultation_id: int | str) -> Consultation:
+    with transaction.atomic():
+        return access_record(actor, Consultation, consultation_id,
+                             action="consultation.view", related=("created_by", "overridden_by"))
+
+
+def override_screening(actor: Actor, consultation_id: int | str, verdict: str,
+                       reason: str) -> Consultation:
+    """Record a clinician's different verdict beside the screening's own, which is kept."""
+    reason = reason.strip()
+    with transaction.atomic():
+        # Read the verdicts first so that the access row can carry the whole change; the
+        # locked re-read below checks that they did not change in between.
+        before = Consultation.objects.filter(pk=_pk(consultation_id)).values(
+            "verdict", "override_verdict").first() or {}
+        old = before.get("override_verdict") or before.get("verdict")
+        consultation = access_record(
+            actor, Consultation, consultation_id, permission=Permission.WRITE_CLINICAL,
+            action="screening.override",
+            detail={"screening_verdict": before.get("verdict"), "old_verdict": old,
+                    "new_verdict": verdict, "reason": reason})
+        consultation = _lock(Consultation, consultation.pk)
+        if consultation.effective_verdict != old:
+            raise ServiceError("changed", _("The verdict changed meanwhile; reload the page."))
+        if verdict not in Verdict.values:
+            raise ServiceError("invalid_verdict", _("Choose a verdict from the list."),
+                               field="verdict")
+        if verdict == old:
+            raise ServiceError("same_verdict", _("The verdict is already %(verdict)s; choose a "
+                                                 "different one.")
+                               % {"verdict": Verdict(verdict).label}, field="verdict")
+        if len(_normalise(reason)) < MIN_OVERRIDE_REASON:
+            raise ServiceError("reason_required", _("Write the reason for the different "
+                                                    "verdict (at least %(n)d characters).")
+                               % {"n": MIN_OVERRIDE_REASON}, field="reason")
+        consultation.override_verdict = verdict
+        consultation.override_reason = reason
+        consultation.overridden_by = actor.user
+        consultation.overridden_at = timezone.now()
+        consultation.save(update_fields=["override_verdict", "override_reason",
+                                         "overridden_by", "overridden_at"])
+        return consultation
+
+
+# --- consent -----------------------------------------------------------------------------------
+
+
+def sign_consent(actor: Actor, patient_id: int | str, *, kind: str, signed_name: str,
+                 understood: bool, photo_uses: Sequence[str] = (),
+                 user_agent: str = "") -> Consent:
+    """The patient signs the current text of ``kind``; the signed-in clinician witnesses."""
+    with transaction.atomic():
+        patient = access_patient(actor, patient_id, permission=Permission.WRITE_CLINICAL,
+                                 action="consent.sign", detail={"kind": kind})
+        if kind not in ConsentKind.values:
+            raise ServiceError("invalid_kind", _("Unknown kind of consent."))
+        text = consent_texts.current(kind)
+        if _normalise(signed_name).casefold() != _normalise(patient.full_name).casefold():
+            raise ServiceError("name_mismatch", _("Type your full name exactly as the clinic "
+                                                  "has it: %(name)s.")
+                               % {"name": patient.full_name}, field="signed_name")
+        if not understood:
+            raise ServiceError("not_understood", _("Tick the box to confirm you have read and "
+                                                   "understood the text."), field="understood")
+        uses: list[str] = []
+        if kind == ConsentKind.PHOTOS:
+            unknown = [u for u in photo_uses if u not in consent_texts.PHOTO_USES]
+            if unknown or "clinical_record" not in photo_uses:
+                raise ServiceError("photo_uses", _("Photographs are always kept in the "
+                                                   "clinical record: tick it to agree to "
+                                                   "photographs."), field="photo_uses")
+            uses = [u for u in consent_texts.PHOTO_USES if u in photo_uses]
+        elif photo_uses:
+            raise ServiceError("photo_uses", _("Photo uses belong on the photo consent."),
+                               field="photo_uses")
+        return Consent.objects.create(
+            clinic_id=patient.clinic_id, patient=patient, kind=kind,
+            text_version=text.version, text=text.text, photo_uses=uses,
+            signed_name=_normalise(signed_name), signed_at=timezone.now(),
+            signed_ip=actor.ip_address, signed_user_agent=user_agent[:400],
+            witnessed_by=actor.user,
+        )
+
+
+def view_consent(actor: Actor, consent_id: int | str) -> Consent:
+    with transaction.atomic():
+        return access_record(actor, Consent, consent_id, action="consent.view",
+                             related=("witnessed_by", "withdrawal_recorded_by"))
+
+
+def withdraw_consent(actor: Actor, consent_id: int | str, reason: str) -> Consent:
+    """Record that the patient withdrew a consent; the signed text itself is never changed."""
+    reason = reason.strip()
+    with transaction.atomic():
+        consent = access_record(actor, Consent, consent_id, permission=Permission.WRITE_CLINICAL,
+                                action="consent.withdraw", detail={"reason": reason})
+        if not reason:
+            raise ServiceError("reason_required", _("Give the reason the patient gave."),
+                               field="reason")
+        now = timezone.now()
+        # Compare-and-set: only a consent that is still valid can be withdrawn, once.
+        updated = Consent.objects.filter(pk=consent.pk, withdrawn_at__isnull=True).update(
+            withdrawn_at=now, withdrawn_reason=reason, withdrawal_recorded_by=actor.user)
+        if not updated:
+            raise ServiceError("already_withdrawn", _("This consent was already withdrawn."))
+        consent.refresh_from_db()
+        return consent
+
+
+def valid_treatment_consent(patient_id: int) -> Consent | None:
+    """The patient's most recent signed, not withdrawn, treatment consent."""
+    return (Consent.objects.filter(patient_id=patient_id, kind=ConsentKind.TREATMENT,
+                                   withdrawn_at__isnull=True, signed_at__lte=timezone.now())
+            .order_by("-signed_at", "-id").first())
+
+
+# --- treatment plan ----------------------------------------------------------------------------
+
+
+def _stored_screening(consultation: Consultation) -> ScreeningResult:
+    screening = ScreeningResult.model_validate(consultation.result)
+    effective = consultation.effective_verdict
+    if effective != screening.verdict.value:
+        # A clinician's override wins: plan as if the screening had given that verdict. An
+        # override away from "defer" also lifts the deferral's dates and conditions.
+        verdict = vocab.Verdict(effective)
+        update: dict[str, Any] = {"verdict": verdict}
+        if verdict is not vocab.Verdict.DEFER:
+            update.update(defer_until=None, resolve_when=[])
+        screening = screening.model_copy(update=update)
+    return screening
+
+
+def consultation_for_plan(actor: Actor, consultation_id: int | str) -> Consultation:
+    """The consultation a plan is about to be made from (for the plan form)."""
+    with transaction.atomic():
+        return access_record(actor, Consultation, consultation_id,
+                             permission=Permission.WRITE_CLINICAL, action="consultation.view")
+
+
+def create_plan(actor: Actor, consultation_id: int | str, indications: Sequence[str],
+                zones: Sequence[str]) -> TreatmentPlan:
+    with transaction.atomic():
+        consultation = access_record(actor, Consultation, consultation_id,
+                                     permission=Permission.WRITE_CLINICAL, action="plan.create")
+        verdict = consultation.effective_verdict
+        if verdict == Verdict.NOT_SUITABLE:
+            raise ServiceError("not_suitable", _("The screening verdict is \"not suitable\": "
+                                                 "no treatment plan can be made."))
+        intake = Intake.model_validate(consultation.intake)
+        if intake.fitzpatrick is None:
+            raise ServiceError("no_skin_type", _("The consultation has no Fitzpatrick skin "
+                                                 "type; record a new consultation."))
+        unscreened = [z for z in zones if intake.zones and z not in intake.zones]
+        if unscreened:
+            names = ", ".join(vocab.ZONES[z].display if z in vocab.ZONES else z
+                              for z in unscreened)
+            raise ServiceError("zone_not_screened", _("These zones were not screened in this "
+                                                      "consultation: %(zones)s. Record a new "
+                                                      "consultation to add them.")
+                               % {"zones": names}, field="zones")
+        try:
+            generated = plan(indications, zones, intake.fitzpatrick,
+                             _stored_screening(consultation),
+                             facts_present=intake_facts(intake))
+        except ValueError as exc:
+            raise ServiceError("plan_invalid", str(exc)) from None
+        return TreatmentPlan.objects.create(
+            clinic_id=consultation.clinic_id, patient_id=consultation.patient_id,
+            consultation=consultation, created_by=actor.user, indications=list(indications),
+            zones=[z.zone for z in generated.zones], fitzpatrick=intake.fitzpatrick,
+            generated=generated.model_dump(mode="json", by_alias=True),
+            protocol_version=_protocol_label(generated.protocol.name,
+                                             generated.protocol.version),
+            sessions_planned=generated.sessions.sessions_max,
+            interval_days=generated.sessions.interval_days,
+            depth_ranges={z.zone: [z.min_mm, z.max_mm] for z in generated.zones},
+        )
+
+
+@dataclass
+class PlanOverview:
+    plan: TreatmentPlan
+    sessions: list[TreatmentSession]
+    sessions_done: int
+    sessions_left: int
+    last_signed_on: dt.date | None
+    next_eligible: dt.date | None
+    zones: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _last_signed_on(plan_id: int, excluding: int | None = None) -> dt.date | None:
+    signed = TreatmentSession.objects.filter(plan_id=plan_id, status=SessionStatus.SIGNED,
+                                             performed_on__isnull=False)
+    if excluding is not None:
+        signed = signed.exclude(pk=excluding)
+    last = signed.order_by("-performed_on").values_list("performed_on", flat=True).first()
+    return last
+
+
+def _overview(treatment_plan: TreatmentPlan) -> PlanOverview:
+    sessions = list(treatment_plan.sessions.select_related("practitioner").order_by(
+        "scheduled_for", "id"))
+    signed = [s for s in sessions if s.status == SessionStatus.SIGNED and s.performed_on]
+    last = max((s.performed_on for s in signed), default=None)
+    if last is not None:
+        next_eligible = last + dt.timedelta(days=treatment_plan.interval_days)
+    else:
+        earliest = (treatment_plan.generated or {}).get("earliest_start")
+        next_eligible = dt.date.fromisoformat(earliest) if earliest else None
+    generated_zones = {z["zone"]: z for z in (treatment_plan.generated or {}).get("zones", [])}
+    zones = [{"zone": zone, "min_mm": rng[0], "max_mm": rng[1],
+              "generated": generated_zones.get(zone)}
+             for zone, rng in treatment_plan.depth_ranges.items()]
+    return PlanOverview(
+        plan=treatment_plan, sessions=sessions, sessions_done=len(signed),
+        sessions_left=max(treatment_plan.sessions_planned - len(signed), 0),
+        last_signed_on=last, next_eligible=next_eligible, zones=zones,
+    )
+
+
+def view_plan(actor: Actor, plan_id: int | str) -> PlanOverview:
+    with transaction.atomic():
+        treatment_plan = access_record(actor, TreatmentPlan, plan_id, action="plan.view",
+                                       related=("consultation", "created_by"))
+        return _overview(treatment_plan)
+
+
+def plan_for_booking(actor: Actor, plan_id: int | str) -> PlanOverview:
+    """What the booking page shows: dates and counts, nothing clinical."""
+    with transaction.atomic():
+        treatment_plan = access_record(actor, TreatmentPlan, plan_id,
+                                       permission=Permission.BOOK, action="plan.view_booking")
+        return _overview(treatment_plan)
+
+
+def plan_for_edit(actor: Actor, plan_id: int | str) -> TreatmentPlan:
+    """The plan, for the page that changes it."""
+    with transaction.atomic():
+        return access_record(actor, TreatmentPlan, plan_id,
+                             permission=Permission.WRITE_CLINICAL, action="plan.view")
+
+
+def edit_plan(actor: Actor, plan_id: int | str, *, reason: str,
+              sessions_planned: int | None = None, interval_days: int | None = None,
+              depth_ranges: Mapping[str, Sequence[float | Decimal]] | None = None,
+              ) -> TreatmentPlan:
+    """Change the course or a zone's depth range; every change is kept as a PlanEdit with the
+    reason, and the generated plan is kept as it was."""
+    reason = reason.strip()
+    with transaction.atomic():
+        requested = {"sessions_planned": sessions_planned, "interval_days": interval_days,
+                     "depth_ranges": {z: [str(v) for v in r]
+                                      for z, r in (depth_ranges or {}).items()}}
+        # The access row carries the request; the PlanEdit rows keep each old and new value.
+        treatment_plan = access_record(actor, TreatmentPlan, plan_id,
+                                       permission=Permission.WRITE_CLINICAL, action="plan.edit",
+                                       detail={"requested": requested, "reason": reason})
+        treatment_plan = _lock(TreatmentPlan, treatment_plan.pk)
+        if treatment_plan.status != PlanStatus.ACTIVE:
+            raise ServiceError("plan_not_active", _("Only an active plan can be changed."))
+        changes: list[tuple[str, Any, Any]] = []
+        if sessions_planned is not None and sessions_planned != treatment_plan.sessions_planned:
+            if not 1 <= sessions_planned <= 20:
+                raise ServiceError("invalid_sessions", _("Plan between 1 and 20 sessions."),
+                                   field="sessions_planned")
+            changes.append(("sessions_planned", treatment_plan.sessions_planned,
+                            sessions_planned))
+        if interval_days is not None and interval_days != treatment_plan.interval_days:
+            if not 1 <= interval_days <= 365:
+                raise ServiceError("invalid_interval", _("The interval must be 1 to 365 days."),
+                                   field="interval_days")
+            changes.append(("interval_days", treatment_plan.interval_days, interval_days))
+        new_ranges = dict(treatment_plan.depth_ranges)
+        for zone, rng in (depth_ranges or {}).items():
+            if zone not in treatment_plan.depth_ranges:
+                raise ServiceError("zone_not_in_plan", _("%(zone)s is not in this plan.")
+                                   % {"zone": zone})
+            low, high = (float(Decimal(str(v))) for v in rng)
+            if not 0 < low <= high <= float(MAX_DEPTH_MM):
+                raise ServiceError("invalid_range", _("A depth range needs 0 < minimum ≤ "
+                                                      "maximum ≤ %(max)s mm.")
+                                   % {"max": MAX_DEPTH_MM}, field=f"max_{zone}")
+            old = [float(v) for v in treatment_plan.depth_ranges[zone]]
+            if [low, high] != old:
+                changes.append((f"depth_ranges.{zone}", old, [low, high]))
+                new_ranges[zone] = [low, high]
+        if not changes:
+            raise ServiceError("no_change", _("Nothing was changed."))
+        if len(_normalise(reason)) < MIN_OVERRIDE_REASON:
+            raise ServiceError("reason_required", _("Write the reason for the change (at least "
+                                                    "%(n)d characters).")
+                               % {"n": MIN_OVERRIDE_REASON}, field="reason")
+        for name, old_value, new_value in changes:
+            PlanEdit.objects.create(plan=treatment_plan, field=name, old_value=old_value,
+                                    new_value=new_value, reason=reason, by=actor.user)
+            if name == "sessions_planned":
+                treatment_plan.sessions_planned = new_value
+            elif name == "interval_days":
+                treatment_plan.interval_days = new_value
+        treatment_plan.depth_ranges = new_ranges
+        treatment_plan.save(update_fields=["sessions_planned", "interval_days", "depth_ranges"])
+        return treatment_plan
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+def book_session(actor: Actor, plan_id: int | str, scheduled_for: dt.datetime
+                 ) -> TreatmentSession:
+    with transaction.atomic():
+        treatment_plan = access_record(actor, TreatmentPlan, plan_id,
+                                       permission=Permission.BOOK, action="session.book",
+                                       detail={"scheduled_for": scheduled_for.isoformat()})
+        treatment_plan = _lock(TreatmentPlan, treatment_plan.pk)
+        if treatment_plan.status != PlanStatus.ACTIVE:
+            raise ServiceError("plan_not_active", _("This plan is %(status)s: sessions can only "
+                                                    "be booked on an active plan.")
+                               % {"status": treatment_plan.get_status_display().lower()})
+        if timezone.localdate(scheduled_for) < timezone.localdate():
+            raise ServiceError("in_the_past", _("Choose a date from today on."),
+                               field="scheduled_for")
+        return TreatmentSession.objects.create(
+            clinic_id=treatment_plan.clinic_id, patient_id=treatment_plan.patient_id,
+            plan=treatment_plan, scheduled_for=scheduled_for, booked_by=actor.user)
+
+
+def view_session(actor: Actor, session_id: int | str) -> TreatmentSession:
+    """The whole session record (chart included), for clinicians."""
+    with transaction.atomic():
+        return access_record(actor, TreatmentSession, session_id, action="session.view",
+                             related=("plan", "practitioner", "signed_by", "booked_by",
+                                      "consent"))
+
+
+def view_booking(actor: Actor, session_id: int | str) -> TreatmentSession:
+    """A session as the front desk sees it. Callers show only the booking fields."""
+    with transaction.atomic():
+        return access_record(actor, TreatmentSession, session_id, permission=Permission.BOOK,
+                             action="session.view_booking", related=("booked_by",))
+
+
+@dataclass(frozen=True)
+class ZoneRow:
+    zone: str
+    depth_mm: Decimal
+    passes: int
+    depth_reason: str = ""
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What the practitioner records about a session (all optional while it is a draft)."""
+
+    performed_on: dt.date | None = None
+    practitioner_id: int | None = None
+    device: str = ""
+    device_model: str = ""
+    cartridge_lot: str = ""
+    cartridge_expiry: dt.date | None = None
+    anaesthetic: str = ""
+    anaesthetic_minutes: int | None = None
+    zones: tuple[ZoneRow, ...] = ()
+    endpoint_reached: str = ""
+    products: tuple[Mapping[str, str], ...] = ()
+    immediate_reaction: str = ""
+    notes: str = ""
+    interval_reason: str = ""
+
+
+_CHART_FIELDS = ("performed_on", "practitioner_id", "device", "device_model", "cartridge_lot",
+                 "cartridge_expiry", "anaesthetic", "anaesthetic_minutes", "endpoint_reached",
+                 "immediate_reaction", "notes", "interval_reason")
+
+
+def _check_chart_shape(session: TreatmentSession, chart: ChartData) -> None:
+    """Refuse values no draft may hold (the form checks them too; the API may not)."""
+    if chart.device and chart.device not in vocab.DEVICES:
+        raise ServiceError("invalid_device", _("Choose a device from the list."), field="device")
+    if chart.performed_on and chart.performed_on > timezone.localdate():
+        raise ServiceError("performed_in_future", _("The date performed cannot be in the "
+                                                    "future."), field="performed_on")
+    if chart.practitioner_id is not None and not User.objects.filter(
+            pk=chart.practitioner_id, clinic_id=session.clinic_id, is_active=True,
+            role__in=[Role.CLINICIAN, Role.OWNER]).exists():
+        raise ServiceError("invalid_practitioner", _("Choose a practitioner of this clinic."),
+                           field="practitioner")
+    for name in ("device_model", "cartridge_lot", "anaesthetic", "endpoint_reached"):
+        limit = TreatmentSession._meta.get_field(name).max_length
+        if len(getattr(chart, name)) > limit:
+            raise ServiceError("too_long", _("%(field)s: at most %(n)d characters.")
+                               % {"field": name, "n": limit}, field=name)
+    if chart.anaesthetic_minutes is not None and not 0 <= chart.anaesthetic_minutes <= 240:
+        raise ServiceError("invalid_minutes", _("Anaesthetic time must be 0 to 240 minutes."),
+                           field="anaesthetic_minutes")
+    seen: set[str] = set()
+    for row in chart.zones:
+        if row.zone in seen:
+            raise ServiceError("duplicate_zone", _("Each zone can be recorded once."))
+        seen.add(row.zone)
+        if row.zone not in vocab.ZONES:
+            raise ServiceError("invalid_zone", _("Choose zones from the list."))
+        if (not Decimal(0) < row.depth_mm <= MAX_DEPTH_MM
+                or row.depth_mm != row.depth_mm.quantize(Decimal("0.01"))
+                or not 1 <= row.passes <= 20):
+            raise ServiceError("invalid_zone", _("Depth must be above 0 and at most %(max)s mm "
+                                                 "(in hundredths), with 1 to 20 passes.")
+                               % {"max": MAX_DEPTH_MM})
+    for product in chart.products:
+        if product.get("code") not in vocab.PRODUCTS:
+            raise ServiceError("invalid_product", _("Choose products from the list."))
+
+
+def _write_chart(session: TreatmentSession, chart: ChartData) -> None:
+    for name in _CHART_FIELDS:
+        setattr(session, name, getattr(chart, name))
+    session.products = [{"code": p["code"], "name": p.get("name", ""), "lot": p.get("lot", "")}
+                        for p in chart.products]
+    session.save()
+    session.zones.all().delete()
+    SessionZone.objects.bulk_create([
+        SessionZone(session=session, zone=row.zone, depth_mm=row.depth_mm, passes=row.passes,
+                    depth_reason=row.depth_reason) for row in chart.zones])
+
+
+def _editable_session(actor: Actor, session_id: int | str, permission: Permission,
+                      action: str, detail: dict[str, Any] | None = None) -> TreatmentSession:
+    session = access_record(actor, TreatmentSession, session_id, permission=permission,
+                            action=action, detail=detail)
+    session = _lock(TreatmentSession, session.pk)
+    if session.status == SessionStatus.SIGNED:
+        raise ServiceError("signed", _("This session is signed and can no longer be changed; "
+                                       "add an addendum instead."))
+    if session.status == SessionStatus.CANCELLED:
+        raise ServiceError("cancelled", _("This session was cancelled."))
+    return session
+
+
+def save_chart(actor: Actor, session_id: int | str, chart: ChartData) -> TreatmentSession:
+    """Save the chart as a draft; the session stays booked."""
+    with transaction.atomic():
+        session = _editable_session(actor, session_id, Permission.WRITE_CLINICAL,
+                                    "session.chart")
+        _check_chart_shape(session, chart)
+        _write_chart(session, chart)
+        return session
+
+
+def _sign_problems(session: TreatmentSession) -> list[str]:
+    problems: list[str] = []
+    zones = list(session.zones.all())
+    if session.performed_on is None:
+        problems.append(_("the date performed is missing"))
+    if not session.device:
+        problems.append(_("the device type is missing"))
+    if not session.cartridge_lot.strip():
+        problems.append(_("the cartridge lot is missing"))
+    if session.cartridge_expiry is None:
+        problems.append(_("the cartridge expiry date is missing"))
+    if not zones:
+        problems.append(_("no zone has been recorded with a depth and passes"))
+    if not session.endpoint_reached.strip():
+        problems.append(_("the endpoint reached is missing"))
+    if (session.cartridge_expiry is not None and session.performed_on is not None
+            and session.cartridge_expiry < session.performed_on):
+        problems.append(_("the cartridge expired on %(expiry)s, before the session on "
+                          "%(date)s") % {"expiry": session.cartridge_expiry.isoformat(),
+                                         "date": session.performed_on.isoformat()})
+    ranges = session.plan.depth_ranges
+    for row in zones:
+        name = vocab.ZONES[row.zone].display if row.zone in vocab.ZONES else row.zone
+        if row.zone not in ranges:
+            problems.append(_("%(zone)s is not in the treatment plan") % {"zone": name})
+        elif row.depth_mm > Decimal(str(ranges[row.zone][1])) and not row.depth_reason.strip():
+            problems.append(_("%(zone)s: %(depth)s mm is deeper than the plan's maximum of "
+                              "%(max)s mm; give the reason for the depth")
+                            % {"zone": name, "depth": row.depth_mm, "max": ranges[row.zone][1]})
+    if session.performed_on is not None and session.performed_on > timezone.localdate():
+        problems.append(_("the date performed is in the future"))
+    last = _last_signed_on(session.plan_id, excluding=session.pk)
+    days = (session.performed_on - last).days if last and session.performed_on else None
+    if (days is not None and days < session.plan.interval_days
+            and not session.interval_reason.strip()):
+        assert last is not None
+        problems.append(_("only %(days)d days since the last signed session on %(last)s, and "
+                          "the plan's interval is %(interval)d days: give the reason for the "
+                          "shorter interval") % {"days": days, "last": last.isoformat(),
+                                                 "interval": session.plan.interval_days})
+    if valid_treatment_consent(session.patient_id) is None:
+        problems.append(_("the patient has no valid (signed, not withdrawn) treatment consent"))
+    return problems
+
+
+def signed_session_facts(session: TreatmentSession) -> SessionFacts:
+    """The facts of a signed session that aftercare, recovery and triage work from."""
+    if session.status != SessionStatus.SIGNED or session.performed_on is None:
+        raise ServiceError("not_signed", _("Only a signed session has session facts."))
+    zones = list(session.zones.all())
+    codes = list(dict.fromkeys(p["code"] for p in session.products if p.get("code")))
+    return SessionFacts(
+        date=session.performed_on,
+        deepest_depth_mm=float(max(z.depth_mm for z in zones)),
+        zones=[z.zone for z in zones],
+        fitzpatrick=session.plan.fitzpatrick,
+        device=session.device,
+        products=codes,
+    )
+
+
+def sign_session(actor: Actor, session_id: int | str, chart: ChartData | None = None
+                 ) -> TreatmentSession:
+    """Sign a booked session (saving ``chart`` first when given) and create the patient's
+    aftercare plan, all in one transaction. Refused with every problem listed."""
+    with transaction.atomic():
+        session = _editable_session(actor, session_id, Permission.SIGN, "session.sign")
+        if chart is not None:
+            _check_chart_shape(session, chart)
+            _write_chart(session, chart)
+        session = TreatmentSession.objects.select_related("plan").get(pk=session.pk)
+        problems = _sign_problems(session)
+        if problems:
+            raise SignRefused(problems)
+        now = timezone.now()
+        consent = valid_treatment_consent(session.patient_id)
+        updated = TreatmentSession.objects.filter(
+            pk=session.pk, status=SessionStatus.BOOKED).update(
+            status=SessionStatus.SIGNED, signed_at=now, signed_by=actor.user, consent=consent,
+            practitioner=session.practitioner or actor.user)
+        if not updated:
+            raise ServiceError("changed", _("The session changed meanwhile; reload the page."))
+        session.refresh_from_db()
+        care = aftercare(signed_session_facts(session))
+        AftercareRecord.objects.create(
+            session=session, plan=care.model_dump(mode="json", by_alias=True),
+            protocol_version=_protocol_label(care.protocol.name, care.protocol.version))
+        return session
+
+
+def add_addendum(actor: Actor, session_id: int | str, text: str) -> SessionAddendum:
+    text = text.strip()
+    with transaction.atomic():
+        session = access_record(actor, TreatmentSession, session_id,
+                                permission=Permission.WRITE_CLINICAL, action="session.addendum")
+        if session.status != SessionStatus.SIGNED:
+            raise ServiceError("not_signed", _("Addenda are for signed sessions; edit the chart "
+                                               "while the session is booked."))
+        if not text:
+            raise ServiceError("text_required", _("Write the addendum."), field="text")
+        return SessionAddendum.objects.create(session=session, text=text, by=actor.user)
+
+
+def cancel_session(actor: Actor, session_id: int | str, reason: str) -> TreatmentSession:
+    reason = reason.strip()
+    with transaction.atomic():
+        session = access_record(actor, TreatmentSession, session_id, permission=Permission.BOOK,
+                                action="session.cancel", detail={"reason": reason})
+        if not reason:
+            raise ServiceError("reason_required", _("Give the reason for cancelling."),
+                               field="reason")
+        updated = TreatmentSession.objects.filter(
+            pk=session.pk, status=SessionStatus.BOOKED).update(
+            status=SessionStatus.CANCELLED, cancelled_reason=reason)
+        if not updated:
+            raise ServiceError("not_booked", _("Only a booked session can be cancelled."))
+        session.refresh_from_db()
+        return session
+
+
+# --- lot search --------------------------------------------------------------------------------
+
+
+def search_lots(actor: Actor, lot: str) -> list[TreatmentSession]:
+    """Every signed session of the actor's clinic that used ``lot`` as its cartridge lot or a
+    product lot (exact, case-insensitive), audited as one search."""
+    lot = lot.strip()
+    with transaction.atomic():
+        require(actor, Permission.VIEW_CLINICAL)
+        if not lot:
+            raise ServiceError("lot_required", _("Enter a lot number."), field="lot")
+        # JSON text may hold the lot escaped (non-ASCII as \\uXXXX): search both spellings,
+        # then keep only exact matches.
+        escaped = json.dumps(lot)[1:-1]
+        candidates = (
+            TreatmentSession.objects
+            .filter(clinic_id=actor.clinic_id, status=SessionStatus.SIGNED)
+            .annotate(products_text=Cast("products", TextField()))
+            .filter(Q(cartridge_lot__iexact=lot) | Q(products_text__icontains=lot)
+                    | Q(products_text__icontains=escaped))
+            .select_related("patient", "practitioner")
+            .order_by("-performed_on", "-id")
+        )
+        wanted = lot.casefold()
+        matches = [s for s in candidates
+                   if s.cartridge_lot.strip().casefold() == wanted
+                   or any(str(p.get("lot", "")).strip().casefold() == wanted
+                          for p in s.products)]
+        audit(actor, "session.lot_search",
+              detail={"lot": lot, "matches": len(matches),
+                      "sessions": [s.pk for s in matches]})
+        return matches
+

@@ -1,0 +1,394 @@
+"""Clinic-side pages. Each view parses input with a form, calls one service and redirects, or
+re-renders the form with its errors. Reads go through read services (they audit the access);
+on a refused write the page is read again to show the form with the message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from needlecare.access import Actor, Permission, require
+from needlecare.care import consent_texts, services
+from needlecare.care.forms import (
+    ZONES_PREFIX,
+    AddendumForm,
+    BookForm,
+    ChartForm,
+    ConsentForm,
+    IntakeForm,
+    LotSearchForm,
+    OverrideForm,
+    PlanEditForm,
+    PlanForm,
+    ReasonForm,
+    chart_data,
+    zone_formset,
+)
+from needlecare.care.models import ConsentKind, SessionStatus, TreatmentSession, Verdict
+from needlecare.clinical import vocabulary as vocab
+from needlecare.errors import ServiceError
+
+
+def _show(form: forms.Form, exc: ServiceError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+# --- consultation ------------------------------------------------------------------------------
+
+
+@login_required
+def consultation_new(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    form = IntakeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consultation = services.record_consultation(actor, patient_pk,
+                                                        form.intake_answers())
+        except ServiceError as exc:
+            _show(form, exc)
+        else:
+            return redirect("consultation-detail", pk=consultation.pk)
+    patient = services.patient_for_clinical_work(actor, patient_pk, "consultation.start")
+    return render(request, "care/consultation_form.html", {"patient": patient, "form": form})
+
+
+def _consultation_page(request: HttpRequest, pk: int, override_form: OverrideForm | None = None
+                       ) -> HttpResponse:
+    actor = Actor.from_request(request)
+    consultation = services.view_consultation(actor, pk)
+    return render(request, "care/consultation_detail.html", {
+        "consultation": consultation, "patient": consultation.patient,
+        "result": consultation.result, "intake": consultation.intake,
+        "override_form": override_form or OverrideForm(),
+        "can_write": actor.can(Permission.WRITE_CLINICAL),
+    })
+
+
+@login_required
+def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _consultation_page(request, pk)
+
+
+@login_required
+@require_POST
+def consultation_override(request: HttpRequest, pk: int) -> HttpResponse:
+    form = OverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            services.override_screening(Actor.from_request(request), pk,
+                                        form.cleaned_data["verdict"],
+                                        form.cleaned_data["reason"])
+        except ServiceError as exc:
+            _show(form, exc)
+        else:
+            messages.success(request, _("Your verdict was recorded beside the screening's."))
+            return redirect("consultation-detail", pk=pk)
+    return _consultation_page(request, pk, form)
+
+
+# --- consent -----------------------------------------------------------------------------------
+
+
+def _consent_kind(request: HttpRequest) -> str:
+    kind = request.GET.get("kind", ConsentKind.TREATMENT)
+    if kind not in ConsentKind.values:
+        raise Http404("No such kind of consent.")
+    return kind
+
+
+@login_required
+def consent_new(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    kind = _consent_kind(request)
+    form = ConsentForm(request.POST or None, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent = services.sign_consent(
+                actor, patient_pk, kind=kind, signed_name=form.cleaned_data["signed_name"],
+                understood=form.cleaned_data["understood"],
+                photo_uses=form.cleaned_data.get("photo_uses", []),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""))
+        except ServiceError as exc:
+            _show(form, exc)
+        else:
+            messages.success(request, _("Consent signed. Thank you."))
+            return redirect("consent-detail", pk=consent.pk)
+    patient = services.patient_for_clinical_work(actor, patient_pk, "consent.start")
+    return render(request, "care/consent_form.html", {
+        "patient": patient, "form": form, "kind": kind, "text": consent_texts.current(kind)})
+
+
+def _consent_page(request: HttpRequest, pk: int, withdraw_form: ReasonForm | None = None
+                  ) -> HttpResponse:
+    actor = Actor.from_request(request)
+    consent = services.view_consent(actor, pk)
+    return render(request, "care/consent_detail.html", {
+        "consent": consent, "patient": consent.patient,
+        "photo_uses": [consent_texts.PHOTO_USES.get(u, u) for u in consent.photo_uses],
+        "withdraw_form": withdraw_form or ReasonForm(),
+        "can_write": actor.can(Permission.WRITE_CLINICAL),
+    })
+
+
+@login_required
+def consent_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _consent_page(request, pk)
+
+
+@login_required
+@require_POST
+def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.withdraw_consent(Actor.from_request(request), pk,
+                                      form.cleaned_data["reason"])
+        except ServiceError as exc:
+            _show(form, exc)
+        else:
+            messages.success(request, _("The withdrawal of consent was recorded."))
+            return redirect("consent-detail", pk=pk)
+    return _consent_page(request, pk, form)
+
+
+# --- treatment plan ----------------------------------------------------------------------------
+
+
+@login_required
+def plan_new(request: HttpRequest, consultation_pk: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    refused: ServiceError | None = None
+    if request.method == "POST":
+        posted = PlanForm(request.POST)
+        if posted.is_valid():
+            try:
+                treatment_plan = services.create_plan(actor, consultation_pk,
+                                                      posted.cleaned_data["indications"],
+                                                      posted.cleaned_data["zones"])
+            except ServiceError as exc:
+                refused = exc
+            else:
+                return redirect("plan-detail", pk=treatment_plan.pk)
+    consultation = services.consultation_for_plan(actor, consultation_pk)
+    # Bound to the consultation's intake, the form offers only the zones it screened.
+    form = PlanForm(request.POST if request.method == "POST" else None,
+                    intake=consultation.intake)
+    if form.is_bound:
+        form.is_valid()
+    if refused is not None:
+        _show(form, refused)
+    return render(request, "care/plan_form.html", {
+        "consultation": consultation, "patient": consultation.patient, "form": form,
+        "verdict": consultation.effective_verdict,
+        "not_suitable": consultation.effective_verdict == Verdict.NOT_SUITABLE,
+    })
+
+
+def _plan_page(request: HttpRequest, pk: int, book_form: BookForm | None = None
+               ) -> HttpResponse:
+    overview = services.view_plan(Actor.from_request(request), pk)
+    return render(request, "care/plan_detail.html", {
+        "overview": overview, "plan": overview.plan, "patient": overview.plan.patient,
+        "generated": overview.plan.generated, "book_form": book_form or BookForm(),
+        "edits": overview.plan.edits.select_related("by"),
+    })
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _plan_page(request, pk)
+
+
+@login_required
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    # The form's depth fields follow the plan's zones, so the plan is read first.
+    treatment_plan = services.plan_for_edit(actor, pk)
+    form = PlanEditForm(request.POST or None, plan=treatment_plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_plan(actor, pk, **form.changes())
+        except ServiceError as exc:
+            _show(form, exc)
+        else:
+            messages.success(request, _("The plan was changed; the change is in its history."))
+            return redirect("plan-detail", pk=pk)
+    return render(request, "care/plan_edit.html", {
+        "plan": treatment_plan, "patient": treatment_plan.patient, "form": form})
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+@login_required
+def session_book(request: HttpRequest, plan_pk: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    form = BookForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.book_session(actor, plan_pk, form.cleaned_data["scheduled_for"])
+        except ServiceError as exc:
+            _show(form, exc)
+        else:
+            messages.success(request, _("Session booked."))
+            return redirect("session-detail", pk=session.pk)
+    overview = services.plan_for_booking(actor, plan_pk)
+    return render(request, "care/session_book.html", {
+        "overview": overview, "plan": overview.plan, "patient": overview.plan.patient,
+        "form": form})
+
+
+def _chart_forms(session: TreatmentSession, data: Any = None) -> tuple[ChartForm, Any]:
+    form = ChartForm(data, clinic_id=session.clinic_id,
+                     initial=None if data is not None else {
+                         **ChartForm.initial_for(session),
+                         "practitioner": session.practitioner_id or None})
+    return form, zone_formset(session, data)
+
+
+def _session_page(request: HttpRequest, pk: int, *, data: Any = None,
+                  problems: list[str] | None = None, addendum_form: AddendumForm | None = None,
+                  cancel_form: ReasonForm | None = None, extra_error: str = "",
+                  ) -> HttpResponse:
+    actor = Actor.from_request(request)
+    if not actor.can(Permission.VIEW_CLINICAL):
+        # Front desk: the booking, never the chart.
+        session = services.view_booking(actor, pk)
+        return render(request, "care/session_booking.html", {
+            "session": session, "patient": session.patient,
+            "cancel_form": cancel_form or ReasonForm(), "extra_error": extra_error})
+    session = services.view_session(actor, pk)
+    context: dict[str, Any] = {
+        "session": session, "patient": session.patient, "plan": session.plan,
+        "problems": problems or [], "extra_error": extra_error,
+        "addendum_form": addendum_form or AddendumForm(),
+        "cancel_form": cancel_form or ReasonForm(),
+        "can_sign": actor.can(Permission.SIGN),
+        "zones": list(session.zones.all()),
+    }
+    if session.status == SessionStatus.BOOKED:
+        form, formset = _chart_forms(session, data)
+        if data is not None:
+            form.is_valid()
+            formset.is_valid()
+        elif session.practitioner_id is None:
+            form.initial["practitioner"] = actor.user.pk if actor.user else None
+        context.update(form=form, formset=formset,
+                       depth_ranges=session.plan.depth_ranges,
+                       products=vocab.PRODUCTS)
+    else:
+        context.update(addenda=session.addenda.select_related("by"),
+                       aftercare=getattr(session, "aftercare", None),
+                       products=vocab.PRODUCTS)
+    return render(request, "care/session_detail.html", context)
+
+
+def _parse_chart(request: HttpRequest) -> tuple[ChartForm, Any, bool]:
+    actor = Actor.from_request(request)
+    form = ChartForm(request.POST, clinic_id=actor.clinic_id)
+    # Every zone parses here; the plan's zones are checked when the session is signed.
+    formset = zone_formset(None, request.POST, zones=list(vocab.ZONES))
+    valid = form.is_valid() & formset.is_valid()
+    return form, formset, valid
+
+
+def _require(request: HttpRequest, permission: Permission) -> None:
+    # Checked before parsing, so that a refused role gets 403 whatever it posted.
+    require(Actor.from_request(request), permission)
+
+
+@login_required
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method == "POST":
+        _require(request, Permission.WRITE_CLINICAL)
+        form, formset, valid = _parse_chart(request)
+        if valid:
+            try:
+                services.save_chart(Actor.from_request(request), pk, chart_data(form, formset))
+            except ServiceError as exc:
+                return _session_page(request, pk, data=request.POST, extra_error=exc.message)
+            messages.success(request, _("Draft saved. The session is still booked."))
+            return redirect("session-detail", pk=pk)
+        return _session_page(request, pk, data=request.POST)
+    return _session_page(request, pk)
+
+
+@login_required
+@require_POST
+def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Permission.SIGN)
+    chart = None
+    data = None
+    if f"{ZONES_PREFIX}-TOTAL_FORMS" in request.POST:
+        # Signed straight from the chart form: save what was typed, then sign, in one go.
+        data = request.POST
+        form, formset, valid = _parse_chart(request)
+        if not valid:
+            return _session_page(request, pk, data=data)
+        chart = chart_data(form, formset)
+    try:
+        services.sign_session(Actor.from_request(request), pk, chart)
+    except services.SignRefused as exc:
+        return _session_page(request, pk, data=data, problems=exc.problems)
+    except ServiceError as exc:
+        return _session_page(request, pk, data=data, extra_error=exc.message)
+    messages.success(request, _("Session signed. The patient's aftercare plan is ready."))
+    return redirect("session-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def session_addendum(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Permission.WRITE_CLINICAL)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_addendum(Actor.from_request(request), pk, form.cleaned_data["text"])
+        except ServiceError as exc:
+            # Shown above the page: the addendum form is not there while it is booked.
+            return _session_page(request, pk, addendum_form=form, extra_error=exc.message)
+        else:
+            messages.success(request, _("Addendum added."))
+            return redirect("session-detail", pk=pk)
+    return _session_page(request, pk, addendum_form=form)
+
+
+@login_required
+@require_POST
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cancel_session(Actor.from_request(request), pk,
+                                    form.cleaned_data["reason"])
+        except ServiceError as exc:
+            # Shown above the page: the cancel form is gone once the session is not booked.
+            return _session_page(request, pk, cancel_form=form, extra_error=exc.message)
+        else:
+            messages.success(request, _("Session cancelled."))
+            return redirect("session-detail", pk=pk)
+    return _session_page(request, pk, cancel_form=form)
+
+
+# --- lot search --------------------------------------------------------------------------------
+
+
+@login_required
+def lot_search(request: HttpRequest) -> HttpResponse:
+    actor = Actor.from_request(request)
+    require(actor, Permission.VIEW_CLINICAL)
+    form = LotSearchForm(request.GET if "lot" in request.GET else None)
+    results = None
+    if form.is_bound and form.is_valid():
+        try:
+            results = services.search_lots(actor, form.cleaned_data["lot"])
+        except ServiceError as exc:
+            _show(form, exc)
+    return render(request, "care/lot_search.html", {"form": form, "results": results})

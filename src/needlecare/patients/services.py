@@ -1,0 +1,356 @@
+"""Registering, editing, finding and reading patients.
+
+Each function runs in one transaction and reaches patients through the access layer, so every
+read and write leaves exactly one audit row that commits or rolls back with the work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db import models, transaction
+from django.db.models.functions import Replace
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from needlecare.access import Actor, Permission, access_patient, audit, patients_for, require
+from needlecare.care.models import (
+    AftercareRecord,
+    Consent,
+    Consultation,
+    SessionStatus,
+    TreatmentPlan,
+    TreatmentSession,
+)
+from needlecare.clinical.vocabulary import INDICATIONS, ZONES
+from needlecare.errors import ServiceError
+from needlecare.patients.models import Channel, Patient
+from needlecare.recovery.models import CheckIn, Escalation, EscalationStatus
+
+PAGE_SIZE = 25
+OLDEST_AGE_YEARS = 120
+_PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-]+$")
+# Characters people type inside phone numbers; stripped on both sides before comparing digits.
+_PHONE_PUNCTUATION = (" ", "-", "(", ")", ".", "+")
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    """What the registration and edit forms collect."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    phone: str = ""
+    email: str = ""
+    preferred_channel: str = "sms"
+
+
+class PossibleDuplicate(ServiceError):
+    """A patient with the same name and date of birth is already registered at the clinic."""
+
+    def __init__(self, matches: list[Patient]) -> None:
+        super().__init__(
+            "possible_duplicate",
+            str(_("A patient with this name and date of birth is already registered. "
+                  "Check that this is a different person, then tick “Register anyway”.")),
+            field=None)
+        self.matches = matches
+
+
+def _clean_details(details: PatientDetails) -> dict[str, Any]:
+    """The details as model fields, or a ServiceError naming the first problem."""
+    given = " ".join(details.given_name.split())
+    family = " ".join(details.family_name.split())
+    if not given:
+        raise ServiceError("required", str(_("Enter the first name.")), field="given_name")
+    if not family:
+        raise ServiceError("required", str(_("Enter the last name.")), field="family_name")
+    today = timezone.localdate()
+    if details.date_of_birth > today:
+        raise ServiceError("dob_future", str(_("The date of birth cannot be in the future.")),
+                           field="date_of_birth")
+    if details.date_of_birth < _years_before(today, OLDEST_AGE_YEARS):
+        raise ServiceError(
+            "dob_too_old",
+            str(_("The date of birth is more than %(years)s years ago. Check the year.")
+                % {"years": OLDEST_AGE_YEARS}),
+            field="date_of_birth")
+    phone = details.phone.strip()
+    if phone:
+        digits = _digits(phone)
+        if not _PHONE_CHARS.match(phone) or not 7 <= len(digits) <= 15:
+            raise ServiceError("phone_invalid", str(_(
+                "Enter a phone number of 7 to 15 digits, for example 07700 900123.")),
+                field="phone")
+    email = details.email.strip()
+    channel = details.preferred_channel
+    if channel not in Channel.values:
+        raise ServiceError("channel_invalid", str(_("Choose how the patient wants messages.")),
+                           field="preferred_channel")
+    if channel == Channel.SMS and not phone:
+        raise ServiceError("channel_needs_phone", str(_(
+            "Text messages need a mobile phone number.")), field="phone")
+    if channel == Channel.EMAIL and not email:
+        raise ServiceError("channel_needs_email", str(_("Email messages need an email address.")),
+                           field="email")
+    return {"given_name": given, "family_name": family,
+            "date_of_birth": details.date_of_birth, "phone": phone, "email": email,
+            "preferred_channel": channel}
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def register_patient(actor: Actor, details: PatientDetails, *,
+                     confirm_duplicate: bool = False) -> Patient:
+    """Register a patient at the actor's clinic.
+
+    A patient with the same name and date of birth raises ``PossibleDuplicate`` unless the
+    user has confirmed that this is a different person."""
+    with transaction.atomic():
+        require(actor, Permission.REGISTER_PATIENT)
+        fields = _clean_details(details)
+        search_name = f"{fields['given_name']} {fields['family_name']}".casefold()
+        matches = list(patients_for(actor).filter(
+            search_name=search_name, date_of_birth=fields["date_of_birth"]))
+        if matches and not confirm_duplicate:
+            raise PossibleDuplicate(matches)
+        patient = Patient.objects.create(clinic_id=actor.clinic_id, created_by=actor.user,
+                                         **fields)
+        audit(actor, "patient.register", patient=patient, obj=patient,
+              detail={"duplicate_confirmed_of": [p.pk for p in matches]} if matches else None)
+    return patient
+
+
+def patient_for_edit(actor: Actor, patient_id: int | str) -> Patient:
+    """The patient whose details the actor is about to edit (the read is audited)."""
+    with transaction.atomic():
+        return access_patient(actor, patient_id, permission=Permission.REGISTER_PATIENT)
+
+
+def check_can_edit(actor: Actor, patient_id: int | str) -> None:
+    """Refuse (404/403) an actor who may not edit this patient. Nothing is read or audited:
+    a form sent back with errors shows only what the user typed."""
+    require(actor, Permission.REGISTER_PATIENT)
+    if not patients_for(actor).filter(pk=_as_id(patient_id)).exists():
+        raise Http404("No such patient.")
+
+
+def update_patient(actor: Actor, patient_id: int | str, details: PatientDetails) -> Patient:
+    """Change a patient's details. The audit row names the fields changed, not their values."""
+    with transaction.atomic():
+        require(actor, Permission.REGISTER_PATIENT)
+        # Lock the row first: two desks editing at once must not interleave read and write.
+        patient = patients_for(actor).select_for_update().filter(pk=_as_id(patient_id)).first()
+        if patient is None:
+            raise Http404("No such patient.")
+        fields = _clean_details(details)
+        changed = [name for name, value in fields.items() if getattr(patient, name) != value]
+        access_patient(actor, patient.pk, permission=Permission.REGISTER_PATIENT,
+                       action="patient.update", detail={"changed": changed})
+        for name in changed:
+            setattr(patient, name, fields[name])
+        if changed:
+            patient.save()
+    return patient
+
+
+def _as_id(value: int | str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("No such patient.") from None
+
+
+# -- search -------------------------------------------------------------------------------
+
+
+@dataclass
+class PatientSearch:
+    query: str
+    kind: str  # "all" | "name" | "date_of_birth" | "phone"
+    page: Page  # of Patient
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+
+
+def _parse_date(text: str) -> dt.date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a date, no time
+        except ValueError:
+            continue
+    return None
+
+
+def _digits_only(expression: Any) -> Any:
+    for ch in _PHONE_PUNCTUATION:
+        expression = Replace(expression, models.Value(ch), models.Value(""))
+    return expression
+
+
+def _filter(queryset: models.QuerySet[Patient], query: str
+            ) -> tuple[str, models.QuerySet[Patient]]:
+    if not query:
+        return "all", queryset
+    day = _parse_date(query)
+    if day is not None:
+        return "date_of_birth", queryset.filter(date_of_birth=day)
+    if _PHONE_CHARS.match(query) and _digits(query):
+        # Leading zeros dropped so 07700 900123 also finds +44 7700 900123.
+        digits = _digits(query).lstrip("0") or "0"
+        return "phone", queryset.annotate(phone_digits=_digits_only(models.F("phone"))).filter(
+            phone_digits__contains=digits)
+    for word in query.casefold().split():
+        queryset = queryset.filter(search_name__contains=word)
+    return "name", queryset
+
+
+def search_patients(actor: Actor, query: str = "", page: int | str | None = 1) -> PatientSearch:
+    """One page of the clinic's patients matching a name, date of birth or phone number.
+
+    A name matches on every word, anywhere in the name, ignoring case; a date is ISO
+    (1990-05-17) or day/month/year (17/05/1990); a phone number compares digits only."""
+    query = " ".join(query.split())[:100]
+    with transaction.atomic():
+        kind, queryset = _filter(patients_for(actor), query)
+        shown = Paginator(queryset.order_by("family_name", "given_name", "id"),
+                          PAGE_SIZE).get_page(page)
+        audit(actor, "patient.search", detail={
+            "query": query, "kind": kind, "page": shown.number,
+            "patient_ids": [p.pk for p in shown.object_list]})
+    return PatientSearch(query=query, kind=kind, page=shown)
+
+
+# -- the patient's story ------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    """One thing that happened to the patient. ``record`` is the model row it shows."""
+
+    kind: str
+    at: dt.datetime
+    record: Any
+    summary: str = ""
+    overdue: bool = False
+    # Set by the view, which knows the pages.
+    url: str | None = None
+    actions: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class PatientRecord:
+    patient: Patient
+    # False for front desk: the entries hold appointments and consent status only.
+    clinical: bool
+    entries: list[TimelineEntry]
+    active_plans: list[TreatmentPlan]
+    now: dt.datetime
+
+    @property
+    def age(self) -> int:
+        born, today = self.patient.date_of_birth, timezone.localdate(self.now)
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+_KIND_ORDER = {"escalation": 7, "checkin": 6, "aftercare": 5, "session": 4, "plan": 3,
+               "consent_withdrawn": 2, "consent": 1, "consultation": 0}
+
+
+def _display(terms: Any, code: str) -> str:
+    term = terms.get(code)
+    return term.display if term is not None else code
+
+
+def _depth_summary(session: TreatmentSession) -> str:
+    return "; ".join(
+        str(_("%(zone)s %(depth)s mm, %(passes)s passes") % {
+            "zone": _display(ZONES, z.zone), "depth": z.depth_mm, "passes": z.passes})
+        for z in session.zones.all())
+
+
+def _plan_summary(plan: TreatmentPlan, signed: int, clinical: bool) -> str:
+    counts = str(_("%(signed)s of %(planned)s sessions done, every %(days)s days") % {
+        "signed": signed, "planned": plan.sessions_planned, "days": plan.interval_days})
+    if not clinical:
+        return counts
+    what = ", ".join(_display(INDICATIONS, c) for c in plan.indications)
+    where = ", ".join(_display(ZONES, z) for z in plan.zones)
+    return f"{what} · {where} · {counts}"
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+
+
+def patient_record(actor: Actor, patient_id: int | str) -> PatientRecord:
+    """The patient and their whole story, newest first, as the actor may see it.
+
+    Runs a fixed number of queries however long the story is: one per kind of record."""
+    now = timezone.now()
+    with transaction.atomic():
+        patient = access_patient(actor, patient_id)
+        clinical = actor.can(Permission.VIEW_CLINICAL)
+        entries: list[TimelineEntry] = []
+
+        for consent in Consent.objects.filter(patient=patient).select_related("witnessed_by"):
+            entries.append(TimelineEntry("consent", consent.signed_at, consent))
+            if consent.withdrawn_at is not None:
+                entries.append(TimelineEntry("consent_withdrawn", consent.withdrawn_at,
+                                             consent))
+
+        sessions = TreatmentSession.objects.filter(patient=patient)
+        if clinical:
+            sessions = sessions.select_related("practitioner").prefetch_related("zones")
+        sessions_by_plan: dict[int, list[TreatmentSession]] = {}
+        for session in sessions:
+            sessions_by_plan.setdefault(session.plan_id, []).append(session)
+            entries.append(TimelineEntry(
+                "session", session.scheduled_for, session,
+                summary=_depth_summary(session)
+                if clinical and session.status == SessionStatus.SIGNED else ""))
+
+        plans = list(TreatmentPlan.objects.filter(patient=patient))
+        for plan in plans:
+            signed = sum(1 for s in sessions_by_plan.get(plan.pk, [])
+                         if s.status == SessionStatus.SIGNED)
+            entries.append(TimelineEntry("plan", plan.created_at, plan,
+                                         summary=_plan_summary(plan, signed, clinical)))
+
+        if clinical:
+            consultations = Consultation.objects.filter(patient=patient).select_related(
+                "created_by", "overridden_by")
+            entries.extend(TimelineEntry("consultation", c.created_at, c) for c in consultations)
+            aftercare = AftercareRecord.objects.filter(session__patient=patient).select_related(
+                "session")
+            entries.extend(TimelineEntry("aftercare", a.created_at, a) for a in aftercare)
+            checkins = CheckIn.objects.filter(patient=patient).select_related("session")
+            entries.extend(TimelineEntry("checkin", c.submitted_at, c) for c in checkins)
+            escalations = Escalation.objects.filter(patient=patient)
+            entries.extend(TimelineEntry("escalation", e.opened_at, e, overdue=is_overdue(e, now))
+                           for e in escalations)
+
+    entries.sort(key=lambda e: (e.at, _KIND_ORDER[e.kind], e.record.pk), reverse=True)
+    active = [p for p in plans if p.status == "active"]
+    return PatientRecord(patient=patient, clinical=clinical, entries=entries,
+                         active_plans=active, now=now)
+
+
+def is_overdue(escalation: Escalation, now: dt.datetime) -> bool:
+    return escalation.status != EscalationStatus.CLOSED and escalation.deadline < now

@@ -1,0 +1,568 @@
+"""Recovery services: personal links, patient check-ins, escalations and the worklist.
+
+Each service runs in one transaction, reaches the patient through the access layer (which
+writes the audit row in that transaction) and refuses with ``ServiceError`` before writing.
+Check-ins of one session are serialised on the session row, so a double-tapped "Send" or two
+phones submitting at once never store a check-in twice or open two escalations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from pydantic import ValidationError
+
+from needlecare.access import (
+    Actor,
+    Permission,
+    access_patient,
+    access_record,
+    audit,
+    hash_token,
+    require,
+)
+from needlecare.accounts.models import Clinic
+from needlecare.care.models import AftercareRecord, SessionStatus, TreatmentSession
+from needlecare.care.services import signed_session_facts
+from needlecare.clinical.aftercare import DAILY_DAYS, aftercare
+from needlecare.clinical.recovery import expected_course
+from needlecare.clinical.session import SessionFacts
+from needlecare.clinical.triage import CheckIn as CheckInDocument
+from needlecare.clinical.triage import EarlierCheckIn, TriageReason, triage
+from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS
+from needlecare.clinical.vocabulary import Level as TriageLevel
+from needlecare.errors import ServiceError
+from needlecare.recovery.deadlines import (
+    checkin_due_session_dates,
+    clinic_deadline,
+    local_date,
+    local_day_bounds,
+)
+from needlecare.recovery.models import (
+    LEVEL_RANK,
+    CheckIn,
+    Escalation,
+    EscalationNote,
+    EscalationStatus,
+    Level,
+    Outcome,
+    PatientLink,
+)
+from needlecare.recovery.tokens import (
+    MAX_DOB_ATTEMPTS,
+    LinkState,
+    link_state,
+    link_url,
+    new_token,
+)
+
+ACTIVE_ESCALATION = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
+
+
+# --- personal links ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IssuedLink:
+    link: PatientLink
+    #: The full address with the token in it. It exists only here: the database keeps a hash.
+    url: str
+
+
+def issue_link(actor: Actor, session_id: int | str) -> IssuedLink:
+    """Create the patient's personal link for a signed session.
+
+    A session has one working link at a time: issuing a new one (for a lost or locked link)
+    revokes the earlier ones."""
+    with transaction.atomic():
+        session = access_record(actor, TreatmentSession, session_id, permission=Permission.BOOK,
+                                action="link.issue", related=("clinic",))
+        if session.status != SessionStatus.SIGNED:
+            raise ServiceError("session_not_signed", str(_(
+                "A personal link can be made only after the session has been signed.")))
+        now = timezone.now()
+        replaced = PatientLink.objects.filter(
+            session_id=session.pk, revoked_at__isnull=True, expires_at__gt=now,
+        ).update(revoked_at=now)
+        token = new_token()
+        link = PatientLink.objects.create(
+            clinic_id=session.clinic_id, patient_id=session.patient_id, session=session,
+            token_hash=hash_token(token), created_by=actor.user,
+            expires_at=now + dt.timedelta(days=settings.PATIENT_LINK_DAYS))
+        audit(actor, "link.create", patient=session.patient, obj=link,
+              detail={"session": session.pk, "replaced": replaced})
+    return IssuedLink(link=link, url=link_url(token))
+
+
+def revoke_link(actor: Actor, link_id: int | str) -> PatientLink:
+    """Stop a personal link working. Revoking a revoked link changes nothing."""
+    with transaction.atomic():
+        link = access_record(actor, PatientLink, link_id, permission=Permission.BOOK,
+                             action="link.revoke")
+        PatientLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now())
+        link.refresh_from_db()
+    return link
+
+
+@dataclass(frozen=True)
+class SessionLinks:
+    session: TreatmentSession
+    links: list[PatientLink]
+
+
+def session_links(actor: Actor, session_id: int | str) -> SessionLinks:
+    """The personal links made for a session, newest first (front desk may see these)."""
+    with transaction.atomic():
+        session = access_record(actor, TreatmentSession, session_id,
+                                permission=Permission.BOOK, action="link.list",
+                                related=("clinic",))
+        links = list(PatientLink.objects.filter(session_id=session.pk)
+                     .select_related("created_by").order_by("-created_at", "-id"))
+    for link in links:
+        link.state = link_state(link)
+    return SessionLinks(session=session, links=links)
+
+
+# --- the patient's own pages ------------------------------------------------------------------
+
+def _patient_permission(actor: Actor) -> Permission:
+    return Permission.PATIENT_SELF if actor.link is not None else Permission.WRITE_CLINICAL
+
+
+def _require_usable(link: PatientLink) -> None:
+    state = link_state(link)
+    if state is not LinkState.USABLE:
+        raise ServiceError(f"link_{state.value}", str(_(
+            "This link no longer works. Please call your clinic.")))
+
+
+@dataclass(frozen=True)
+class VerifyOutcome:
+    ok: bool
+    attempts_left: int
+    locked: bool
+
+
+def verify_date_of_birth(actor: Actor, date_of_birth: dt.date) -> VerifyOutcome:
+    """Check the date of birth typed on a new device. Wrong dates count towards a lock."""
+    link = actor.link
+    if link is None:
+        raise Http404("No such link.")
+    with transaction.atomic():
+        patient = access_patient(actor, link.patient_id, permission=Permission.PATIENT_SELF,
+                                 action="link.verify")
+        current = PatientLink.objects.select_for_update().get(pk=link.pk)
+        _require_usable(current)
+        if date_of_birth == patient.date_of_birth:
+            return VerifyOutcome(ok=True, attempts_left=MAX_DOB_ATTEMPTS
+                                 - current.failed_dob_attempts, locked=False)
+        current.failed_dob_attempts += 1
+        current.save(update_fields=["failed_dob_attempts"])
+        audit(actor, "link.verify_failed", patient=patient, obj=current,
+              detail={"failed_attempts": current.failed_dob_attempts})
+    left = max(0, MAX_DOB_ATTEMPTS - current.failed_dob_attempts)
+    return VerifyOutcome(ok=False, attempts_left=left, locked=left == 0)
+
+
+@dataclass(frozen=True)
+class PatientToday:
+    link: PatientLink
+    session: TreatmentSession
+    facts: SessionFacts
+    today: dt.date
+    day: int
+    #: Instruction dicts of the needlecare.aftercare/1 document (with ``basis``).
+    instructions: list[dict[str, Any]]
+    normal_today: list[dict[str, Any]]
+    skin_notes: list[str]
+    call_clinic: str
+    #: The week block shown after the daily part (from_day, to_day), if any.
+    week: tuple[int, int] | None
+    plan_finished: bool
+
+
+def patient_today(actor: Actor) -> PatientToday:
+    """What the patient's home page shows today."""
+    link = actor.link
+    if link is None:
+        raise Http404("No such link.")
+    with transaction.atomic():
+        session = access_record(actor, TreatmentSession, link.session_id,
+                                permission=Permission.PATIENT_SELF, action="patient.home",
+                                related=("clinic", "plan"))
+        _require_usable(PatientLink.objects.get(pk=link.pk))
+        now = timezone.now()
+        PatientLink.objects.filter(pk=link.pk).update(last_opened_at=now)
+        facts = signed_session_facts(session)
+        record = AftercareRecord.objects.filter(session_id=session.pk).first()
+    # A session signed before aftercare records existed still gets today's instructions.
+    plan = record.plan if record is not None else aftercare(facts).model_dump(
+        mode="json", by_alias=True)
+    today = local_date(now, session.clinic.time_zone)
+    day = max(0, (today - facts.date).days)
+    instructions: list[dict[str, Any]] = []
+    normal: list[dict[str, Any]] = []
+    notes: list[str] = []
+    week = None
+    if day <= DAILY_DAYS:
+        block: dict[str, Any] = next(
+            (d for d in plan.get("days", []) if d.get("day") == day), {})
+        instructions = block.get("instructions", [])
+        normal = block.get("normal_today", [])
+        notes = block.get("skin_notes", [])
+    else:
+        for block in plan.get("weeks", []):
+            if block["from_day"] <= day <= block["to_day"]:
+                instructions = block.get("instructions", [])
+                week = (block["from_day"], block["to_day"])
+        course = expected_course(facts, day)
+        normal = [{"symptom": s.symptom, "phase": s.phase, "text": s.patient, "basis": s.basis}
+                  for s in course.symptoms if s.phase in ("normal", "fading")]
+        notes = course.skin_notes
+    last_day = max([d.get("day", 0) for d in plan.get("days", [])]
+                   + [w.get("to_day", 0) for w in plan.get("weeks", [])] + [0])
+    return PatientToday(
+        link=link, session=session, facts=facts, today=today, day=day,
+        instructions=instructions, normal_today=normal, skin_notes=notes,
+        call_clinic=plan.get("call_clinic", ""), week=week, plan_finished=day > last_day)
+
+
+# --- check-ins --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecordedCheckIn:
+    checkin: CheckIn
+    #: False when the same answers had already been recorded today (a resubmitted form).
+    created: bool
+    escalation: Escalation | None
+
+
+def _lock_session(session_id: int) -> None:
+    # Every check-in of a session takes this row lock first, so "is there already an identical
+    # check-in / an open escalation?" and the write that follows cannot interleave.
+    TreatmentSession.objects.select_for_update().only("pk").get(pk=session_id)
+
+
+def _earlier(answers: Mapping[str, Any], zone: ZoneInfo) -> EarlierCheckIn:
+    reported_at = dt.datetime.fromisoformat(answers["reported_at"]).astimezone(zone)
+    return EarlierCheckIn(reported_at=reported_at, symptoms=answers.get("symptoms", {}),
+                          red_flags=answers.get("red_flags", {}))
+
+
+def build_checkin(session: TreatmentSession, answers: Mapping[str, Any], *,
+                  now: dt.datetime | None = None) -> CheckInDocument:
+    """The needlecare.checkin/1 document for the patient's answers (``symptoms``,
+    ``red_flags``, ``note``), with the session facts and the session's earlier check-ins."""
+    zone = ZoneInfo(session.clinic.time_zone)
+    reported_at = (now or timezone.now()).astimezone(zone)
+    previous = [_earlier(c.answers, zone) for c in
+                CheckIn.objects.filter(session_id=session.pk).order_by("submitted_at", "id")]
+    try:
+        return CheckInDocument.model_validate({
+            "session": signed_session_facts(session).model_dump(mode="json", by_alias=True),
+            "reported_at": reported_at,
+            "symptoms": dict(answers.get("symptoms", {})),
+            "red_flags": dict(answers.get("red_flags", {})),
+            "note": answers.get("note", ""),
+            "previous": [p.model_dump(mode="json", by_alias=True) for p in previous],
+        })
+    except ValidationError as exc:
+        raise ServiceError("invalid_checkin", str(_(
+            "These answers could not be read. Please check them and send them again."))
+        ) from exc
+
+
+def checkin_fingerprint(document: CheckInDocument, session_id: int, time_zone: str) -> str:
+    """Same answers, same session, same local day: the same check-in."""
+    answers = document.model_dump(mode="json", by_alias=True,
+                                  include={"symptoms", "red_flags", "note"})
+    canonical = json.dumps({"answers": answers, "session": session_id,
+                            "date": local_date(document.reported_at, time_zone).isoformat()},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _reason_key(reason: Mapping[str, Any]) -> tuple[str, str | None]:
+    return reason["rule"], reason.get("subject")
+
+
+def _snapshot(reasons: Iterable[TriageReason]) -> list[dict[str, Any]]:
+    return [r.model_dump(mode="json") for r in reasons if r.level is not TriageLevel.EXPECTED]
+
+
+def _escalate(actor: Actor, session: TreatmentSession, level: str,
+              reasons: list[dict[str, Any]], now: dt.datetime,
+              current: Escalation | None) -> Escalation:
+    deadline = clinic_deadline(level, now, session.clinic)
+    if current is None:
+        escalation = Escalation.objects.create(
+            clinic_id=session.clinic_id, patient_id=session.patient_id, session=session,
+            level=level, reasons=reasons, opened_at=now, deadline=deadline)
+        audit(actor, "escalation.open", patient=session.patient, obj=escalation,
+              detail={"level": level, "deadline": deadline.isoformat()})
+        return escalation
+    before = {"level": current.level, "deadline": current.deadline.isoformat(),
+              "status": current.status}
+    known = {_reason_key(r) for r in current.reasons}
+    # Never drop a reason: whatever the level, a new red flag joins the list.
+    current.reasons = list(current.reasons) + [r for r in reasons
+                                               if _reason_key(r) not in known]
+    raised = LEVEL_RANK[Level(level)] > LEVEL_RANK[Level(current.level)]
+    if raised:
+        current.level = level
+        if current.status == EscalationStatus.ACKNOWLEDGED:
+            # An acknowledged "call tomorrow" that becomes urgent must be seen again.
+            current.status = EscalationStatus.OPEN
+            current.acknowledged_by = None
+            current.acknowledged_at = None
+    current.deadline = min(current.deadline, deadline)
+    current.save(update_fields=["reasons", "level", "status", "deadline", "acknowledged_by",
+                                "acknowledged_at"])
+    audit(actor, "escalation.raise" if raised else "escalation.update", patient=session.patient,
+          obj=current, detail={"before": before, "level": current.level,
+                               "deadline": current.deadline.isoformat()})
+    return current
+
+
+def _record(actor: Actor, session: TreatmentSession, link: PatientLink | None,
+            document: CheckInDocument) -> RecordedCheckIn:
+    if link is not None:
+        _require_usable(PatientLink.objects.get(pk=link.pk))
+    fingerprint = checkin_fingerprint(document, session.pk, session.clinic.time_zone)
+    same = CheckIn.objects.filter(session_id=session.pk, fingerprint=fingerprint).first()
+    if same is not None:
+        return RecordedCheckIn(checkin=same, created=False, escalation=same.escalation)
+    result = triage(document)
+    level = result.level.value
+    current = (Escalation.objects.select_for_update()
+               .filter(session_id=session.pk, status__in=ACTIVE_ESCALATION)
+               .order_by("opened_at", "id").first())
+    now = timezone.now()
+    escalation = current
+    if result.level is not TriageLevel.EXPECTED:
+        escalation = _escalate(actor, session, level, _snapshot(result.reasons), now, current)
+    # A check-in made while an escalation is open joins it, even a reassuring one: the
+    # clinician reviewing it wants to see how the patient is doing since.
+    checkin = CheckIn.objects.create(
+        clinic_id=session.clinic_id, patient_id=session.patient_id, session=session, link=link,
+        submitted_at=now, answers=document.model_dump(mode="json", by_alias=True),
+        result=result.model_dump(mode="json", by_alias=True), level=level,
+        protocol_version=f"{result.protocol.name}-{result.protocol.version}",
+        fingerprint=fingerprint, escalation=escalation)
+    return RecordedCheckIn(checkin=checkin, created=True, escalation=escalation)
+
+
+def _session_for_checkin(actor: Actor, session_id: int) -> TreatmentSession:
+    session = access_record(actor, TreatmentSession, session_id,
+                            permission=_patient_permission(actor), action="checkin.submit",
+                            related=("clinic", "plan"))
+    _lock_session(session.pk)
+    return session
+
+
+def record_checkin(actor: Actor, link: PatientLink, document: CheckInDocument
+                   ) -> RecordedCheckIn:
+    """Triage a check-in document and store it, opening or raising the session's escalation.
+
+    An identical check-in (same answers, session and local day) is returned, not stored
+    again. An escalation's level never goes down and its deadline never moves later."""
+    with transaction.atomic():
+        session = _session_for_checkin(actor, link.session_id)
+        return _record(actor, session, link, document)
+
+
+def submit_checkin(actor: Actor, answers: Mapping[str, Any]) -> RecordedCheckIn:
+    """The patient's form: build the check-in document from ``answers`` and record it."""
+    link = actor.link
+    if link is None:
+        raise Http404("No such link.")
+    with transaction.atomic():
+        session = _session_for_checkin(actor, link.session_id)
+        document = build_checkin(session, answers)
+        return _record(actor, session, link, document)
+
+
+def patient_checkin(actor: Actor, checkin_id: int | str) -> CheckIn:
+    """A check-in as its patient sees it afterwards: only through the link it was sent with."""
+    link = actor.link
+    if link is None:
+        raise Http404("No such check-in.")
+    with transaction.atomic():
+        checkin = access_record(actor, CheckIn, checkin_id, permission=Permission.PATIENT_SELF,
+                                action="checkin.result", related=("clinic",))
+        if checkin.session_id != link.session_id:
+            raise Http404("No such check-in.")
+    return checkin
+
+
+# --- the clinicians' side ---------------------------------------------------------------------
+
+_LEVEL_ORDER = Case(
+    When(level=Level.EMERGENCY, then=Value(0)),
+    When(level=Level.URGENT, then=Value(1)),
+    When(level=Level.CONTACT_CLINIC, then=Value(2)),
+    default=Value(3), output_field=IntegerField())
+
+
+def reasons_summary(reasons: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Short clinician labels for stored reasons, most severe first, each once."""
+    ordered = sorted(reasons, key=lambda r: -LEVEL_RANK.get(r.get("level", ""), 0))
+    labels: list[str] = []
+    for reason in ordered:
+        subject = reason.get("subject")
+        term = RED_FLAGS.get(subject) or SYMPTOMS.get(subject) if subject else None
+        label = term.display if term is not None else reason.get("clinician", "")
+        if reason.get("assumed"):
+            label = f"{label} ({_('not answered')})"
+        if label not in labels:
+            labels.append(label)
+    return labels
+
+
+@dataclass
+class Worklist:
+    now: dt.datetime
+    today: dt.date
+    time_zone: str
+    escalations: list[Escalation] = field(default_factory=list)
+    sessions_today: list[TreatmentSession] = field(default_factory=list)
+    due_checkins: list[TreatmentSession] = field(default_factory=list)
+
+
+def worklist(actor: Actor) -> Worklist:
+    """Open escalations (most severe, then soonest due, first), today's sessions and the
+    patients due a check-in today. A fixed number of queries however long the lists."""
+    require(actor, Permission.VIEW_CLINICAL)
+    clinic_id = actor.clinic_id
+    with transaction.atomic():
+        # The signed-in user's clinic is usually loaded already (the page header shows it).
+        clinic = actor.user.clinic if actor.user is not None else Clinic.objects.get(
+            pk=clinic_id)
+        now = timezone.now()
+        today = local_date(now, clinic.time_zone)
+        start, end = local_day_bounds(today, clinic.time_zone)
+        escalations = list(
+            Escalation.objects.filter(clinic_id=clinic_id, status__in=ACTIVE_ESCALATION)
+            .select_related("patient", "acknowledged_by")
+            .annotate(level_order=_LEVEL_ORDER).order_by("level_order", "deadline", "id"))
+        sessions_today = list(
+            TreatmentSession.objects.filter(clinic_id=clinic_id, scheduled_for__gte=start,
+                                            scheduled_for__lt=end)
+            .exclude(status=SessionStatus.CANCELLED).select_related("patient")
+            .order_by("scheduled_for", "id"))
+        checked_today = CheckIn.objects.filter(session_id=OuterRef("pk"), submitted_at__gte=start)
+        live_link = PatientLink.objects.filter(session_id=OuterRef("pk"), revoked_at__isnull=True,
+                                               expires_at__gt=now)
+        due = list(
+            TreatmentSession.objects.filter(clinic_id=clinic_id, status=SessionStatus.SIGNED,
+                                            performed_on__in=checkin_due_session_dates(today))
+            .annotate(checked_in_today=Exists(checked_today), has_link=Exists(live_link))
+            .filter(checked_in_today=False).select_related("patient")
+            .order_by("performed_on", "patient__family_name", "id"))
+        audit(actor, "worklist.view", detail={
+            "escalations": [e.pk for e in escalations], "due_checkins": [s.pk for s in due]})
+    for escalation in escalations:
+        escalation.overdue = escalation.deadline < now
+        escalation.summary = reasons_summary(escalation.reasons)
+    for session in due:
+        session.day = (today - session.performed_on).days
+    return Worklist(now=now, today=today, time_zone=clinic.time_zone, escalations=escalations,
+                    sessions_today=sessions_today, due_checkins=due)
+
+
+@dataclass(frozen=True)
+class EscalationDetail:
+    escalation: Escalation
+    checkins: list[CheckIn]
+    notes: list[EscalationNote]
+    overdue: bool
+
+
+def escalation_detail(actor: Actor, escalation_id: int | str) -> EscalationDetail:
+    with transaction.atomic():
+        escalation = access_record(actor, Escalation, escalation_id,
+                                   permission=Permission.VIEW_CLINICAL, action="escalation.view",
+                                   related=("session", "clinic", "acknowledged_by",
+                                            "closed_by"))
+        checkins = list(escalation.checkins.order_by("submitted_at", "id"))
+        notes = list(escalation.notes.select_related("by"))
+    overdue = (escalation.status != EscalationStatus.CLOSED
+               and escalation.deadline < timezone.now())
+    return EscalationDetail(escalation=escalation, checkins=checkins, notes=notes,
+                            overdue=overdue)
+
+
+def acknowledge_escalation(actor: Actor, escalation_id: int | str) -> Escalation:
+    """A clinician has seen it and is dealing with it."""
+    with transaction.atomic():
+        escalation = access_record(actor, Escalation, escalation_id,
+                                   permission=Permission.WRITE_CLINICAL,
+                                   action="escalation.acknowledge")
+        changed = Escalation.objects.filter(pk=escalation.pk, status=EscalationStatus.OPEN
+                                            ).update(status=EscalationStatus.ACKNOWLEDGED,
+                                                     acknowledged_by=actor.user,
+                                                     acknowledged_at=timezone.now())
+        if not changed:
+            raise ServiceError("not_open", str(_(
+                "This escalation is no longer open: it has already been acknowledged or "
+                "closed.")))
+        escalation.refresh_from_db()
+    return escalation
+
+
+def add_escalation_note(actor: Actor, escalation_id: int | str, text: str) -> EscalationNote:
+    text = (text or "").strip()
+    with transaction.atomic():
+        escalation = access_record(actor, Escalation, escalation_id,
+                                   permission=Permission.WRITE_CLINICAL,
+                                   action="escalation.note")
+        if not text:
+            raise ServiceError("note_empty", str(_("Write the note first.")), field="text")
+        return EscalationNote.objects.create(escalation=escalation, text=text, by=actor.user)
+
+
+def close_escalation(actor: Actor, escalation_id: int | str, outcome: str,
+                     note: str = "") -> Escalation:
+    """Close with an outcome. Closing one nobody acknowledged acknowledges it as well."""
+    note = (note or "").strip()
+    with transaction.atomic():
+        escalation = access_record(actor, Escalation, escalation_id,
+                                   permission=Permission.WRITE_CLINICAL,
+                                   action="escalation.close", detail={"outcome": outcome})
+        if outcome not in Outcome.values:
+            raise ServiceError("outcome_required", str(_(
+                "Choose the outcome before closing.")), field="outcome")
+        current = Escalation.objects.select_for_update().get(pk=escalation.pk)
+        if current.status == EscalationStatus.CLOSED:
+            raise ServiceError("already_closed", str(_("This escalation is already closed.")))
+        now = timezone.now()
+        current.status = EscalationStatus.CLOSED
+        current.outcome = outcome
+        current.closed_by = actor.user
+        current.closed_at = now
+        if current.acknowledged_at is None:
+            current.acknowledged_by = actor.user
+            current.acknowledged_at = now
+        current.save(update_fields=["status", "outcome", "closed_by", "closed_at",
+                                    "acknowledged_by", "acknowledged_at"])
+        if note:
+            EscalationNote.objects.create(escalation=current, text=note, by=actor.user)
+    return current
+
+
+def checkin_detail(actor: Actor, checkin_id: int | str) -> CheckIn:
+    with transaction.atomic():
+        return access_record(actor, CheckIn, checkin_id, permission=Permission.VIEW_CLINICAL,
+                             action="checkin.view", related=("session", "escalation", "clinic"))

@@ -1,0 +1,85 @@
+"""The patient's personal link: the token in its address, and the cookie that remembers a device.
+
+The token is 32 random bytes; only its SHA-256 (``access.hash_token``) is stored, so a copy of
+the database does not open anyone's link. A device that has passed the date-of-birth step gets
+a signed, HttpOnly cookie scoped to that one link's address.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from needlecare.access import hash_token
+from needlecare.recovery.models import PatientLink
+
+TOKEN_BYTES = 32
+#: Wrong dates of birth a link accepts before it is locked for good.
+MAX_DOB_ATTEMPTS = 5
+_COOKIE_SALT = "needlecare.recovery.patient-device"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def link_url(token: str) -> str:
+    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("patient-home", args=[token])
+
+
+class LinkState(StrEnum):
+    USABLE = "usable"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    LOCKED = "locked"
+
+
+def link_state(link: PatientLink) -> LinkState:
+    if link.revoked_at is not None:
+        return LinkState.REVOKED
+    if link.expires_at <= timezone.now():
+        return LinkState.EXPIRED
+    if link.failed_dob_attempts >= MAX_DOB_ATTEMPTS:
+        return LinkState.LOCKED
+    return LinkState.USABLE
+
+
+def find_link(token: str) -> PatientLink | None:
+    """The link a token opens, whatever its state; None for a token nobody was given."""
+    # A real token is 43 characters; refusing absurd lengths keeps junk out of the hash.
+    if not token or len(token) > 200:
+        return None
+    return (PatientLink.objects.select_related("clinic", "patient", "session")
+            .filter(token_hash=hash_token(token)).first())
+
+
+# --- the device cookie ----------------------------------------------------------------------
+
+def _cookie_name(link: PatientLink) -> str:
+    return f"needlecare_device_{link.pk}"
+
+
+def _cookie_value(link: PatientLink) -> str:
+    # Bound to this link's hash: a cookie from another (or a reissued) link never matches.
+    return link.token_hash[:32]
+
+
+def device_is_verified(request: HttpRequest, link: PatientLink) -> bool:
+    value = request.get_signed_cookie(
+        _cookie_name(link), default=None, salt=_COOKIE_SALT,
+        max_age=settings.PATIENT_DEVICE_COOKIE_DAYS * 24 * 60 * 60)
+    return value is not None and secrets.compare_digest(value, _cookie_value(link))
+
+
+def remember_device(response: HttpResponse, link: PatientLink, token: str) -> None:
+    response.set_signed_cookie(
+        _cookie_name(link), _cookie_value(link), salt=_COOKIE_SALT,
+        max_age=settings.PATIENT_DEVICE_COOKIE_DAYS * 24 * 60 * 60,
+        path=reverse("patient-home", args=[token]), httponly=True, samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE)
+

@@ -1,0 +1,292 @@
+"""Recovery pages: the patient's phone pages (personal link, no login) and the clinicians'
+worklist, escalations and check-ins. Views parse input, call one service and render."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from needlecare.access import Actor
+from needlecare.accounts.models import Clinic
+from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS
+from needlecare.errors import ServiceError
+from needlecare.recovery import services
+from needlecare.recovery.deadlines import CHECKIN_DAYS
+from needlecare.recovery.forms import CheckInForm, CloseForm, DateOfBirthForm, NoteForm
+from needlecare.recovery.models import CheckIn, Level, PatientLink
+from needlecare.recovery.tokens import (
+    LinkState,
+    device_is_verified,
+    find_link,
+    link_state,
+    remember_device,
+)
+
+
+def tel_href(number: str) -> str:
+    return "tel:" + re.sub(r"[^\d+]", "", number or "")
+
+
+# --- the patient's phone pages ----------------------------------------------------------------
+
+PatientView = Callable[..., HttpResponse]
+
+
+def _clinic_context(clinic: Clinic | None) -> dict[str, Any]:
+    if clinic is None:
+        return {"clinic": None}
+    return {"clinic": clinic, "clinic_tel": tel_href(clinic.phone),
+            "emergency_tel": tel_href(clinic.emergency_number)}
+
+
+def patient_page(view: PatientView) -> PatientView:
+    """Resolve the token in the address to a usable link, or answer with a page that says
+    (in plain words) why it does not work. No response is kept in a cache."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
+        link = find_link(token)
+        if link is None:
+            response = render(request, "recovery/patient_link_unknown.html",
+                              _clinic_context(None), status=404)
+        else:
+            state = link_state(link)
+            if state is LinkState.USABLE:
+                response = view(request, link, token, **kwargs)
+            else:
+                response = render(request, "recovery/patient_link_closed.html",
+                                  {**_clinic_context(link.clinic), "state": state.value},
+                                  status=403 if state is LinkState.LOCKED else 410)
+        response["Cache-Control"] = "no-store, private"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        # The site's "same-origin" referrer policy already keeps the token from other sites.
+        # "no-referrer" would be worse: browsers then send "Origin: null" with the forms'
+        # POSTs, and Django's CSRF check refuses them.
+        return response
+
+    return wrapper
+
+
+def _render_home(request: HttpRequest, link: PatientLink, token: str, form: CheckInForm,
+                 error: str | None = None) -> HttpResponse:
+    today = services.patient_today(Actor.for_link(link, request))
+    return render(request, "recovery/patient_home.html", {
+        **_clinic_context(link.clinic), "token": token, "today": today, "form": form,
+        "error": error})
+
+
+@require_GET
+@patient_page
+def patient_home(request: HttpRequest, link: PatientLink, token: str) -> HttpResponse:
+    if not device_is_verified(request, link):
+        return redirect("patient-verify", token=token)
+    return _render_home(request, link, token, CheckInForm())
+
+
+@require_http_methods(["GET", "POST"])
+@patient_page
+def patient_verify(request: HttpRequest, link: PatientLink, token: str) -> HttpResponse:
+    if device_is_verified(request, link):
+        return redirect("patient-home", token=token)
+    form = DateOfBirthForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = services.verify_date_of_birth(Actor.for_link(link, request),
+                                                    form.cleaned_data["date_of_birth"])
+        except ServiceError:
+            outcome = None
+        if outcome is None or outcome.locked:
+            link.refresh_from_db()
+            state = link_state(link)
+            return render(request, "recovery/patient_link_closed.html",
+                          {**_clinic_context(link.clinic), "state": state.value},
+                          status=403 if state is LinkState.LOCKED else 410)
+        if outcome.ok:
+            response = redirect("patient-home", token=token)
+            remember_device(response, link, token)
+            return response
+        error = _("That date of birth does not match our records. You can try "
+                  "%(left)d more times.") % {"left": outcome.attempts_left}
+    return render(request, "recovery/patient_verify.html", {
+        **_clinic_context(link.clinic), "token": token, "form": form, "error": error})
+
+
+@require_POST
+@patient_page
+def patient_checkin(request: HttpRequest, link: PatientLink, token: str) -> HttpResponse:
+    if not device_is_verified(request, link):
+        return redirect("patient-verify", token=token)
+    form = CheckInForm(request.POST)
+    if not form.is_valid():
+        return _render_home(request, link, token, form)
+    try:
+        recorded = services.submit_checkin(Actor.for_link(link, request), form.answers())
+    except ServiceError as exc:
+        return _render_home(request, link, token, form, error=exc.message)
+    return redirect("patient-checkin-result", token=token, pk=recorded.checkin.pk)
+
+
+@require_GET
+@patient_page
+def patient_checkin_result(request: HttpRequest, link: PatientLink, token: str,
+                           pk: int) -> HttpResponse:
+    if not device_is_verified(request, link):
+        return redirect("patient-verify", token=token)
+    checkin = services.patient_checkin(Actor.for_link(link, request), pk)
+    result = checkin.result
+    reasons: list[str] = []
+    for reason in result.get("reasons", []):
+        if reason.get("level") != Level.EXPECTED and reason["patient"] not in reasons:
+            reasons.append(reason["patient"])
+    return render(request, "recovery/patient_result.html", {
+        **_clinic_context(link.clinic), "token": token, "checkin": checkin,
+        "level": checkin.level, "advice": result.get("advice", []), "reasons": reasons})
+
+
+# --- staff: personal links --------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def link_new(request: HttpRequest, session_pk: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    error = None
+    if request.method == "POST":
+        try:
+            issued = services.issue_link(actor, session_pk)
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            response = render(request, "recovery/link_issued.html", {
+                "link": issued.link, "url": issued.url, "session": issued.link.session,
+                "time_zone": issued.link.session.clinic.time_zone})
+            response["Cache-Control"] = "no-store, private"
+            return response
+    listing = services.session_links(actor, session_pk)
+    return render(request, "recovery/link_new.html", {
+        "session": listing.session, "links": listing.links, "error": error,
+        "time_zone": listing.session.clinic.time_zone})
+
+
+@login_required
+@require_POST
+def link_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    link = services.revoke_link(Actor.from_request(request), pk)
+    messages.success(request, _("The link has been revoked. It no longer opens anything."))
+    return redirect("link-new", session_pk=link.session_id)
+
+
+# --- staff: worklist, escalations, check-ins --------------------------------------------------
+
+@login_required
+@require_GET
+def worklist(request: HttpRequest) -> HttpResponse:
+    listing = services.worklist(Actor.from_request(request))
+    return render(request, "recovery/worklist.html", {
+        "worklist": listing, "time_zone": listing.time_zone,
+        "checkin_days": ", ".join(str(d) for d in CHECKIN_DAYS)})
+
+
+def _labelled(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    labels = dict(Level.choices)
+    return [{**r, "level_label": labels.get(r.get("level", ""), r.get("level", ""))}
+            for r in reasons]
+
+
+def _answers(checkin: CheckIn) -> dict[str, Any]:
+    """A check-in's answers with the clinicians' names for the codes."""
+    answers = checkin.answers
+    symptoms = [{"name": SYMPTOMS[c].display if c in SYMPTOMS else c,
+                 "severity": r.get("severity"), "trend": r.get("trend")}
+                for c, r in answers.get("symptoms", {}).items()]
+    flags = answers.get("red_flags", {})
+    yes = [RED_FLAGS[c].display if c in RED_FLAGS else c for c, v in flags.items() if v]
+    unanswered = [RED_FLAGS[c].display for c in RED_FLAGS if flags.get(c) is None]
+    reasons = _labelled(checkin.result.get("reasons", []))
+    return {"checkin": checkin, "symptoms": symptoms, "flags_yes": yes,
+            "flags_unanswered": unanswered, "note": answers.get("note", ""),
+            "reasons": reasons, "day": checkin.result.get("day")}
+
+
+def _render_escalation(request: HttpRequest, pk: int, *, note_form: NoteForm | None = None,
+                       close_form: CloseForm | None = None) -> HttpResponse:
+    detail = services.escalation_detail(Actor.from_request(request), pk)
+    return render(request, "recovery/escalation_detail.html", {
+        "detail": detail, "escalation": detail.escalation,
+        "reasons": _labelled(detail.escalation.reasons),
+        "time_zone": detail.escalation.clinic.time_zone,
+        "checkins": [_answers(c) for c in detail.checkins],
+        "note_form": note_form or NoteForm(), "close_form": close_form or CloseForm(),
+    })
+
+
+@login_required
+@require_GET
+def escalation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_escalation(request, pk)
+
+
+@login_required
+@require_POST
+def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.acknowledge_escalation(Actor.from_request(request), pk)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Acknowledged. The escalation is yours to follow up."))
+    return redirect("escalation-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def escalation_note(request: HttpRequest, pk: int) -> HttpResponse:
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _render_escalation(request, pk, note_form=form)
+    try:
+        services.add_escalation_note(Actor.from_request(request), pk, form.cleaned_data["text"])
+    except ServiceError as exc:
+        if exc.field not in form.fields:
+            messages.error(request, exc.message)
+            return redirect("escalation-detail", pk=pk)
+        form.add_error(exc.field, exc.message)
+        return _render_escalation(request, pk, note_form=form)
+    messages.success(request, _("Note added."))
+    return redirect("escalation-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def escalation_close(request: HttpRequest, pk: int) -> HttpResponse:
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        return _render_escalation(request, pk, close_form=form)
+    try:
+        services.close_escalation(Actor.from_request(request), pk,
+                                  form.cleaned_data["outcome"], form.cleaned_data["note"])
+    except ServiceError as exc:
+        if exc.field not in form.fields:
+            messages.error(request, exc.message)
+            return redirect("escalation-detail", pk=pk)
+        form.add_error(exc.field, exc.message)
+        return _render_escalation(request, pk, close_form=form)
+    messages.success(request, _("Escalation closed."))
+    return redirect("escalation-detail", pk=pk)
+
+
+@login_required
+@require_GET
+def checkin_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    checkin = services.checkin_detail(Actor.from_request(request), pk)
+    return render(request, "recovery/checkin_detail.html", {
+        "checkin": checkin, "c": _answers(checkin), "time_zone": checkin.clinic.time_zone})

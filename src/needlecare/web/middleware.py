@@ -1,0 +1,59 @@
+"""A staff session ends a fixed time after sign-in, however busy it has been.
+
+The idle limit (SESSION_COOKIE_AGE, renewed on every request) ends a forgotten session; this
+ends one that is kept alive all day on a shared reception computer. The sign-in time is stored
+in the session when the user signs in, or on the first request that finds none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout, user_logged_in
+from django.contrib.auth.views import redirect_to_login
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+SESSION_KEY = "needlecare_signed_in_at"
+
+
+@receiver(user_logged_in, dispatch_uid="needlecare.absolute_session_timeout")
+def remember_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_KEY] = timezone.now().timestamp()
+
+
+class AbsoluteSessionTimeout:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = timezone.now().timestamp()
+            signed_in_at = request.session.get(SESSION_KEY)
+            if not isinstance(signed_in_at, int | float):
+                request.session[SESSION_KEY] = now
+            elif now - signed_in_at > settings.SESSION_ABSOLUTE_SECONDS:
+                return self._sign_out(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _sign_out(request: HttpRequest) -> HttpResponse:
+        logout(request)
+        messages.info(request, _(
+            "For safety, you are signed out %(hours)s hours after signing in. "
+            "Please sign in again.") % {"hours": settings.SESSION_ABSOLUTE_SECONDS // 3600})
+        # After a form post, come back to the start rather than to the form's target.
+        response = redirect_to_login(request.get_full_path() if request.method == "GET"
+                                     else "/")
+        if request.headers.get("HX-Request") == "true":
+            # htmx would swap the login page into the current one; make it navigate instead.
+            htmx_response = HttpResponse(status=204)
+            htmx_response["HX-Redirect"] = response.url
+            return htmx_response
+        return response

@@ -1,0 +1,166 @@
+"""Every staff route that touches patient data or staff accounts, for the persona tests.
+
+tests/web/test_access_personas.py checks each route below, as each persona:
+
+- anonymous: redirected to the sign-in page;
+- a user of ANOTHER clinic whose role has the permission: 404 (another clinic's records are
+  "not found"), for every route whose address names a record;
+- a user of the same clinic whose role lacks the permission: 403;
+- a user of the same clinic whose role has it: answered (status below 400), never a 500.
+
+To cover a new route, append one ``Route`` to the list of your area (plain tuples in the same
+order work too)::
+
+    Route("session-detail", lambda j: {"pk": j["session"].pk}, "get", Permission.VIEW_CLINICAL)
+
+- ``name``: the URL name;
+- ``kwargs``: builds the URL's kwargs from the journey that
+  ``tests.factories.journey_to_signed_session()`` returns (keys: clinic, clinician, owner,
+  front_desk, patient, consultation, plan, session). It may create the record it needs
+  (e.g. an escalation for that journey's session) and return its pk; ``{}`` for none;
+- ``method``: "get" or "post" (a post is sent with an empty body: the allowed persona must
+  get the form back with its errors, or a redirect; nothing may break);
+- ``permission``: the least ``needlecare.access.Permission`` the route requires.
+
+Routes a patient reaches with a personal link (patient-home and friends) are not staff routes;
+they belong in a list of their own, with their own persona test (another patient's token, an
+expired or revoked token).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from needlecare.access import Permission
+
+Journey = dict[str, Any]
+
+
+class Route(NamedTuple):
+    name: str
+    kwargs: Callable[[Journey], dict[str, Any]]
+    method: str
+    permission: Permission
+
+
+def _no_kwargs(journey: Journey) -> dict[str, Any]:
+    return {}
+
+
+def _patient(journey: Journey) -> dict[str, Any]:
+    return {"pk": journey["patient"].pk}
+
+
+PATIENT_ROUTES: list[Route] = [
+    Route("patient-list", _no_kwargs, "get", Permission.VIEW_DEMOGRAPHICS),
+    Route("patient-new", _no_kwargs, "get", Permission.REGISTER_PATIENT),
+    Route("patient-new", _no_kwargs, "post", Permission.REGISTER_PATIENT),
+    Route("patient-detail", _patient, "get", Permission.VIEW_DEMOGRAPHICS),
+    Route("patient-edit", _patient, "get", Permission.REGISTER_PATIENT),
+    Route("patient-edit", _patient, "post", Permission.REGISTER_PATIENT),
+]
+
+STAFF_ROUTES: list[Route] = [
+    Route("staff-list", _no_kwargs, "get", Permission.MANAGE_STAFF),
+    Route("staff-new", _no_kwargs, "get", Permission.MANAGE_STAFF),
+    Route("staff-new", _no_kwargs, "post", Permission.MANAGE_STAFF),
+    Route("staff-edit", lambda j: {"pk": j["clinician"].pk}, "get", Permission.MANAGE_STAFF),
+    Route("staff-edit", lambda j: {"pk": j["clinician"].pk}, "post", Permission.MANAGE_STAFF),
+]
+
+
+def _consultation(journey: Journey) -> dict[str, Any]:
+    return {"pk": journey["consultation"].pk}
+
+
+def _consent(journey: Journey) -> dict[str, Any]:
+    from needlecare.care.models import Consent
+
+    return {"pk": Consent.objects.filter(patient=journey["patient"]).latest("id").pk}
+
+
+def _plan(journey: Journey) -> dict[str, Any]:
+    return {"pk": journey["plan"].pk}
+
+
+def _session(journey: Journey) -> dict[str, Any]:
+    return {"pk": journey["session"].pk}
+
+
+CARE_ROUTES: list[Route] = [
+    Route("consultation-new", lambda j: {"patient_pk": j["patient"].pk}, "get",
+          Permission.WRITE_CLINICAL),
+    Route("consultation-new", lambda j: {"patient_pk": j["patient"].pk}, "post",
+          Permission.WRITE_CLINICAL),
+    Route("consultation-detail", _consultation, "get", Permission.VIEW_CLINICAL),
+    Route("consultation-override", _consultation, "post", Permission.WRITE_CLINICAL),
+    # The signed-in clinician or owner witnesses the patient's signature.
+    Route("consent-new", lambda j: {"patient_pk": j["patient"].pk}, "get",
+          Permission.WRITE_CLINICAL),
+    Route("consent-new", lambda j: {"patient_pk": j["patient"].pk}, "post",
+          Permission.WRITE_CLINICAL),
+    Route("consent-detail", _consent, "get", Permission.VIEW_CLINICAL),
+    Route("consent-withdraw", _consent, "post", Permission.WRITE_CLINICAL),
+    Route("plan-new", lambda j: {"consultation_pk": j["consultation"].pk}, "get",
+          Permission.WRITE_CLINICAL),
+    Route("plan-new", lambda j: {"consultation_pk": j["consultation"].pk}, "post",
+          Permission.WRITE_CLINICAL),
+    Route("plan-detail", _plan, "get", Permission.VIEW_CLINICAL),
+    Route("plan-edit", _plan, "get", Permission.WRITE_CLINICAL),
+    Route("plan-edit", _plan, "post", Permission.WRITE_CLINICAL),
+    Route("session-book", lambda j: {"plan_pk": j["plan"].pk}, "get", Permission.BOOK),
+    Route("session-book", lambda j: {"plan_pk": j["plan"].pk}, "post", Permission.BOOK),
+    # The front desk gets the booking only; the chart is for clinicians.
+    Route("session-detail", _session, "get", Permission.BOOK),
+    Route("session-detail", _session, "post", Permission.WRITE_CLINICAL),
+    Route("session-sign", _session, "post", Permission.SIGN),
+    Route("session-addendum", _session, "post", Permission.WRITE_CLINICAL),
+    Route("session-cancel", _session, "post", Permission.BOOK),
+    Route("lot-search", _no_kwargs, "get", Permission.VIEW_CLINICAL),
+]
+
+
+def _recovery_checkin(journey: Journey) -> Any:
+    """A check-in with a fever for the journey's session (through the patient's own link),
+    which opens an escalation; made once per journey."""
+    from needlecare.access import Actor
+    from needlecare.clinical.vocabulary import RED_FLAGS
+    from needlecare.recovery import services
+    from needlecare.recovery.models import CheckIn
+
+    existing = CheckIn.objects.filter(session=journey["session"]).first()
+    if existing is not None:
+        return existing
+    link = services.issue_link(Actor(user=journey["clinician"]), journey["session"].pk).link
+    return services.submit_checkin(Actor.for_link(link), {
+        "symptoms": {}, "red_flags": {code: code == "fever_or_chills" for code in RED_FLAGS},
+        "note": ""}).checkin
+
+
+def _escalation(journey: Journey) -> dict[str, Any]:
+    return {"pk": _recovery_checkin(journey).escalation_id}
+
+
+def _link(journey: Journey) -> dict[str, Any]:
+    from needlecare.access import Actor
+    from needlecare.recovery import services
+
+    return {"pk": services.issue_link(Actor(user=journey["clinician"]),
+                                      journey["session"].pk).link.pk}
+
+
+RECOVERY_ROUTES: list[Route] = [
+    # Front desk may make and revoke a patient's personal link; everything clinical is not
+    # theirs. (The patient's own pages, /p/<token>/..., are covered in tests/web/recovery.)
+    Route("link-new", lambda j: {"session_pk": j["session"].pk}, "get", Permission.BOOK),
+    Route("link-new", lambda j: {"session_pk": j["session"].pk}, "post", Permission.BOOK),
+    Route("link-revoke", _link, "post", Permission.BOOK),
+    Route("worklist", _no_kwargs, "get", Permission.VIEW_CLINICAL),
+    Route("escalation-detail", _escalation, "get", Permission.VIEW_CLINICAL),
+    Route("escalation-acknowledge", _escalation, "post", Permission.WRITE_CLINICAL),
+    Route("escalation-note", _escalation, "post", Permission.WRITE_CLINICAL),
+    Route("escalation-close", _escalation, "post", Permission.WRITE_CLINICAL),
+    Route("checkin-detail", lambda j: {"pk": _recovery_checkin(j).pk}, "get",
+          Permission.VIEW_CLINICAL),
+]
