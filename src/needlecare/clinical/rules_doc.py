@@ -294,6 +294,12 @@ def _aftercare(p: Protocol) -> list[str]:
         "",
         f"Every day also reads: {after.call_clinic}",
         "",
+        f"Check-in invitations go out on days {', '.join(str(d) for d in after.check_ins.days)} "
+        f"at {after.check_ins.invite_at_hour}:00 clinic time, with one reminder "
+        f"{after.check_ins.reminder_after_hours} hours later if unanswered. "
+        f"{after.check_ins.clinician} Evidence {_evidence(after.check_ins.evidence)}; "
+        f"sources: {_sources(after.check_ins.sources)}.",
+        "",
     ]
     lines += _table(
         ["Item", "Category", "Slot", "Days", "Applies to", "Patient reads", "Evidence",

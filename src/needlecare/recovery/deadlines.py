@@ -11,14 +11,14 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from needlecare.clinical.protocol.loader import default_protocol
 from needlecare.clinical.vocabulary import Level
 
 if TYPE_CHECKING:
     from needlecare.accounts.models import Clinic
 
-#: Days after a session on which the patient is asked to check in. A constant until the
-#: delivery issue brings check-in timings into the protocol.
-CHECKIN_DAYS: tuple[int, ...] = (1, 3, 7)
+#: Days after a session on which the patient is asked to check in (the protocol's schedule).
+CHECKIN_DAYS: tuple[int, ...] = tuple(default_protocol().data.aftercare.check_ins.days)
 
 EMERGENCY_WINDOW = dt.timedelta(hours=1)
 ALL_WEEKDAYS = frozenset(range(7))

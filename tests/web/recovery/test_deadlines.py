@@ -109,9 +109,9 @@ def test_expected_healing_has_no_deadline_and_naive_times_are_refused() -> None:
         deadline("urgent", dt.datetime(2026, 11, 24, 9, 0))  # noqa: DTZ001
 
 
-def test_check_ins_are_due_on_days_1_3_and_7() -> None:
-    assert CHECKIN_DAYS == (1, 3, 7)
-    assert checkin_due_session_dates(dt.date(2026, 11, 26)) == [
+def test_check_ins_are_due_on_the_protocol_days() -> None:
+    assert CHECKIN_DAYS == (1, 3, 7, 14, 28, 56)
+    assert checkin_due_session_dates(dt.date(2026, 11, 26))[:3] == [
         dt.date(2026, 11, 25), dt.date(2026, 11, 23), dt.date(2026, 11, 19)]
 
 

@@ -178,6 +178,7 @@ def _cited_entries(p: ProtocolFile) -> Iterator[tuple[Place, Any]]:
     for group in ("depth", "sessions", "preparation", "anaesthetic", "results_timeline"):
         for key, entry in getattr(p.planning, group).items():
             yield ("planning", group, key), entry
+    yield ("aftercare", "check_ins"), p.aftercare.check_ins
     for key, item in p.aftercare.items.items():
         yield ("aftercare", "items", key), item
     yield ("recovery",), p.recovery

@@ -159,9 +159,25 @@ class AftercareItem(Cited):
         return self
 
 
+class CheckInSchedule(Cited):
+    """When patients are invited to report how they heal, and when they are reminded."""
+
+    days: Annotated[list[Annotated[StrictInt, Field(ge=1, le=365)]], Field(min_length=1)]
+    reminder_after_hours: Annotated[StrictInt, Field(ge=1, le=72)]
+    invite_at_hour: Annotated[StrictInt, Field(ge=0, le=23)]
+    clinician: Text
+
+    @model_validator(mode="after")
+    def _days_in_order(self) -> CheckInSchedule:
+        if self.days != sorted(set(self.days)):
+            raise ValueError("days must be increasing, without repeats")
+        return self
+
+
 class Aftercare(Strict):
     plan_days: Annotated[StrictInt, Field(ge=14, le=60)]
     call_clinic: Text
+    check_ins: CheckInSchedule
     items: dict[str, AftercareItem]
 
 
