@@ -1,21 +1,27 @@
 # `make test` is the whole gate: it builds .venv when missing, re-installs when pyproject.toml
-# changes, lints, then runs the tests. CI runs exactly this (.ci/run).
+# changes, lints, runs every test on SQLite, the Django tests again on a throwaway PostgreSQL
+# cluster, then the browser tests. CI runs exactly this (.ci/run, which first installs
+# Debian's chromium and postgresql when they are missing).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint pytest bench rules-doc install clean help
+.PHONY: test lint pytest pytest-postgres e2e bench demo rules-doc install clean help
 
 help:
-	@echo "make test       lint, then run every test (creates $(VENV) if missing)"
+	@echo "make test       the whole gate: lint, tests on SQLite, the web tests again on"
+	@echo "                PostgreSQL, then the browser tests (creates $(VENV) if missing)"
 	@echo "make lint       ruff, mypy and import-linter only"
-	@echo "make bench      clinical engine benchmarks (protocol load, screening, triage)"
+	@echo "make e2e        the browser tests only (Debian's Chromium, /usr/bin/chromium)"
+	@echo "make demo       migrate, load the synthetic demo clinic, serve on http://127.0.0.1:8000"
+	@echo "make bench      benchmarks: clinical engines, then check-in load over HTTP"
 	@echo "make rules-doc  regenerate docs/clinical-rules.md from the protocol"
 	@echo "make clean      remove $(VENV) and caches"
 
-test: lint pytest
+# Order matters: the cheap checks fail first; the browser tests come last.
+test: lint pytest pytest-postgres e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -23,10 +29,25 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -q -m "not e2e" --ignore=tests/e2e
+
+# The Django tests again on a throwaway PostgreSQL cluster (or DATABASE_URL when it is set).
+pytest-postgres: $(STAMP)
+	$(BIN)/python tests/postgres.py $(BIN)/pytest tests/web -q
+
+e2e: $(STAMP)
+	$(BIN)/pytest tests/e2e -q -m e2e
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/clinical_engines.py
+	$(BIN)/python benchmarks/checkin_load.py
+
+# From a fresh clone: build the venv, create the database, load the synthetic demo clinic
+# (idempotent; `$(BIN)/needlecare demo --reset` rebuilds it), then serve it.
+demo: $(STAMP)
+	$(BIN)/needlecare migrate
+	$(BIN)/needlecare demo
+	$(BIN)/needlecare serve
 
 rules-doc: $(STAMP)
 	$(BIN)/needlecare rules-doc > docs/clinical-rules.md
@@ -44,4 +65,5 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .hypothesis \
+	  test-artifacts

@@ -1,8 +1,10 @@
 """The ``needlecare`` command.
 
 The clinical engines run as filters (one JSON document in, one out) so that other programs and
-shell scripts can use them without the web application. Subcommands live in one table so that
-the web application's management commands (serve, migrate, demo, …) can be added beside them.
+shell scripts can use them without the web application. Subcommands live in one table, the
+web application's beside them: ``serve`` (gunicorn), ``backup``, and ``migrate``, ``demo``,
+``createadmin`` and ``manage …``, which hand their arguments unparsed to Django's management
+commands (and exit with their status).
 
 Exit status: 0 on success, 2 when the input (or a protocol file) is invalid, with one line per
 problem on standard error. Engines are imported lazily, so ``needlecare --version`` and
@@ -277,6 +279,101 @@ class Command:
     help: str
     run: Callable[[argparse.Namespace, TextIO, TextIO], int]
     configure: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+    # Every argument after the command name goes, in order and unparsed, to Django's
+    # management command (so `needlecare createadmin --help` shows Django's help).
+    passthrough: bool = False
+
+
+# --- the web application ------------------------------------------------------------------
+
+DEFAULT_BIND = "127.0.0.1:8000"
+
+
+def _django(argv: Sequence[str]) -> int:
+    """Run one of Django's management commands; its exit status is ours."""
+    from needlecare.manage import main as manage
+
+    try:
+        manage(list(argv))
+    except SystemExit as exc:  # CommandError and argparse errors exit 1 or 2
+        return exc.code if isinstance(exc.code, int) else 1
+    return EXIT_OK
+
+
+def _management(name: str | None) -> Callable[[argparse.Namespace, TextIO, TextIO], int]:
+    def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+        return _django([name, *args.args] if name else args.args)
+
+    return run
+
+
+def _takes_rest(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("args", nargs=argparse.REMAINDER, metavar="...",
+                        help="passed on to Django's management command")
+
+
+def _production() -> bool:
+    return os.environ.get("NEEDLECARE_ENV", "development") == "production"
+
+
+def gunicorn_argv(bind: str, workers: int, timeout: int) -> list[str]:
+    argv = [sys.executable, "-m", "gunicorn", "needlecare.wsgi:application",
+            "--bind", bind, "--workers", str(workers), "--timeout", str(timeout),
+            # The proxies whose X-Forwarded-* headers count (nginx on the same host).
+            "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")]
+    if _gunicorn_has("control_socket_disable"):
+        # gunicorn 25.1+ opens a control socket at one fixed path per user: a second server
+        # (or a read-only home under systemd) would trip over it, and nothing here uses it.
+        argv.append("--no-control-socket")
+    return argv
+
+
+def _gunicorn_has(setting: str) -> bool:
+    from gunicorn.config import KNOWN_SETTINGS  # type: ignore[import-untyped]
+
+    return any(s.name == setting for s in KNOWN_SETTINGS)
+
+
+def _serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    if _production():
+        code = _django(["collectstatic", "--noinput", "--verbosity", "0"])
+        if code != EXIT_OK:
+            return code
+    host = args.bind if "://" in args.bind else f"http://{args.bind}"
+    if not args.bind.startswith("unix:"):
+        out.write(f"Needlecare on {host}/ ({args.workers} workers; Ctrl-C stops it)\n")
+        out.flush()
+    argv = gunicorn_argv(args.bind, args.workers, args.timeout)
+    os.execv(argv[0], argv)  # gunicorn takes over the process: signals reach it directly
+
+
+def _serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bind", default=DEFAULT_BIND, metavar="ADDRESS",
+                        help=f"HOST:PORT or unix:PATH to listen on (default {DEFAULT_BIND})")
+    parser.add_argument("--workers", type=int, default=2, metavar="N",
+                        help="worker processes (default 2; about 2 per CPU core)")
+    parser.add_argument("--timeout", type=int, default=30, metavar="SECONDS",
+                        help="restart a worker stuck on one request this long (default 30)")
+
+
+def _backup(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "needlecare.settings")
+    import django
+
+    django.setup()
+    from needlecare.web.backup import BackupError, backup
+
+    try:
+        path = backup(Path(args.directory) if args.directory else None)
+    except BackupError as exc:
+        raise InvalidInput([f"backup: {exc}"]) from None
+    out.write(f"{path}\n")
+    return EXIT_OK
+
+
+def _backup_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--directory", metavar="DIR",
+                        help="where to write the backup (default: var/backups)")
 
 
 def _takes_file(parser: argparse.ArgumentParser) -> None:
@@ -294,6 +391,18 @@ COMMANDS: tuple[Command, ...] = (
             _takes_schema_name),
     Command("rules-doc", "print the protocol's rules as Markdown for clinical review",
             _rules_doc),
+    Command("serve", "serve the web application with gunicorn (collectstatic first in "
+            "production)", _serve, _serve_options),
+    Command("migrate", "create or update the database tables", _management("migrate"),
+            _takes_rest, passthrough=True),
+    Command("demo", "load the synthetic demo clinic (--reset rebuilds it)",
+            _management("demo"), _takes_rest, passthrough=True),
+    Command("createadmin", "create a clinic owner (and the clinic)",
+            _management("createadmin"), _takes_rest, passthrough=True),
+    Command("backup", "copy the database to var/backups (SQLite backup API, or pg_dump)",
+            _backup, _backup_options),
+    Command("manage", "run any Django management command", _management(None), _takes_rest,
+            passthrough=True),
 )
 
 
@@ -331,6 +440,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    passthrough = next((c for c in COMMANDS if c.passthrough and argv and argv[0] == c.name),
+                       None)
+    if passthrough is not None:
+        return passthrough.run(argparse.Namespace(command=argv[0], args=argv[1:]), sys.stdout,
+                               stdin or sys.stdin)
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors (argparse exits 2)

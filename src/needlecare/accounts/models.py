@@ -54,3 +54,28 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+class ApiToken(models.Model):
+    """A bearer token a staff member's program uses on the JSON API.
+
+    Only the SHA-256 of the token is stored (``access.hash_token``): a copy of the database
+    opens nothing. A token acts as its user, with the user's clinic and role, and stops working
+    when it is revoked or the user is deactivated."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens",
+                             verbose_name=_("staff member"))
+    name = models.CharField(_("name"), max_length=100,
+                            help_text=_("What the token is for, e.g. “booking system”."))
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"

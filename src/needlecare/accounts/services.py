@@ -1,4 +1,5 @@
-"""Staff management: owners add staff, change their role, deactivate them, reset passwords.
+"""Staff management: owners add staff, change their role, deactivate them, reset passwords;
+API tokens for the programs staff use (issued and revoked by their owner or by the user).
 
 Refusals (a taken username, a weak password, an owner locking the clinic out of its own staff
 pages) are raised before anything is written. Every change writes one audit row.
@@ -6,6 +7,8 @@ pages) are raised before anything is written. Every change writes one audit row.
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from dataclasses import dataclass
 
 from axes.utils import reset as reset_login_failures
@@ -13,10 +16,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from needlecare.access import Actor, Permission, audit, require
-from needlecare.accounts.models import Role, User
+from needlecare.access import AccessDenied, Actor, Permission, audit, hash_token, require
+from needlecare.accounts.models import ApiToken, Role, User
 from needlecare.errors import ServiceError
 
 
@@ -139,3 +143,92 @@ def update_staff(actor: Actor, user_id: int | str, changes: StaffChanges) -> Use
             "changed": changed, "password_reset": bool(changes.new_password)})
     return user
 
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+#: Tokens start with this, so a leaked one is recognisable and never confused with the token of
+#: a patient's personal link.
+API_TOKEN_PREFIX = "ncapi_"
+API_TOKEN_NAME_MAX = 100
+# Writing "last used" on every request would turn each API read into a write.
+_LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedApiToken:
+    token: ApiToken
+    #: The token itself. It exists only here: the database keeps its hash.
+    secret: str
+
+
+def _token_holder(actor: Actor, user_id: int | str) -> User:
+    """The staff member whose tokens the actor manages: an owner any of the clinic's staff,
+    anyone else only themself. Another clinic's staff are "not found"."""
+    if actor.user is None or not actor.permissions:
+        raise AccessDenied("only staff manage API tokens")
+    try:
+        user = User.objects.get(pk=int(user_id), clinic_id=actor.clinic_id)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such staff member.") from None
+    if user.pk != actor.user.pk and not actor.can(Permission.MANAGE_STAFF):
+        raise AccessDenied("only owners manage other staff members' API tokens")
+    return user
+
+
+def issue_api_token(actor: Actor, user_id: int | str, name: str) -> IssuedApiToken:
+    """A new API token for a staff member. The secret is returned once and never stored."""
+    name = " ".join((name or "").split())
+    with transaction.atomic():
+        user = _token_holder(actor, user_id)
+        if not name:
+            raise ServiceError("required", str(_("Name the token after what will use it.")),
+                               field="name")
+        if len(name) > API_TOKEN_NAME_MAX:
+            raise ServiceError("too_long", str(_(
+                "Keep the name under %(max)s characters.") % {"max": API_TOKEN_NAME_MAX}),
+                field="name")
+        if not user.is_active:
+            raise ServiceError("user_inactive", str(_(
+                "This staff member is deactivated; their tokens would not work.")))
+        secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken.objects.create(user=user, name=name, token_hash=hash_token(secret))
+        audit(actor, "api_token.issue", obj=token, detail={"user": user.pk, "name": name})
+    return IssuedApiToken(token=token, secret=secret)
+
+
+def list_api_tokens(actor: Actor, user_id: int | str) -> list[ApiToken]:
+    """A staff member's tokens, newest first (revoked ones included, marked)."""
+    user = _token_holder(actor, user_id)
+    return list(ApiToken.objects.filter(user=user))
+
+
+def revoke_api_token(actor: Actor, token_id: int | str) -> ApiToken:
+    """Stop a token working. Revoking a revoked token changes nothing."""
+    with transaction.atomic():
+        try:
+            token = ApiToken.objects.get(pk=int(token_id), user__clinic_id=actor.clinic_id)
+        except (ApiToken.DoesNotExist, ValueError, TypeError):
+            raise Http404("No such API token.") from None
+        _token_holder(actor, token.user_id)
+        changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now())
+        audit(actor, "api_token.revoke", obj=token,
+              detail={"user": token.user_id, "already_revoked": not changed})
+        token.refresh_from_db()
+    return token
+
+
+def api_token_user(secret: str) -> User | None:
+    """The staff member an API token acts for, or None: an unknown or revoked token, or one of
+    a deactivated user or a user without a clinic, opens nothing."""
+    if not secret.startswith(API_TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = (ApiToken.objects.select_related("user", "user__clinic")
+             .filter(token_hash=hash_token(secret), revoked_at__isnull=True).first())
+    if token is None or not token.user.is_active or token.user.clinic_id is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

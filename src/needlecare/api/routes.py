@@ -1,6 +1,34 @@
-"""The JSON API under /api/v1/ (django-ninja); OpenAPI at /api/openapi.json."""
+"""The JSON API under /api/v1/ (django-ninja); OpenAPI at /api/openapi.json.
 
-from ninja import NinjaAPI
+Each router module holds one resource; ``errors.install`` gives every failure the same JSON
+shape, and ``auth`` says who may call what.
+"""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Router
+
+from needlecare.api import checkins, errors, escalations, patients
 
 api = NinjaAPI(title="Needlecare API", version="1", urls_namespace="api",
-               openapi_url="/openapi.json", docs_url="/docs")
+               openapi_url="/openapi.json", docs_url="/docs",
+               description="Patients, check-ins and escalations of one clinic. Staff "
+                           "authenticate with a session (plus CSRF token) or an API token "
+                           "(`Authorization: Bearer ncapi_…`); patients send check-ins with "
+                           "their personal link's token as the bearer token. Every error is "
+                           '`{"error": {"code", "message", "fields"?}}`.')
+errors.install(api)
+api.add_router("/v1/", patients.router)
+api.add_router("/v1/", checkins.router)
+api.add_router("/v1/", escalations.router)
+
+# Mounted last: an address under /api/ that names nothing is a JSON 404 too, not a web page.
+_unknown = Router()
+
+
+@_unknown.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/v1/{path:rest}",
+                        include_in_schema=False)
+def unknown(request: HttpRequest, rest: str) -> HttpResponse:
+    raise Http404(rest)
+
+
+api.add_router("", _unknown)

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.http import Http404
@@ -480,6 +481,36 @@ def worklist(actor: Actor) -> Worklist:
         session.day = (today - session.performed_on).days
     return Worklist(now=now, today=today, time_zone=clinic.time_zone, escalations=escalations,
                     sessions_today=sessions_today, due_checkins=due)
+
+
+ESCALATIONS_PAGE_SIZE = 50
+
+
+def list_escalations(actor: Actor, status: str | None = None,
+                     page: int | str | None = 1) -> Page:
+    """One page of the clinic's escalations, optionally in one status (the JSON API's list).
+
+    Active ones come most severe, then soonest due, first, like the worklist; closed ones
+    most recently closed first."""
+    require(actor, Permission.VIEW_CLINICAL)
+    if status is not None and status not in EscalationStatus.values:
+        raise ServiceError("status_invalid", str(_("Choose open, acknowledged or closed.")),
+                           field="status")
+    with transaction.atomic():
+        queryset = Escalation.objects.filter(clinic_id=actor.clinic_id).select_related(
+            "patient", "acknowledged_by", "closed_by")
+        if status is not None:
+            queryset = queryset.filter(status=status)
+        if status == EscalationStatus.CLOSED:
+            queryset = queryset.order_by("-closed_at", "-id")
+        else:
+            queryset = queryset.annotate(level_order=_LEVEL_ORDER).order_by(
+                "level_order", "deadline", "id")
+        shown = Paginator(queryset, ESCALATIONS_PAGE_SIZE).get_page(page)
+        audit(actor, "escalation.list", detail={
+            "status": status, "page": shown.number,
+            "escalations": [e.pk for e in shown.object_list]})
+    return shown
 
 
 @dataclass(frozen=True)
