@@ -40,14 +40,18 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/clinical_engines.py
+	$(BIN)/python benchmarks/documents.py
+	$(BIN)/python benchmarks/outbox.py
 	$(BIN)/python benchmarks/checkin_load.py
 
 # From a fresh clone: build the venv, create the database, load the synthetic demo clinic
 # (idempotent; `$(BIN)/needlecare demo --reset` rebuilds it), then serve it.
+# The worker sends the outbox beside the web server and stops with it (or on Ctrl-C).
 demo: $(STAMP)
 	$(BIN)/needlecare migrate
 	$(BIN)/needlecare demo
-	$(BIN)/needlecare serve
+	$(BIN)/needlecare worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/needlecare serve
 
 rules-doc: $(STAMP)
 	$(BIN)/needlecare rules-doc > docs/clinical-rules.md

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "needlecare.patients",
     "needlecare.care",
     "needlecare.recovery",
+    "needlecare.documents",
+    "needlecare.messaging",
     "needlecare.web",
 ]
 
@@ -157,6 +159,8 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = _flag("NEEDLECARE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = 31536000
+    # Load balancers probe over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
@@ -199,3 +203,53 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("NEEDLECARE_LOG_LEVEL",
                                                               "WARNING")},
 }
+
+
+# --- Messaging: outbox, worker, email and SMS (issue 4) ------------------------------------
+# Email uses EMAIL_BACKEND above (files under var/sent-mail in development, SMTP in production).
+EMAIL_HOST = os.environ.get("NEEDLECARE_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("NEEDLECARE_EMAIL_PORT", "587" if PRODUCTION else "25"))
+EMAIL_HOST_USER = os.environ.get("NEEDLECARE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("NEEDLECARE_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _flag("NEEDLECARE_EMAIL_TLS", PRODUCTION)
+EMAIL_USE_SSL = _flag("NEEDLECARE_EMAIL_SSL", False)
+# Shorter than the worker's claim timeout, so a slow server never causes a second send.
+EMAIL_TIMEOUT = int(os.environ.get("NEEDLECARE_EMAIL_TIMEOUT", "30"))
+# The domain of the Message-ID header (default: the host of NEEDLECARE_PUBLIC_URL).
+MESSAGING_MESSAGE_ID_DOMAIN = os.environ.get("NEEDLECARE_MESSAGE_ID_DOMAIN", "")
+# Attach the aftercare plan, signed consent and check-in calendar to the aftercare email.
+MESSAGING_ATTACH_DOCUMENTS = _flag("NEEDLECARE_MESSAGE_ATTACHMENTS", True)
+
+# SMS: "file" (JSON files under var/sent-sms), "console", "webhook", or a dotted path to an
+# SmsBackend subclass (needlecare.messaging.channels.sms).
+MESSAGING_SMS_BACKEND = os.environ.get("NEEDLECARE_SMS_BACKEND",
+                                       "webhook" if PRODUCTION else "file")
+MESSAGING_SMS_FILE_PATH = VAR_DIR / "sent-sms"
+SMS_SENDER = os.environ.get("NEEDLECARE_SMS_FROM", "Needlecare")
+# The generic HTTP webhook for SMS providers: POST SMS_WEBHOOK_BODY (with $to, $body, $sender
+# and $reference substituted, encoded for the content type) to SMS_WEBHOOK_URL, with the auth
+# header ("Name: value") and the message's dedupe key in the idempotency header.
+SMS_WEBHOOK_URL = os.environ.get("NEEDLECARE_SMS_WEBHOOK_URL", "")
+SMS_WEBHOOK_AUTH_HEADER = os.environ.get("NEEDLECARE_SMS_WEBHOOK_AUTH_HEADER", "")
+SMS_WEBHOOK_CONTENT_TYPE = os.environ.get("NEEDLECARE_SMS_WEBHOOK_CONTENT_TYPE",
+                                          "application/json")
+SMS_WEBHOOK_BODY = os.environ.get(
+    "NEEDLECARE_SMS_WEBHOOK_BODY",
+    '{"to": $to, "from": $sender, "text": $body, "reference": $reference}')
+SMS_WEBHOOK_IDEMPOTENCY_HEADER = os.environ.get("NEEDLECARE_SMS_WEBHOOK_IDEMPOTENCY_HEADER",
+                                                "Idempotency-Key")
+SMS_WEBHOOK_TIMEOUT = float(os.environ.get("NEEDLECARE_SMS_WEBHOOK_TIMEOUT", "20"))
+
+# The worker: a claimed message whose worker died is claimed again after this many seconds
+# (keep it well above the channel timeouts); failures wait MESSAGING_RETRY_SECONDS, doubling
+# up to MESSAGING_RETRY_MAX_SECONDS, and are given up ("dead") after MESSAGING_MAX_ATTEMPTS.
+MESSAGING_CLAIM_TIMEOUT = int(os.environ.get("NEEDLECARE_WORKER_CLAIM_TIMEOUT", "300"))
+MESSAGING_RETRY_SECONDS = int(os.environ.get("NEEDLECARE_WORKER_RETRY_SECONDS", "60"))
+MESSAGING_RETRY_MAX_SECONDS = int(os.environ.get("NEEDLECARE_WORKER_RETRY_MAX_SECONDS",
+                                                 str(6 * 60 * 60)))
+MESSAGING_MAX_ATTEMPTS = int(os.environ.get("NEEDLECARE_WORKER_MAX_ATTEMPTS", "10"))
+MESSAGING_POLL_SECONDS = float(os.environ.get("NEEDLECARE_WORKER_POLL_SECONDS", "5"))
+# The reminder of the next session goes this many days before the patient may have it.
+MESSAGING_NEXT_SESSION_LEAD_DAYS = int(os.environ.get("NEEDLECARE_NEXT_SESSION_LEAD_DAYS",
+                                                      "3"))
+# --- end of messaging settings ---------------------------------------------------------------

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("needlecare.accounts.urls")),
     path("", include("needlecare.care.urls")),
     path("", include("needlecare.recovery.urls")),
+    path("", include("needlecare.documents.urls")),
+    path("", include("needlecare.messaging.urls")),
     path("api/", api.urls),
     path("operator/", admin.site.urls),
 ]

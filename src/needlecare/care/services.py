@@ -45,6 +45,7 @@ from needlecare.clinical.planning import intake_facts, plan
 from needlecare.clinical.screening import Intake, ScreeningResult, screen
 from needlecare.clinical.session import SessionFacts
 from needlecare.errors import ServiceError
+from needlecare.messaging import scheduling  # sends what the services decide (issue 4)
 from needlecare.patients.models import Patient
 
 MIN_OVERRIDE_REASON = 10
@@ -227,6 +228,7 @@ def withdraw_consent(actor: Actor, consent_id: int | str, reason: str) -> Consen
         if not updated:
             raise ServiceError("already_withdrawn", _("This consent was already withdrawn."))
         consent.refresh_from_db()
+        scheduling.consent_withdrawn(consent)
         return consent
 
 
@@ -443,9 +445,11 @@ def book_session(actor: Actor, plan_id: int | str, scheduled_for: dt.datetime
         if timezone.localdate(scheduled_for) < timezone.localdate():
             raise ServiceError("in_the_past", _("Choose a date from today on."),
                                field="scheduled_for")
-        return TreatmentSession.objects.create(
+        session = TreatmentSession.objects.create(
             clinic_id=treatment_plan.clinic_id, patient_id=treatment_plan.patient_id,
             plan=treatment_plan, scheduled_for=scheduled_for, booked_by=actor.user)
+        scheduling.session_booked(session)
+        return session
 
 
 def view_session(actor: Actor, session_id: int | str) -> TreatmentSession:
@@ -656,6 +660,7 @@ def sign_session(actor: Actor, session_id: int | str, chart: ChartData | None = 
         AftercareRecord.objects.create(
             session=session, plan=care.model_dump(mode="json", by_alias=True),
             protocol_version=_protocol_label(care.protocol.name, care.protocol.version))
+        scheduling.session_signed(session)
         return session
 
 
@@ -686,6 +691,7 @@ def cancel_session(actor: Actor, session_id: int | str, reason: str) -> Treatmen
         if not updated:
             raise ServiceError("not_booked", _("Only a booked session can be cancelled."))
         session.refresh_from_db()
+        scheduling.session_cancelled(session)
         return session
 
 

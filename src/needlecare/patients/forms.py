@@ -31,13 +31,18 @@ class PatientForm(forms.Form):
                              widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     preferred_channel = forms.ChoiceField(label=_("How the patient wants messages"),
                                           choices=Channel.choices, initial=Channel.SMS)
+    # Messaging (issue 4): nothing is sent without the patient's agreement.
+    messages_opt_in = forms.BooleanField(
+        label=_("The patient agrees to receive messages: aftercare, check-in invitations and "
+                "reminders, and appointment reminders"), required=False)
 
     def details(self) -> PatientDetails:
         data = self.cleaned_data
         return PatientDetails(given_name=data["given_name"], family_name=data["family_name"],
                               date_of_birth=data["date_of_birth"], phone=data["phone"],
                               email=data["email"],
-                              preferred_channel=data["preferred_channel"])
+                              preferred_channel=data["preferred_channel"],
+                              messages_opt_in=data["messages_opt_in"])
 
 
 class RegisterPatientForm(PatientForm):

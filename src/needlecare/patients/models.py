@@ -21,6 +21,8 @@ class Patient(models.Model):
     email = models.EmailField(_("email"), blank=True)
     preferred_channel = models.CharField(_("preferred channel"), max_length=10,
                                          choices=Channel.choices, default=Channel.SMS)
+    # Messaging (issue 4): nothing is sent to a patient who has not agreed to messages.
+    messages_opt_in = models.BooleanField(_("agrees to messages"), default=False)
     # Lower-cased copies for search: SQLite's LIKE folds only ASCII case.
     search_name = models.CharField(max_length=210, editable=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -49,6 +49,8 @@ class PatientDetails:
     phone: str = ""
     email: str = ""
     preferred_channel: str = "sms"
+    # Messaging (issue 4): whether the patient agrees to messages; None leaves it unchanged.
+    messages_opt_in: bool | None = None
 
 
 class PossibleDuplicate(ServiceError):
@@ -99,9 +101,12 @@ def _clean_details(details: PatientDetails) -> dict[str, Any]:
     if channel == Channel.EMAIL and not email:
         raise ServiceError("channel_needs_email", str(_("Email messages need an email address.")),
                            field="email")
-    return {"given_name": given, "family_name": family,
-            "date_of_birth": details.date_of_birth, "phone": phone, "email": email,
-            "preferred_channel": channel}
+    fields = {"given_name": given, "family_name": family,
+              "date_of_birth": details.date_of_birth, "phone": phone, "email": email,
+              "preferred_channel": channel}
+    if details.messages_opt_in is not None:
+        fields["messages_opt_in"] = bool(details.messages_opt_in)
+    return fields
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:

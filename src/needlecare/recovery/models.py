@@ -16,6 +16,10 @@ class PatientLink(models.Model):
     session = models.ForeignKey("care.TreatmentSession", on_delete=models.PROTECT,
                                 related_name="links")
     token_hash = models.CharField(max_length=64, unique=True)
+    # Messaging (issue 4): the token is derived from this nonce and SECRET_KEY
+    # (recovery.tokens.derive_token), so the worker can put it in a message. Links made
+    # before nonces have none and keep working by their hash.
+    nonce = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, related_name="+")

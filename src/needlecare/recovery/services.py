@@ -45,6 +45,7 @@ from needlecare.clinical.triage import EarlierCheckIn, TriageReason, triage
 from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS
 from needlecare.clinical.vocabulary import Level as TriageLevel
 from needlecare.errors import ServiceError
+from needlecare.messaging import scheduling  # sends what the services decide (issue 4)
 from needlecare.recovery.deadlines import (
     checkin_due_session_dates,
     clinic_deadline,
@@ -64,9 +65,10 @@ from needlecare.recovery.models import (
 from needlecare.recovery.tokens import (
     MAX_DOB_ATTEMPTS,
     LinkState,
+    derive_token,
     link_state,
     link_url,
-    new_token,
+    new_nonce,
 )
 
 ACTIVE_ESCALATION = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
@@ -96,13 +98,15 @@ def issue_link(actor: Actor, session_id: int | str) -> IssuedLink:
         replaced = PatientLink.objects.filter(
             session_id=session.pk, revoked_at__isnull=True, expires_at__gt=now,
         ).update(revoked_at=now)
-        token = new_token()
+        nonce = new_nonce()  # the token is derived from it, so messages can carry the link
+        token = derive_token(nonce)
         link = PatientLink.objects.create(
             clinic_id=session.clinic_id, patient_id=session.patient_id, session=session,
-            token_hash=hash_token(token), created_by=actor.user,
+            token_hash=hash_token(token), nonce=nonce, created_by=actor.user,
             expires_at=now + dt.timedelta(days=settings.PATIENT_LINK_DAYS))
         audit(actor, "link.create", patient=session.patient, obj=link,
               detail={"session": session.pk, "replaced": replaced})
+        scheduling.link_issued(link)
     return IssuedLink(link=link, url=link_url(token))
 
 
@@ -114,6 +118,7 @@ def revoke_link(actor: Actor, link_id: int | str) -> PatientLink:
         PatientLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now())
         link.refresh_from_db()
+        scheduling.link_revoked(link)
     return link
 
 
@@ -262,14 +267,22 @@ def _earlier(answers: Mapping[str, Any], zone: ZoneInfo) -> EarlierCheckIn:
                           red_flags=answers.get("red_flags", {}))
 
 
+#: How many earlier check-ins of a session go into a new one's history.
+PREVIOUS_CHECKINS_USED = 10
+
+
 def build_checkin(session: TreatmentSession, answers: Mapping[str, Any], *,
                   now: dt.datetime | None = None) -> CheckInDocument:
     """The needlecare.checkin/1 document for the patient's answers (``symptoms``,
     ``red_flags``, ``note``), with the session facts and the session's earlier check-ins."""
     zone = ZoneInfo(session.clinic.time_zone)
     reported_at = (now or timezone.now()).astimezone(zone)
-    previous = [_earlier(c.answers, zone) for c in
-                CheckIn.objects.filter(session_id=session.pk).order_by("submitted_at", "id")]
+    # Only the answers of the latest few: triage compares with the most recent report of
+    # each symptom, and loading every stored triage result made long histories slow.
+    recent = (CheckIn.objects.filter(session_id=session.pk)
+              .order_by("-submitted_at", "-id").values_list("answers", flat=True)
+              [:PREVIOUS_CHECKINS_USED])
+    previous = [_earlier(answers, zone) for answers in reversed(list(recent))]
     try:
         return CheckInDocument.model_validate({
             "session": signed_session_facts(session).model_dump(mode="json", by_alias=True),
@@ -362,6 +375,7 @@ def _record(actor: Actor, session: TreatmentSession, link: PatientLink | None,
         result=result.model_dump(mode="json", by_alias=True), level=level,
         protocol_version=f"{result.protocol.name}-{result.protocol.version}",
         fingerprint=fingerprint, escalation=escalation)
+    scheduling.checkin_recorded(checkin, escalation)
     return RecordedCheckIn(checkin=checkin, created=True, escalation=escalation)
 
 

@@ -1,12 +1,23 @@
 """The patient's personal link: the token in its address, and the cookie that remembers a device.
 
-The token is 32 random bytes; only its SHA-256 (``access.hash_token``) is stored, so a copy of
-the database does not open anyone's link. A device that has passed the date-of-birth step gets
-a signed, HttpOnly cookie scoped to that one link's address.
+The token is derived: URL-safe base64 of HMAC-SHA256(SECRET_KEY, "needlecare-patient-link:" +
+nonce), with a random nonce stored on the link. Only the token's SHA-256 (``access.hash_token``)
+is stored, so a copy of the database (nonces included) does not open anyone's link without the
+secret key, while the outbox worker can re-derive the token to put it in a message. Rotating
+SECRET_KEY invalidates every outstanding link for messaging: its token can no longer be
+derived, so the worker records link-bearing messages as not sent until staff issue a new link
+(an address the patient already has still opens, by its hash). Links made before nonces existed
+have none; they keep working by their stored hash but cannot be re-sent either.
+
+A device that has passed the date-of-birth step gets a signed, HttpOnly cookie scoped to that
+one link's address.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from enum import StrEnum
 
@@ -26,6 +37,22 @@ _COOKIE_SALT = "needlecare.recovery.patient-device"
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def derive_token(nonce: str) -> str:
+    """The token of the link with ``nonce`` (43 URL-safe characters)."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), b"needlecare-patient-link:" + nonce.encode(),
+                      hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def token_for(link: PatientLink) -> str | None:
+    """The link's token again, for a message; None for a link made before nonces."""
+    return derive_token(link.nonce) if link.nonce else None
 
 
 def link_url(token: str) -> str:

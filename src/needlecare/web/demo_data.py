@@ -41,6 +41,7 @@ from needlecare.care.models import (
     TreatmentSession,
 )
 from needlecare.clinical import vocabulary as vocab
+from needlecare.messaging.models import Message
 from needlecare.patients.models import Patient
 from needlecare.patients.services import PatientDetails, register_patient
 from needlecare.recovery import services as recovery
@@ -346,7 +347,10 @@ def _patient(spec: PatientSpec, users: dict[str, User], history: History, n: int
             given_name=spec.given_name, family_name=spec.family_name,
             date_of_birth=spec.date_of_birth, phone=f"07700 900{spec.phone_suffix:03d}",
             email=f"{spec.given_name}.{spec.family_name}@example.test".lower().replace(" ", ""),
-            preferred_channel="sms" if n % 4 else "email"))
+            preferred_channel="sms" if n % 4 else "email",
+            # Most demo patients agreed to messages; a few did not, so the outbox shows
+            # what a clinic sees for them too (recorded as not sent, with the reason).
+            messages_opt_in=n % 6 != 5))
     if stage < _STAGES.index("screened"):
         return
 
@@ -473,6 +477,7 @@ def remove(clinic: Clinic) -> None:
         lambda: AuditEvent.objects.filter(clinic=clinic).delete(),
         lambda: AuditEvent.objects.filter(actor__in=staff).delete(),
         lambda: AuditEvent.objects.filter(patient__clinic=clinic).delete(),
+        lambda: Message.objects.filter(clinic=clinic).delete(),  # outbox (issue 4)
         lambda: EscalationNote.objects.filter(escalation__clinic=clinic).delete(),
         lambda: CheckIn.objects.filter(clinic=clinic).delete(),
         lambda: Escalation.objects.filter(clinic=clinic).delete(),

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MessagingConfig(AppConfig):
+    name = "needlecare.messaging"
+    verbose_name = "Messages to patients and staff (outbox)"

@@ -1,0 +1,288 @@
+"""What a message says, decided when it is sent.
+
+``prepare`` re-reads what the message depends on (the patient's consent to messages, channel
+and address; whether a check-in arrived since the invitation; whether the escalation is still
+open; the personal link) and either returns what to send or raises ``Skip`` with the reason
+staff see, or ``Defer`` when a patient message would go out in quiet hours.
+
+The personal link appears in what is sent but never in what is stored: the stored copy has a
+placeholder where the address was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.apps import apps
+from django.conf import settings
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from needlecare.care.models import AftercareRecord, SessionStatus, TreatmentSession
+from needlecare.messaging.channels import Attachment, Outgoing
+from needlecare.messaging.links import LinkUnavailable, resolve
+from needlecare.messaging.models import (
+    LINK_BEARING,
+    REPLIES,
+    Message,
+    MessageChannel,
+    MessageKind,
+    MessageStatus,
+    Recipient,
+)
+from needlecare.messaging.quiet_hours import quiet_end, quiet_hours
+from needlecare.patients.models import Channel
+from needlecare.recovery.models import CheckIn, EscalationStatus, Level
+
+logger = logging.getLogger(__name__)
+
+LINK_PLACEHOLDER = "[personal link]"
+
+
+class Skip(Exception):
+    """The message no longer applies or cannot be sent; ``str(exc)`` is the reason."""
+
+
+class Defer(Exception):
+    """Not now: a patient message in quiet hours waits until ``until``."""
+
+    def __init__(self, until: dt.datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
+
+
+def _local(moment: dt.datetime, time_zone: str) -> str:
+    return formats.date_format(moment.astimezone(ZoneInfo(time_zone)), "l j F Y, H:i")
+
+
+def _day(day: dt.date) -> str:
+    return formats.date_format(day, "l j F Y")
+
+
+# --- recipients ---------------------------------------------------------------------------
+
+def _patient_address(message: Message) -> tuple[str, str]:
+    patient = message.patient
+    assert patient is not None
+    patient.refresh_from_db()
+    if not patient.messages_opt_in:
+        raise Skip(_("The patient has not agreed to messages."))
+    channel = patient.preferred_channel
+    if channel == Channel.NONE:
+        raise Skip(_("The patient asked for no messages."))
+    if channel == Channel.EMAIL and not patient.email:
+        raise Skip(_("No email address on the patient's record."))
+    if channel == Channel.SMS and not patient.phone:
+        raise Skip(_("No mobile phone number on the patient's record."))
+    return channel, patient.email if channel == Channel.EMAIL else patient.phone
+
+
+def _staff_address(message: Message) -> tuple[str, str]:
+    user = message.staff
+    assert user is not None
+    user.refresh_from_db()
+    if not user.is_active or user.clinic_id != message.clinic_id:
+        raise Skip(_("%(name)s no longer works at the clinic.") % {"name": user})
+    if not user.email:
+        raise Skip(_("%(name)s has no email address.") % {"name": user})
+    return "email", user.email
+
+
+# --- what each kind needs ------------------------------------------------------------------
+
+def _session(message: Message) -> TreatmentSession:
+    session = TreatmentSession.objects.select_related("plan", "consent").get(
+        pk=message.session_id)
+    return session
+
+
+def _aftercare_items(session: TreatmentSession) -> tuple[list[dict[str, Any]], str]:
+    record = AftercareRecord.objects.filter(session_id=session.pk).first()
+    if record is not None:
+        plan = record.plan
+    else:  # a session signed before aftercare records were stored
+        from needlecare.care.services import signed_session_facts
+        from needlecare.clinical.aftercare import aftercare
+
+        plan = aftercare(signed_session_facts(session)).model_dump(mode="json", by_alias=True)
+    items: dict[str, dict[str, Any]] = {}
+    for block in [*plan.get("days", []), *plan.get("weeks", [])]:
+        for instruction in block.get("instructions", []):
+            key = instruction.get("id") or instruction.get("text")
+            item = items.setdefault(key, {
+                "text": instruction.get("text", ""),
+                "clinic_policy": instruction.get("basis") == "clinic_policy",
+                "from_day": instruction.get("from_day", 0), "until": None})
+            until = instruction.get("until_date")
+            if until and (item["until"] is None or until > item["until"]):
+                item["until"] = until
+    ordered = sorted(items.values(), key=lambda i: (i["from_day"], i["until"] or ""))
+    for item in ordered:
+        item["until"] = _day(dt.date.fromisoformat(item["until"])) if item["until"] else ""
+    return ordered, plan.get("call_clinic", "")
+
+
+def _checked_in_since(session_id: int, since: dt.datetime) -> bool:
+    return CheckIn.objects.filter(session_id=session_id, submitted_at__gte=since).exists()
+
+
+def _kind_context(message: Message, now: dt.datetime) -> dict[str, Any]:
+    kind = message.kind
+    clinic = message.clinic
+    context: dict[str, Any] = {}
+    if kind == MessageKind.AFTERCARE_PLAN:
+        session = _session(message)
+        items, call_clinic = _aftercare_items(session)
+        assert session.performed_on is not None
+        context.update(items=items, call_clinic=call_clinic,
+                       session_day=_day(session.performed_on))
+    elif kind == MessageKind.CHECKIN_INVITATION:
+        # The day it was meant for (a worker that was down may send it later).
+        zone = ZoneInfo(clinic.time_zone)
+        start = dt.datetime.combine(message.due_at.astimezone(zone).date(), dt.time(0),
+                                    tzinfo=zone)
+        if _checked_in_since(message.session_id, start):
+            raise Skip(_("The patient has checked in since the start of the day it was "
+                         "for."))
+        context["day"] = message.context.get("day")
+    elif kind == MessageKind.CHECKIN_REMINDER:
+        invitation = Message.objects.filter(
+            dedupe_key=message.context.get("invitation", "")).first()
+        if invitation is None or invitation.status != MessageStatus.SENT \
+                or invitation.sent_at is None:
+            raise Skip(_("The invitation it follows was not sent."))
+        if _checked_in_since(message.session_id, invitation.sent_at):
+            raise Skip(_("The patient checked in after the invitation."))
+        context["day"] = message.context.get("day")
+    elif kind == MessageKind.TRIAGE_NOTE:
+        deadline = message.context.get("deadline")
+        context.update(level=message.context.get("level"),
+                       advice=message.context.get("advice", []),
+                       deadline=_local(dt.datetime.fromisoformat(deadline), clinic.time_zone)
+                       if deadline else "")
+    elif kind == MessageKind.SESSION_REMINDER:
+        session = _session(message)
+        if session.status != SessionStatus.BOOKED or session.scheduled_for <= now:
+            raise Skip(_("The session is no longer booked."))
+        context["when"] = _local(session.scheduled_for, clinic.time_zone)
+    elif kind == MessageKind.NEXT_SESSION:
+        session = _session(message)
+        plan = session.plan
+        sessions = TreatmentSession.objects.filter(plan_id=plan.pk)
+        signed = sessions.filter(status=SessionStatus.SIGNED).count()
+        if plan.status != "active" or signed >= plan.sessions_planned:
+            raise Skip(_("The treatment plan has no sessions left."))
+        if sessions.filter(status=SessionStatus.BOOKED).exists():
+            raise Skip(_("The next session is already booked."))
+        if sessions.filter(status=SessionStatus.SIGNED,
+                           performed_on__gt=session.performed_on).exists():
+            raise Skip(_("A later session has been signed."))
+        context["eligible_from"] = _day(
+            dt.date.fromisoformat(message.context["eligible_from"]))
+    elif kind in (MessageKind.CLINICIAN_ALERT, MessageKind.ESCALATION_OVERDUE):
+        escalation = message.escalation
+        assert escalation is not None
+        escalation.refresh_from_db()
+        if escalation.status == EscalationStatus.CLOSED:
+            raise Skip(_("The escalation was closed."))
+        if escalation.status == EscalationStatus.ACKNOWLEDGED:
+            raise Skip(_("A clinician acknowledged the escalation."))
+        context.update(level=Level(escalation.level).label,
+                       deadline=_local(escalation.deadline, clinic.time_zone),
+                       escalation_url=settings.PUBLIC_BASE_URL.rstrip("/")
+                       + reverse("escalation-detail", args=[escalation.pk]),
+                       overdue=kind == MessageKind.ESCALATION_OVERDUE)
+    return context
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+def _documents(message: Message) -> tuple[Attachment, ...]:
+    """The aftercare plan, signed consent and check-in calendar, when the documents app is
+    there to make them. A document that cannot be made is left out (the message still carries
+    the link to the phone page, which offers the documents)."""
+    if not getattr(settings, "MESSAGING_ATTACH_DOCUMENTS", True) \
+            or not apps.is_installed("needlecare.documents"):
+        return ()
+    try:
+        from needlecare.documents import services as documents
+    except Exception:  # the app is being built or broken: send without attachments
+        logger.exception("documents app unavailable; message %s goes without them", message.pk)
+        return ()
+    session = _session(message)
+    wanted: list[tuple[str, str, Any, str]] = [
+        ("aftercare-plan.pdf", "aftercare_pdf", session, "application/pdf"),
+        ("check-ins.ics", "calendar_ics", session, "text/calendar"),
+    ]
+    if session.consent is not None:
+        wanted.insert(1, ("consent.pdf", "consent_pdf", session.consent, "application/pdf"))
+    attachments = []
+    for filename, function, record, mimetype in wanted:
+        make = getattr(documents, function, None)
+        if make is None:
+            continue
+        try:
+            attachments.append(Attachment(filename, make(record), mimetype))
+        except Exception:
+            logger.exception("could not make %s for message %s", filename, message.pk)
+    return tuple(attachments)
+
+
+# --- putting it together -------------------------------------------------------------------
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _render(kind: str, part: str, context: dict[str, Any]) -> str:
+    text = get_template(f"messaging/messages/{kind}.{part}.txt").render(context)
+    if part in ("subject", "sms"):
+        return " ".join(text.split())
+    return _BLANK_LINES.sub("\n\n", text.strip()) + "\n"
+
+
+def prepare(message: Message, now: dt.datetime | None = None) -> tuple[Outgoing, Outgoing]:
+    """What to send, and the copy to store (the same with the link replaced)."""
+    now = now or timezone.now()
+    clinic = message.clinic
+    if message.recipient == Recipient.PATIENT:
+        channel, address = _patient_address(message)
+        if message.kind not in REPLIES:
+            quiet_from, quiet_until = quiet_hours(clinic)
+            end = quiet_end(now, quiet_from=quiet_from, quiet_until=quiet_until,
+                            time_zone=clinic.time_zone)
+            if end is not None:
+                raise Defer(end)
+    else:
+        channel, address = _staff_address(message)
+    context: dict[str, Any] = {
+        "clinic": clinic, "patient": message.patient, "staff": message.staff,
+        **_kind_context(message, now)}
+    url = None
+    if message.kind in LINK_BEARING:
+        try:
+            link, url = resolve(message)
+        except LinkUnavailable as exc:
+            raise Skip(str(exc)) from None
+        message.link = link
+    attachments: tuple[Attachment, ...] = ()
+    if message.kind == MessageKind.AFTERCARE_PLAN and channel == MessageChannel.EMAIL:
+        attachments = _documents(message)
+    context["attachments"] = [a.filename for a in attachments]
+    body_part = "sms" if channel == MessageChannel.SMS else "email"
+    sent = Outgoing(channel=channel, to=address,
+                    subject=_render(message.kind, "subject", {**context, "link_url": url}),
+                    body=_render(message.kind, body_part, {**context, "link_url": url}),
+                    dedupe_key=message.dedupe_key, attachments=attachments)
+    stored = Outgoing(channel=channel, to=address,
+                      subject=_render(message.kind, "subject",
+                                      {**context, "link_url": LINK_PLACEHOLDER}),
+                      body=_render(message.kind, body_part,
+                                   {**context, "link_url": LINK_PLACEHOLDER}),
+                      dedupe_key=message.dedupe_key)
+    return sent, stored

@@ -1,0 +1,159 @@
+"""The outbox: every message to a patient or a staff member, and every scheduled job, is a row.
+
+A row is written (``pending``) inside the transaction of the service that decides it, with the
+moment it is due. The worker claims due rows with a compare-and-set update, decides at send
+time whether the message still applies, resolves the address from the current patient record,
+sends, and records the outcome. Nothing is sent that is not a row, and no row disappears: it
+ends ``sent``, ``skipped`` (with the reason), ``cancelled``, or ``dead`` after its last attempt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed, will retry")
+    DEAD = "dead", _("Failed, gave up")
+    CANCELLED = "cancelled", _("Cancelled")
+    SKIPPED = "skipped", _("Not sent")
+
+
+#: Rows the worker may claim once ``next_attempt_at`` has passed. A ``sending`` row is one a
+#: worker claimed; its ``next_attempt_at`` is the end of that claim, so a row whose worker died
+#: becomes claimable again after the claim timeout (and only then).
+CLAIMABLE = (MessageStatus.PENDING, MessageStatus.FAILED, MessageStatus.SENDING)
+#: Rows a service or a staff member may still cancel.
+CANCELLABLE = (MessageStatus.PENDING, MessageStatus.FAILED)
+#: Rows a staff member may send again by hand.
+RETRYABLE = (MessageStatus.FAILED, MessageStatus.DEAD, MessageStatus.SKIPPED)
+
+
+class MessageKind(models.TextChoices):
+    AFTERCARE_PLAN = "aftercare_plan", _("Aftercare plan and personal link")
+    CHECKIN_INVITATION = "checkin_invitation", _("Check-in invitation")
+    CHECKIN_REMINDER = "checkin_reminder", _("Check-in reminder")
+    TRIAGE_NOTE = "triage_note", _("Note after a check-in")
+    SESSION_REMINDER = "session_reminder", _("Appointment reminder")
+    NEXT_SESSION = "next_session", _("Next session reminder")
+    CLINICIAN_ALERT = "clinician_alert", _("Clinician alert: urgent check-in")
+    ESCALATION_OVERDUE = "escalation_overdue", _("Clinician alert: past its deadline")
+
+
+#: Messages that carry the patient's personal link: revoking the link cancels them.
+LINK_BEARING = (MessageKind.AFTERCARE_PLAN, MessageKind.CHECKIN_INVITATION,
+                MessageKind.CHECKIN_REMINDER)
+#: Messages whose very existence is clinical information (triage advice, escalations): only
+#: clinicians and owners see them. The front desk sees the other messages' status lines.
+CLINICAL_KINDS = (MessageKind.TRIAGE_NOTE, MessageKind.CLINICIAN_ALERT,
+                  MessageKind.ESCALATION_OVERDUE)
+#: Patient messages that answer something the patient has just done (so they are awake):
+#: quiet hours do not hold them back.
+REPLIES = (MessageKind.TRIAGE_NOTE,)
+
+
+class MessageChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message")
+
+
+class Recipient(models.TextChoices):
+    PATIENT = "patient", _("Patient")
+    STAFF = "staff", _("Staff")
+
+
+class Message(models.Model):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    recipient = models.CharField(max_length=10, choices=Recipient.choices)
+    #: The patient the message is to or about (a clinician alert names the patient it is about).
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="outbox_messages")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+")
+    session = models.ForeignKey("care.TreatmentSession", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+")
+    #: The personal link the message carries. Empty on a link-bearing message means "the
+    #: session's link", issued when the first such message is sent.
+    link = models.ForeignKey("recovery.PatientLink", on_delete=models.PROTECT, null=True,
+                             blank=True, related_name="+")
+    escalation = models.ForeignKey("recovery.Escalation", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+    kind = models.CharField(max_length=30, choices=MessageKind.choices)
+    #: The channel chosen when the row was written; a patient's is re-read at send time.
+    channel = models.CharField(max_length=10, choices=MessageChannel.choices)
+    context = models.JSONField(default=dict, blank=True)
+    #: Filled at send time from the current record (a changed phone number is used).
+    to_address = models.CharField(max_length=254, blank=True)
+    #: What was sent, with the personal link replaced by a placeholder (the link itself is
+    #: never stored).
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=MessageStatus.choices,
+                              default=MessageStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    #: Why a row was skipped or cancelled, in words staff understand.
+    reason = models.CharField(max_length=300, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    #: Names what the message is (not an attempt): the same on every attempt, given to the
+    #: channel (email Message-ID, SMS webhook idempotency header) so that a resend after a
+    #: crash reaches the recipient once where the channel allows.
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-due_at", "-id"]
+        indexes = [
+            # The claim: status IN (...) AND next_attempt_at <= now, so a pass reads the due
+            # rows only, however many are scheduled for later.
+            models.Index(fields=["status", "next_attempt_at"], name="message_claim"),
+            models.Index(fields=["clinic", "status", "due_at"], name="message_clinic_status"),
+            models.Index(fields=["clinic", "due_at"], name="message_clinic_due"),
+            models.Index(fields=["patient", "due_at"], name="message_patient_due"),
+            models.Index(fields=["session", "kind"], name="message_session_kind"),
+        ]
+        verbose_name = _("message")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.dedupe_key} ({self.status})"
+
+    @property
+    def is_failure(self) -> bool:
+        return self.status in (MessageStatus.FAILED, MessageStatus.DEAD)
+
+
+_QUIET_FROM = dt.time(21, 0)
+_QUIET_UNTIL = dt.time(8, 0)
+
+
+class MessagingSettings(models.Model):
+    """A clinic's messaging settings. A clinic without a row has the defaults.
+
+    Kept here rather than on ``Clinic`` so that the messaging app owns its settings; operators
+    edit them in the admin."""
+
+    clinic = models.OneToOneField("accounts.Clinic", on_delete=models.CASCADE,
+                                  related_name="messaging_settings")
+    quiet_from = models.TimeField(_("no patient messages from"), default=_QUIET_FROM)
+    quiet_until = models.TimeField(_("no patient messages until"), default=_QUIET_UNTIL)
+
+    class Meta:
+        verbose_name = _("messaging settings")
+        verbose_name_plural = _("messaging settings")
+
+    def __str__(self) -> str:
+        return f"{self.clinic}: quiet {self.quiet_from:%H:%M}–{self.quiet_until:%H:%M}"
+
+
+DEFAULT_QUIET_HOURS = (_QUIET_FROM, _QUIET_UNTIL)

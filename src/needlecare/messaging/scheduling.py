@@ -1,0 +1,296 @@
+"""What is sent, to whom and when. The services call these functions inside their own
+transactions, so a message is scheduled exactly when the change that calls for it commits.
+
+Timings come from the protocol (``aftercare.check_ins``: the days, the hour of the invitation
+and the reminder delay) and the clinic (time zone, quiet hours), not from code:
+
+- session signed: the aftercare plan with the personal link, now; a check-in invitation on each
+  of the protocol's days at ``invite_at_hour`` clinic time; one reminder ``reminder_after_hours``
+  after each invitation (sent only if no check-in arrived since the invitation); a reminder of
+  the next session when the plan has sessions left;
+- session booked: an appointment reminder the day before, at the invitation hour;
+- check-in at ``contact_clinic`` or above: a note to the patient with the advice; an ``urgent``
+  or ``emergency`` escalation: an email alert to each clinician and owner now, and an
+  ``escalation_overdue`` job per recipient at the deadline that alerts again if nobody has
+  acknowledged it by then;
+- a personal link issued: pending link-bearing messages carry the new link, and the check-ins
+  still to come are (re)scheduled with it;
+- session cancelled, link revoked, treatment consent withdrawn: what is pending is cancelled.
+
+Every row has a ``dedupe_key`` naming what it is; writing the same thing twice is a no-op.
+Whether a message still applies (no check-in since the invitation, an escalation still open,
+the patient's consent and address) is decided again when it is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from needlecare.clinical.protocol.loader import default_protocol
+from needlecare.messaging.models import (
+    CANCELLABLE,
+    LINK_BEARING,
+    REPLIES,
+    Message,
+    MessageChannel,
+    MessageKind,
+    MessageStatus,
+    Recipient,
+)
+from needlecare.messaging.outbox import enqueue
+from needlecare.messaging.quiet_hours import outside_quiet_hours, quiet_hours
+
+if TYPE_CHECKING:
+    from needlecare.accounts.models import Clinic
+    from needlecare.care.models import Consent, TreatmentSession
+    from needlecare.patients.models import Patient
+    from needlecare.recovery.models import CheckIn, Escalation, PatientLink
+
+#: Triage levels after which the patient gets a note, and escalation levels that alert staff.
+NOTE_LEVELS = ("contact_clinic", "urgent", "emergency")
+ALERT_LEVELS = ("urgent", "emergency")
+
+
+def check_in_schedule() -> Any:
+    """The protocol's check-in schedule (``days``, ``invite_at_hour``, ``reminder_after_hours``)."""
+    return default_protocol().data.aftercare.check_ins
+
+
+def at_clinic_hour(day: dt.date, hour: int, clinic: Clinic) -> dt.datetime:
+    """``hour`` o'clock on ``day`` in the clinic's time zone, as an aware UTC datetime."""
+    local = dt.datetime.combine(day, dt.time(hour), tzinfo=ZoneInfo(clinic.time_zone))
+    return local.astimezone(dt.UTC)
+
+
+def _patient_channel(patient: Patient) -> str:
+    # "none" is decided (and recorded as skipped) at send time: the patient may change it.
+    return patient.preferred_channel if patient.preferred_channel in MessageChannel.values \
+        else ""
+
+
+class _Planner:
+    """Builds the rows for one clinic, adjusting patient messages out of quiet hours."""
+
+    def __init__(self, clinic: Clinic) -> None:
+        self.clinic = clinic
+        self.hours = quiet_hours(clinic)
+        self.rows: list[Message] = []
+
+    # ``kind`` is a MessageKind (typed Any: Django's choices are untyped here).
+    def patient(self, patient: Patient, kind: Any, due: dt.datetime, key: str, *,
+                session: TreatmentSession | None = None, link: PatientLink | None = None,
+                escalation: Escalation | None = None,
+                context: dict[str, Any] | None = None) -> Message:
+        if kind not in REPLIES:
+            due = outside_quiet_hours(due, self.clinic, self.hours)
+        return self._add(Message(
+            clinic_id=self.clinic.pk, recipient=Recipient.PATIENT, patient=patient,
+            session=session, link=link, escalation=escalation, kind=kind,
+            channel=_patient_channel(patient), context=context or {}, due_at=due,
+            next_attempt_at=due, dedupe_key=key))
+
+    def staff(self, user: Any, patient: Patient, kind: Any, due: dt.datetime, key: str, *,
+              escalation: Escalation | None = None, session: TreatmentSession | None = None,
+              context: dict[str, Any] | None = None) -> Message:
+        return self._add(Message(
+            clinic_id=self.clinic.pk, recipient=Recipient.STAFF, staff=user, patient=patient,
+            session=session, escalation=escalation, kind=kind, channel=MessageChannel.EMAIL,
+            context=context or {}, due_at=due, next_attempt_at=due, dedupe_key=key))
+
+    def _add(self, message: Message) -> Message:
+        self.rows.append(message)
+        return message
+
+    def write(self) -> None:
+        enqueue(self.rows)
+        self.rows = []
+
+
+def _cancel(messages: Any, reason: str) -> int:
+    return messages.filter(status__in=CANCELLABLE).update(status=MessageStatus.CANCELLED,
+                                                          reason=reason)
+
+
+# --- check-ins -----------------------------------------------------------------------------
+
+def invitation_key(session_id: int, day: int, generation: int) -> str:
+    return f"checkin-invitation.s{session_id}.d{day}.g{generation}"
+
+
+def _plan_checkins(planner: _Planner, session: TreatmentSession, link: PatientLink | None,
+                   now: dt.datetime, skip_days: Iterable[int] = ()) -> None:
+    """An invitation on each protocol day still ahead, and the reminder that may follow it.
+
+    ``generation`` 0 is the first schedule (the link is issued when first needed); a link
+    issued later schedules the days it finds missing under its own id."""
+    schedule = check_in_schedule()
+    assert session.performed_on is not None
+    skip = set(skip_days)
+    generation = link.pk if link is not None else 0
+    for day in schedule.days:
+        if day in skip:
+            continue
+        due = at_clinic_hour(session.performed_on + dt.timedelta(days=day),
+                             schedule.invite_at_hour, session.clinic)
+        if due <= now:
+            continue
+        invitation = planner.patient(
+            session.patient, MessageKind.CHECKIN_INVITATION, due,
+            invitation_key(session.pk, day, generation), session=session, link=link,
+            context={"day": day})
+        # Elapsed hours, added in UTC (a clock change does not shorten the wait).
+        planner.patient(
+            session.patient, MessageKind.CHECKIN_REMINDER,
+            invitation.due_at + dt.timedelta(hours=schedule.reminder_after_hours),
+            f"checkin-reminder.s{session.pk}.d{day}.g{generation}", session=session, link=link,
+            context={"day": day, "invitation": invitation.dedupe_key})
+
+
+def _scheduled_days(session_id: int) -> set[int]:
+    contexts = Message.objects.filter(session_id=session_id,
+                                      kind=MessageKind.CHECKIN_INVITATION).exclude(
+        status=MessageStatus.CANCELLED).values_list("context", flat=True)
+    return {c["day"] for c in contexts if isinstance(c, dict) and "day" in c}
+
+
+# --- the service hooks --------------------------------------------------------------------
+
+def session_signed(session: TreatmentSession) -> None:
+    """The aftercare plan and personal link now, the check-ins, the next-session reminder."""
+    from needlecare.care.models import SessionStatus, TreatmentSession
+
+    session = TreatmentSession.objects.select_related("clinic", "patient", "plan").get(
+        pk=session.pk)
+    assert session.performed_on is not None
+    now = timezone.now()
+    planner = _Planner(session.clinic)
+    planner.patient(session.patient, MessageKind.AFTERCARE_PLAN, now,
+                    f"aftercare-plan.s{session.pk}", session=session)
+    _plan_checkins(planner, session, None, now)
+
+    plan = session.plan
+    _cancel(Message.objects.filter(kind=MessageKind.NEXT_SESSION, session__plan_id=plan.pk)
+            .exclude(session_id=session.pk), "A later session was signed.")
+    signed = TreatmentSession.objects.filter(plan_id=plan.pk,
+                                             status=SessionStatus.SIGNED).count()
+    if plan.status == "active" and signed < plan.sessions_planned:
+        eligible = session.performed_on + dt.timedelta(days=plan.interval_days)
+        lead = dt.timedelta(days=getattr(settings, "MESSAGING_NEXT_SESSION_LEAD_DAYS", 3))
+        due = max(now, at_clinic_hour(eligible - lead, check_in_schedule().invite_at_hour,
+                                      session.clinic))
+        planner.patient(session.patient, MessageKind.NEXT_SESSION, due,
+                        f"next-session.s{session.pk}", session=session,
+                        context={"eligible_from": eligible.isoformat()})
+    planner.write()
+
+
+def session_booked(session: TreatmentSession) -> None:
+    """An appointment reminder the evening before (none when that moment has passed)."""
+    from needlecare.care.models import TreatmentSession
+
+    session = TreatmentSession.objects.select_related("clinic", "patient").get(pk=session.pk)
+    zone = ZoneInfo(session.clinic.time_zone)
+    day_before = session.scheduled_for.astimezone(zone).date() - dt.timedelta(days=1)
+    due = at_clinic_hour(day_before, check_in_schedule().invite_at_hour, session.clinic)
+    if due <= timezone.now():
+        return
+    planner = _Planner(session.clinic)
+    planner.patient(session.patient, MessageKind.SESSION_REMINDER, due,
+                    f"session-reminder.s{session.pk}", session=session)
+    planner.write()
+
+
+def session_cancelled(session: TreatmentSession) -> int:
+    return _cancel(Message.objects.filter(session_id=session.pk), "The session was cancelled.")
+
+
+def consent_withdrawn(consent: Consent) -> int:
+    """Withdrawing the treatment consent stops every pending message to the patient."""
+    if consent.kind != "treatment":
+        return 0
+    return _cancel(Message.objects.filter(patient_id=consent.patient_id,
+                                          recipient=Recipient.PATIENT),
+                   "The patient withdrew their treatment consent.")
+
+
+def link_issued(link: PatientLink) -> None:
+    """Pending link-bearing messages of the session now carry ``link``, and check-ins still
+    ahead that are not scheduled (cancelled with a revoked link) are scheduled with it."""
+    from needlecare.care.models import TreatmentSession
+
+    Message.objects.filter(session_id=link.session_id, kind__in=LINK_BEARING,
+                           status__in=CANCELLABLE).update(link=link)
+    session = TreatmentSession.objects.select_related("clinic", "patient").get(
+        pk=link.session_id)
+    if session.performed_on is None:
+        return
+    planner = _Planner(session.clinic)
+    _plan_checkins(planner, session, link, timezone.now(),
+                   skip_days=_scheduled_days(session.pk))
+    planner.write()
+
+
+def link_revoked(link: PatientLink) -> int:
+    """Cancel the pending messages that would carry the revoked link (or the session's link,
+    still to be issued)."""
+    return _cancel(Message.objects.filter(session_id=link.session_id, kind__in=LINK_BEARING)
+                   .filter(Q(link_id=link.pk) | Q(link__isnull=True)),
+                   "The personal link was revoked.")
+
+
+def checkin_recorded(checkin: CheckIn, escalation: Escalation | None) -> None:
+    """A note to the patient when triage advises a change; alerts when an urgent or emergency
+    escalation is open."""
+    from needlecare.recovery.models import EscalationStatus
+
+    clinic = checkin.session.clinic
+    planner = _Planner(clinic)
+    if checkin.level in NOTE_LEVELS:
+        deadline = escalation.deadline.isoformat() if escalation is not None else None
+        planner.patient(checkin.patient, MessageKind.TRIAGE_NOTE, timezone.now(),
+                        f"triage-note.c{checkin.pk}", session=checkin.session,
+                        escalation=escalation,
+                        context={"level": checkin.level,
+                                 "advice": list(checkin.result.get("advice", [])),
+                                 "deadline": deadline})
+    if (escalation is not None and escalation.level in ALERT_LEVELS
+            and escalation.status == EscalationStatus.OPEN):
+        _plan_alerts(planner, escalation)
+    planner.write()
+
+
+def clinicians(clinic_id: int) -> Sequence[Any]:
+    from needlecare.accounts.models import Role, User
+
+    return list(User.objects.filter(clinic_id=clinic_id, is_active=True,
+                                    role__in=[Role.CLINICIAN, Role.OWNER]).order_by("pk"))
+
+
+def _plan_alerts(planner: _Planner, escalation: Escalation) -> None:
+    now = timezone.now()
+    stamp = int(escalation.deadline.timestamp())
+    overdue_keys = []
+    for user in clinicians(escalation.clinic_id):
+        planner.staff(user, escalation.patient, MessageKind.CLINICIAN_ALERT, now,
+                      f"clinician-alert.e{escalation.pk}.{escalation.level}.u{user.pk}",
+                      escalation=escalation, session=escalation.session,
+                      context={"level": escalation.level,
+                               "deadline": escalation.deadline.isoformat()})
+        key = f"escalation-overdue.e{escalation.pk}.t{stamp}.u{user.pk}"
+        overdue_keys.append(key)
+        planner.staff(user, escalation.patient, MessageKind.ESCALATION_OVERDUE,
+                      max(escalation.deadline, now), key, escalation=escalation,
+                      session=escalation.session,
+                      context={"level": escalation.level,
+                               "deadline": escalation.deadline.isoformat()})
+    # A raised escalation's deadline only moves earlier: the later checks are superseded.
+    _cancel(Message.objects.filter(escalation_id=escalation.pk,
+                                   kind=MessageKind.ESCALATION_OVERDUE)
+            .exclude(dedupe_key__in=overdue_keys), "The deadline moved earlier.")

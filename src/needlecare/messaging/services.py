@@ -1,0 +1,160 @@
+"""Staff's view of the outbox and their two actions on it: send again, cancel.
+
+Who sees what: message bodies hold clinical advice, so clinicians and owners see every message
+of their clinic with what it said; the front desk sees status lines only (kind, recipient,
+channel, times, status, error) and nothing of the clinical kinds (notes after a check-in and
+clinician alerts reveal triage results and escalations). Another clinic's messages do not
+exist for anyone (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from needlecare.access import Actor, Permission, access_patient, access_record, audit, require
+from needlecare.errors import ServiceError
+from needlecare.messaging.models import (
+    CANCELLABLE,
+    CLINICAL_KINDS,
+    RETRYABLE,
+    Message,
+    MessageStatus,
+)
+from needlecare.patients.models import Patient
+
+PAGE_SIZE = 50
+#: The failures shown above the list (newest first); the status filter shows them all.
+FAILURES_SHOWN = 100
+#: Messages shown on a patient's page, newest due first.
+PATIENT_MESSAGES_SHOWN = 100
+FAILURE_STATUSES = (MessageStatus.FAILED, MessageStatus.DEAD)
+
+
+def _visible(actor: Actor) -> Any:
+    require(actor, Permission.VIEW_DEMOGRAPHICS)
+    messages = Message.objects.filter(clinic_id=actor.clinic_id)
+    if not actor.can(Permission.VIEW_CLINICAL):
+        messages = messages.exclude(kind__in=CLINICAL_KINDS)
+    return messages
+
+
+@dataclass
+class OutboxPage:
+    status: str | None
+    #: Failed and dead messages, newest first (only on the unfiltered view).
+    failures: list[Message]
+    failure_count: int
+    #: The other messages (or those in ``status``), newest due first.
+    page: Page
+    #: Whether bodies are shown (clinicians and owners).
+    clinical: bool
+    statuses: list[tuple[str, str]] = field(default_factory=lambda: list(
+        MessageStatus.choices))
+
+
+def outbox(actor: Actor, status: str | None = None, page: int | str | None = 1) -> OutboxPage:
+    """The clinic's messages: failures first with their errors, then the rest."""
+    if status is not None and status not in MessageStatus.values:
+        raise ServiceError("status_invalid", _("Choose a status from the list."),
+                           field="status")
+    with transaction.atomic():
+        visible = _visible(actor).select_related("patient", "staff")
+        failures: list[Message] = []
+        failure_count = 0
+        if status is None:
+            failed = visible.filter(status__in=FAILURE_STATUSES)
+            failures = list(failed.order_by("-due_at", "-id")[:FAILURES_SHOWN])
+            failure_count = failed.count() if len(failures) == FAILURES_SHOWN \
+                else len(failures)
+            rest = visible.exclude(status__in=FAILURE_STATUSES)
+        else:
+            rest = visible.filter(status=status)
+        shown = Paginator(rest.order_by("-due_at", "-id"), PAGE_SIZE).get_page(page)
+        audit(actor, "outbox.view", detail={
+            "status": status, "page": shown.number,
+            "messages": [m.pk for m in [*failures, *shown.object_list]]})
+    return OutboxPage(status=status, failures=failures, failure_count=failure_count,
+                      page=shown, clinical=actor.can(Permission.VIEW_CLINICAL))
+
+
+@dataclass
+class PatientMessages:
+    patient: Patient
+    messages: list[Message]
+    clinical: bool
+
+
+def messages_of(actor: Actor, patient: Patient) -> PatientMessages:
+    """The messages to or about ``patient`` (failures first, then newest due first), for a
+    page that has already reached the patient through the access layer (whose audit row
+    records the page's read)."""
+    if patient.clinic_id != actor.clinic_id:
+        raise Http404("No such patient.")
+    messages = list(_visible(actor).filter(patient_id=patient.pk).select_related("staff")
+                    .order_by("-due_at", "-id")[:PATIENT_MESSAGES_SHOWN])
+    messages.sort(key=lambda m: not m.is_failure)  # failures first, each part newest first
+    return PatientMessages(patient=patient, messages=messages,
+                           clinical=actor.can(Permission.VIEW_CLINICAL))
+
+
+def patient_messages(actor: Actor, patient_id: int | str) -> PatientMessages:
+    """The messages to or about a patient, newest due first, with their status (audited)."""
+    with transaction.atomic():
+        patient = access_patient(actor, patient_id, action="message.list")
+        return messages_of(actor, patient)
+
+
+def _pk(value: int | str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _reach(actor: Actor, message_id: int | str, action: str) -> Message:
+    before = Message.objects.filter(pk=_pk(message_id)).values(
+        "status", "attempts", "last_error", "reason").first() or {}
+    message = access_record(actor, Message, message_id, permission=Permission.BOOK,
+                            action=action, detail={"before": before})
+    if message.kind in CLINICAL_KINDS and not actor.can(Permission.VIEW_CLINICAL):
+        raise Http404("No such message.")
+    return message
+
+
+def retry_message(actor: Actor, message_id: int | str) -> Message:
+    """Send a failed, dead or skipped message again now (the decision whether it still
+    applies is taken again when it is sent). The attempt count starts afresh."""
+    with transaction.atomic():
+        message = _reach(actor, message_id, "message.retry")
+        now = timezone.now()
+        changed = Message.objects.filter(pk=message.pk, status__in=RETRYABLE).update(
+            status=MessageStatus.PENDING, next_attempt_at=now, attempts=0, reason="",
+            claimed_by="", claimed_at=None)
+        if not changed:
+            raise ServiceError("not_retryable", _(
+                "Only a failed or unsent message can be sent again; this one is %(status)s.")
+                % {"status": message.get_status_display().lower()})
+        message.refresh_from_db()
+    return message
+
+
+def cancel_message(actor: Actor, message_id: int | str) -> Message:
+    """Stop a message that has not been sent yet."""
+    with transaction.atomic():
+        message = _reach(actor, message_id, "message.cancel")
+        changed = Message.objects.filter(pk=message.pk, status__in=CANCELLABLE).update(
+            status=MessageStatus.CANCELLED,
+            reason=(_("Cancelled by %(name)s.") % {"name": actor.user})[:300])
+        if not changed:
+            raise ServiceError("not_cancellable", _(
+                "Only a message still waiting to be sent can be cancelled; this one is "
+                "%(status)s.") % {"status": message.get_status_display().lower()})
+        message.refresh_from_db()
+    return message

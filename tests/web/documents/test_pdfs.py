@@ -1,0 +1,197 @@
+"""The aftercare plan and signed consent PDFs: they open, and hold what the patient needs to
+read, checked on the text extracted from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from needlecare.access import Actor
+from needlecare.care import consent_texts
+from needlecare.care import services as care
+from needlecare.care.models import AftercareRecord, SessionStatus
+from needlecare.care.services import signed_session_facts
+from needlecare.clinical.aftercare import aftercare
+from needlecare.documents import pdf, services
+from needlecare.errors import ServiceError
+from tests.web.documents.conftest import pdf_pages, pdf_text, sign_treatment_consent
+from tests.web.patients.support import make_booked_session
+
+pytestmark = pytest.mark.django_db
+
+
+def _with_stored_plan(journey: dict[str, Any]) -> Any:
+    """The journey's session with the aftercare record signing makes."""
+    session = journey["session"]
+    plan = aftercare(signed_session_facts(session))
+    AftercareRecord.objects.create(session=session,
+                                   plan=plan.model_dump(mode="json", by_alias=True),
+                                   protocol_version=f"{plan.protocol.name}-"
+                                                    f"{plan.protocol.version}")
+    return session
+
+
+# --- the aftercare plan ------------------------------------------------------------------------
+
+def test_aftercare_pdf_holds_the_patients_plan_day_by_day(journey: dict) -> None:
+    session = _with_stored_plan(journey)
+    patient = journey["patient"]
+    content = services.aftercare_pdf(session)
+
+    assert content.startswith(b"%PDF-")
+    text = pdf_text(content)
+    assert patient.full_name in text
+    assert "17 May 1990" in text  # date of birth
+    assert session.performed_on.strftime("%-d %B %Y") in text
+    assert "SPF 50" in text
+    for day in range(15):
+        assert f"Day {day} · " in text, day
+    assert "Days 15 to 21" in text
+    assert "Days 50 to 56" in text
+    assert "When to call the clinic" in text
+    assert "pus or yellow crusts" in text
+    assert "call 999 now" in text
+    assert "What is normal" in text
+    assert "microneedling-2026.1" in text
+
+
+def test_every_page_carries_the_clinics_name_and_phone(journey: dict) -> None:
+    pages = pdf_pages(services.aftercare_pdf(_with_stored_plan(journey)))
+    assert len(pages) > 1
+    for number, page in enumerate(pages, start=1):
+        assert journey["clinic"].name in page, number
+        assert "020 7946 0000" in page, number
+        assert f"{number} / {len(pages)}" in page
+
+
+def test_clinic_policy_items_are_labelled_and_evidence_is_not(journey: dict) -> None:
+    text = pdf_text(services.aftercare_pdf(_with_stored_plan(journey)))
+    # Clinic policy in the protocol: shown as such.
+    assert "Keep using sunscreen every day. (Clinic policy)" in text
+    # Evidence-based: never carries the label.
+    sunscreen = "SPF 50 or higher every morning, and whenever you go outside."
+    assert sunscreen in text
+    assert f"{sunscreen} (Clinic policy)" not in text
+
+
+def test_a_session_signed_before_plans_were_stored_still_gets_its_plan(journey: dict) -> None:
+    assert not AftercareRecord.objects.filter(session=journey["session"]).exists()
+    text = pdf_text(services.aftercare_pdf(journey["session"]))
+    assert "SPF 50" in text
+    assert "Day 14 · " in text
+
+
+def test_the_same_plan_renders_to_the_same_bytes(journey: dict) -> None:
+    session = _with_stored_plan(journey)
+    assert services.aftercare_pdf(session) == services.aftercare_pdf(session)
+
+
+def test_a_booked_session_has_no_aftercare_plan_yet(journey: dict) -> None:
+    booked = make_booked_session(journey["plan"], journey["clinician"])
+    with pytest.raises(ServiceError) as refused:
+        services.aftercare_pdf(booked)
+    assert refused.value.code == "session_not_signed"
+    assert booked.status == SessionStatus.BOOKED
+
+
+def test_names_with_markup_are_printed_as_typed(journey: dict) -> None:
+    patient, clinic = journey["patient"], journey["clinic"]
+    patient.family_name = 'O\'Neil <img src="http://198.51.100.7/x.png">'
+    patient.save()
+    clinic.name = 'Skin & Co "North"; </style> {x}'
+    clinic.save()
+    session = journey["session"]
+    session.refresh_from_db()
+    pages = pdf_pages(services.aftercare_pdf(session))
+    assert 'O\'Neil <img src="http://198.51.100.7/x.png">' in pages[0]
+    for page in pages:  # the page header, from CSS, shows the name exactly too
+        assert 'Skin & Co "North"; </style> {x}' in page
+
+
+def test_documents_fetch_nothing_from_the_network_or_outside_static() -> None:
+    fetcher = pdf.url_fetcher()
+    static_css = (pdf.STATIC_DIR / "needlecare" / "needlecare.css").resolve()
+    for url in ["http://198.51.100.7/x.png", "https://example.com/a.css",
+                "ftp://example.com/x", "data:text/plain,hello", "file:///etc/passwd",
+                (pdf.STATIC_DIR / ".." / "settings.py").resolve().as_uri()]:
+        with pytest.raises(pdf.RefusedFetch):
+            pdf._allowed_path(url)
+    assert pdf._allowed_path(static_css.as_uri()) == static_css
+    assert fetcher is not None
+
+
+# --- the signed consent ------------------------------------------------------------------------
+
+def test_consent_pdf_holds_the_exact_signed_text_version_name_and_witness(
+        journey: dict) -> None:
+    consent = sign_treatment_consent(journey["patient"], journey["clinician"])
+    text = pdf_text(services.consent_pdf(consent))
+
+    signed = consent_texts.TEXTS["treatment-2026.1"]
+    assert signed.title in text
+    for sentence in [
+        "Microneedling (also called collagen induction therapy) uses a device with many very "
+        "fine, sterile needles to make tiny punctures in the top layers of the skin.",
+        "These effects normally settle within 7 days.",
+        "Redness, like mild sunburn, usually for 1 to 3 days.",
+    ]:
+        assert sentence in consent.text
+        assert sentence in text, sentence
+    assert "treatment-2026.1" in text
+    assert f"Signed by {journey['patient'].full_name}" in text
+    assert f"Witnessed by {journey['clinician'].get_full_name()}" in text
+    assert hashlib.sha256(consent.text.encode()).hexdigest() in text.replace(" ", "")
+    assert "Valid" in text
+    assert "withdrawn" not in text.lower()
+
+
+def test_consent_time_is_the_clinics_local_time(journey: dict) -> None:
+    clinic = journey["clinic"]
+    clinic.time_zone = "Australia/Sydney"
+    clinic.save()
+    consent = sign_treatment_consent(journey["patient"], journey["clinician"])
+    consent.signed_at = dt.datetime(2026, 3, 2, 22, 30, tzinfo=dt.UTC)  # 09:30 on the 3rd
+    text = pdf_text(services.consent_pdf(consent))
+    assert "3 March 2026, 09:30 (Australia/Sydney)" in text
+
+
+def test_a_withdrawn_consent_shows_the_withdrawal_but_not_its_reason(journey: dict) -> None:
+    consent = sign_treatment_consent(journey["patient"], journey["clinician"])
+    withdrawn = care.withdraw_consent(Actor(user=journey["owner"]), consent.pk,
+                                      "Changed her mind after reading about pigmentation.")
+    with timezone.override("Europe/London"):
+        at = timezone.localtime(withdrawn.withdrawn_at).strftime("%-d %B %Y, %H:%M")
+    text = pdf_text(services.consent_pdf(withdrawn))
+    assert "This consent has been withdrawn and is no longer valid." in text
+    assert f"Withdrawn on {at} (Europe/London), recorded by " \
+           f"{journey['owner'].get_full_name()}." in text
+    assert "pigmentation." not in text  # the reason stays in the clinical record
+    # The signed text is still there, unchanged.
+    assert "These effects normally settle within 7 days." in text
+
+
+def test_photo_consent_lists_the_uses_agreed(journey: dict) -> None:
+    consent = care.sign_consent(Actor(user=journey["clinician"]), journey["patient"].pk,
+                                kind="photos", signed_name=journey["patient"].full_name,
+                                understood=True, photo_uses=["clinical_record", "teaching"])
+    text = pdf_text(services.consent_pdf(consent))
+    assert "Photographs may be used for My clinical record at this clinic Teaching, " \
+           "anonymised (name removed and face not recognisable) Status Valid" in text
+
+
+def test_a_machine_without_pango_is_told_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    from needlecare.documents.apps import pdf_rendering_works
+
+    assert pdf_rendering_works() == []
+
+    def missing() -> None:
+        raise OSError("cannot load library 'libpango-1.0-0'")
+
+    monkeypatch.setattr(pdf, "weasyprint", missing)
+    (warning,) = pdf_rendering_works()
+    assert warning.id == "documents.W001"
+    assert "libpango-1.0-0" in warning.hint
