@@ -48,6 +48,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from pgdatabase import own_postgres_database
+
 ROOT = Path(__file__).resolve().parent.parent
 THROUGHPUT_TARGET = 0.5  # check-in req/s >= half the floor's
 P95_TARGET = 3.0  # check-in p95 <= 3x the floor's
@@ -352,20 +354,6 @@ def run_backend(label: str, env: dict[str, str], args: argparse.Namespace) -> di
 
 # --- PostgreSQL: a database of our own on the throwaway cluster ----------------------------------
 
-@contextmanager
-def own_postgres_database(url: str) -> Iterator[str]:
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = f"needlecare_bench_{os.getpid()}"
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield parts._replace(path=f"/{name}").geturl()
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- the parent: run each database in a child process, print the figures ----------------------
@@ -385,7 +373,7 @@ def child(backend: str, out: Path, args: argparse.Namespace) -> int:
         env.pop("DATABASE_URL", None)
         result = run_backend("SQLite", env, args)
     else:
-        with own_postgres_database(env["DATABASE_URL"]) as url:
+        with own_postgres_database(env["DATABASE_URL"], "needlecare_bench") as url:
             result = run_backend("PostgreSQL", {**env, "DATABASE_URL": url}, args)
     out.write_text(json.dumps(result))
     return 0

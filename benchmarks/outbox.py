@@ -26,12 +26,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+from pgdatabase import own_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -186,20 +186,6 @@ def _cap(seconds: int) -> None:
     signal.alarm(seconds)
 
 
-@contextmanager
-def own_postgres_database(url: str) -> Iterator[str]:
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = f"needlecare_outbox_bench_{os.getpid()}"
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield parts._replace(path=f"/{name}").geturl()
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def child(args: argparse.Namespace) -> int:
@@ -211,7 +197,7 @@ def child(args: argparse.Namespace) -> int:
     sizes = ",".join(str(s) for s in args.sizes)
     try:
         if args.postgres:
-            with own_postgres_database(env["DATABASE_URL"]) as url:
+            with own_postgres_database(env["DATABASE_URL"], "needlecare_outbox_bench") as url:
                 return subprocess.call([sys.executable, __file__, "--measure", sizes, "--out",
                                         str(args.out)], env={**env, "DATABASE_URL": url},
                                        cwd=workdir)
