@@ -35,6 +35,8 @@ FAILURES_SHOWN = 100
 #: Messages shown on a patient's page, newest due first.
 PATIENT_MESSAGES_SHOWN = 100
 FAILURE_STATUSES = (MessageStatus.FAILED, MessageStatus.DEAD)
+WAITING_STATUSES = (MessageStatus.PENDING, MessageStatus.SENDING)
+NEXT_UP_SHOWN = 20
 
 
 def _visible(actor: Actor) -> Any:
@@ -51,7 +53,11 @@ class OutboxPage:
     #: Failed and dead messages, newest first (only on the unfiltered view).
     failures: list[Message]
     failure_count: int
-    #: The other messages (or those in ``status``), newest due first.
+    #: The messages waiting to go out, soonest first (only on the unfiltered view).
+    next_up: list[Message]
+    waiting_count: int
+    #: The other messages (or those in ``status``): waiting ones soonest first, the rest
+    #: newest first.
     page: Page
     #: Whether bodies are shown (clinicians and owners).
     clinical: bool
@@ -67,21 +73,32 @@ def outbox(actor: Actor, status: str | None = None, page: int | str | None = 1) 
     with transaction.atomic():
         visible = _visible(actor).select_related("patient", "staff")
         failures: list[Message] = []
-        failure_count = 0
+        next_up: list[Message] = []
+        failure_count = waiting_count = 0
         if status is None:
             failed = visible.filter(status__in=FAILURE_STATUSES)
             failures = list(failed.order_by("-due_at", "-id")[:FAILURES_SHOWN])
             failure_count = failed.count() if len(failures) == FAILURES_SHOWN \
                 else len(failures)
-            rest = visible.exclude(status__in=FAILURE_STATUSES)
+            # What goes out next matters more than a reminder weeks away, so waiting
+            # messages come soonest first, apart from what has already been dealt with.
+            waiting = visible.filter(status__in=WAITING_STATUSES)
+            next_up = list(waiting.order_by("due_at", "id")[:NEXT_UP_SHOWN])
+            waiting_count = waiting.count() if len(next_up) == NEXT_UP_SHOWN \
+                else len(next_up)
+            rest = visible.exclude(status__in=(*FAILURE_STATUSES, *WAITING_STATUSES))
+            ordering = ("-due_at", "-id")
         else:
             rest = visible.filter(status=status)
-        shown = Paginator(rest.order_by("-due_at", "-id"), PAGE_SIZE).get_page(page)
+            ordering = (("due_at", "id") if status in WAITING_STATUSES
+                        else ("-due_at", "-id"))
+        shown = Paginator(rest.order_by(*ordering), PAGE_SIZE).get_page(page)
         audit(actor, "outbox.view", detail={
             "status": status, "page": shown.number,
-            "messages": [m.pk for m in [*failures, *shown.object_list]]})
+            "messages": [m.pk for m in [*failures, *next_up, *shown.object_list]]})
     return OutboxPage(status=status, failures=failures, failure_count=failure_count,
-                      page=shown, clinical=actor.can(Permission.VIEW_CLINICAL))
+                      next_up=next_up, waiting_count=waiting_count, page=shown,
+                      clinical=actor.can(Permission.VIEW_CLINICAL))
 
 
 @dataclass

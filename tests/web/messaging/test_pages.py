@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from needlecare.access import Actor
 from needlecare.accounts.models import Role
 from needlecare.audit.models import AuditEvent
 from needlecare.messaging import services
@@ -131,3 +132,17 @@ def test_the_outbox_page_runs_a_fixed_number_of_queries(
     client = world.client()
     with django_assert_max_num_queries(12):
         assert client.get(reverse("outbox")).status_code == 200
+
+
+
+def test_waiting_messages_come_soonest_first_apart_from_what_was_dealt_with(
+        story: World) -> None:
+    page = page_of(story, story.clinician)
+    waiting, dealt_with = page.split('id="next"')[1].split("Sent and closed, latest first", 1)
+    assert "Waiting" in waiting
+    assert "Waiting" not in dealt_with.split("</table>")[0]
+    assert "Sent" in dealt_with
+    shown = services.outbox(Actor(user=story.clinician))
+    assert len(shown.next_up) >= 2
+    assert [m.due_at for m in shown.next_up] == sorted(m.due_at for m in shown.next_up)
+    assert all(m.status == MessageStatus.PENDING for m in shown.next_up)
