@@ -8,6 +8,7 @@ a file it should not. Fonts are the system's (DejaVu): no ``@font-face``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 from pathlib import Path
@@ -77,6 +78,13 @@ def html_to_pdf(html: str) -> bytes:
                                  url_fetcher=url_fetcher(), media_type="print")
     pdf: bytes = document.write_pdf()
     return pdf
+
+
+def warm_up() -> None:
+    """Load WeasyPrint and the fonts once, so that the first real document of a long-running
+    process (the worker's first aftercare email) does not pay for it: about half a second."""
+    with contextlib.suppress(Exception):  # no Pango: the documents check says so elsewhere
+        html_to_pdf('<p style="font-family: DejaVu Sans">Needlecare</p>')
 
 
 def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:

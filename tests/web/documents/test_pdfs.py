@@ -195,3 +195,14 @@ def test_a_machine_without_pango_is_told_at_start_up(monkeypatch: pytest.MonkeyP
     (warning,) = pdf_rendering_works()
     assert warning.id == "documents.W001"
     assert "libpango-1.0-0" in warning.hint
+
+
+def test_warming_up_the_renderer_never_stops_the_worker(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    from needlecare.documents import pdf
+
+    def broken(html: str) -> bytes:
+        raise OSError("cannot load library 'libpango-1.0-0'")
+
+    monkeypatch.setattr(pdf, "html_to_pdf", broken)
+    pdf.warm_up()  # a machine without Pango still sends messages, with links instead of PDFs

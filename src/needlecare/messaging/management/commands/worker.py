@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from needlecare.documents.pdf import warm_up
 from needlecare.messaging.outbox import DEFAULT_BATCH
 from needlecare.messaging.worker import default_worker_id, run_worker
 
@@ -36,6 +37,8 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, finish)
         name = options["name"] or default_worker_id()
+        if not options["once"]:
+            warm_up()
         if options["verbosity"] > 0 and not options["once"]:
             self.stdout.write(f"Outbox worker {name} started (Ctrl-C stops it).")
             self.stdout.flush()
