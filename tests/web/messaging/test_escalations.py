@@ -104,3 +104,17 @@ def test_a_reassuring_check_in_sends_nothing(linked: World) -> None:
     work()
     assert mail.outbox == []
     assert not messages(kind=MessageKind.TRIAGE_NOTE)
+
+
+def test_a_text_message_note_is_short_and_leaves_the_advice_to_the_result_page(
+        linked: World, sms_outbox: list[Any]) -> None:
+    linked.patient.preferred_channel = "sms"
+    linked.patient.save()
+    sms_outbox.clear()
+    check_in(live_link(linked.session), flags=("pus_or_yellow_crusts",))
+    work()
+    [note] = [s for s in sms_outbox if "thank you for your check-in" in s.body]
+    assert "call you back today" in note.body
+    assert linked.clinic.phone in note.body
+    assert "SPF" not in note.body  # aftercare advice is on the page the patient just saw
+    assert len(note.body) <= 160 * 2  # at most two text-message segments
