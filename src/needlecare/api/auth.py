@@ -2,13 +2,16 @@
 
 Staff: a signed-in Django session (unsafe methods then need the CSRF token, as on the pages),
 or ``Authorization: Bearer <API token>`` for programs. Either must belong to an active user
-with a clinic. Patients: ``Authorization: Bearer <their personal link's token>``, accepted only
-by the check-in operations. A link that has expired, been revoked or locked answers 401 with
-a code that says which, so the patient's app can tell them to call the clinic.
+with a clinic. Patients: ``Authorization: Bearer <their personal link's token>`` together with
+``X-Date-Of-Birth: YYYY-MM-DD``, accepted only by the check-in operations: the phone pages ask a
+new device for the date of birth, and the API asks every request for it, counting wrong dates
+towards the same lock. A link that has expired, been revoked or locked answers 401 with a code
+that says which, so the patient's app can tell them to call the clinic.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -21,10 +24,13 @@ from needlecare.access import Actor, client_ip
 from needlecare.accounts.models import User
 from needlecare.accounts.services import API_TOKEN_PREFIX, api_token_user
 from needlecare.api.errors import ApiError
+from needlecare.errors import ServiceError
 from needlecare.recovery.models import PatientLink
+from needlecare.recovery.services import verify_date_of_birth
 from needlecare.recovery.tokens import LinkState, find_link, link_state
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+DATE_OF_BIRTH_HEADER = "X-Date-Of-Birth"
 
 
 def _staff(user: Any) -> User | None:
@@ -80,7 +86,32 @@ class PatientLinkToken(HttpBearer):
         state = link_state(link)
         if state is not LinkState.USABLE:
             raise ApiError(401, f"link_{state.value}", str(_LINK_MESSAGES[state]))
+        _check_date_of_birth(request, link)
         return link
+
+
+def _check_date_of_birth(request: HttpRequest, link: PatientLink) -> None:
+    """A link's token alone is not enough, as on the phone pages: the patient's date of birth
+    must come with it, and wrong dates count towards locking the link."""
+    raw = request.headers.get(DATE_OF_BIRTH_HEADER, "").strip()
+    if not raw:
+        raise ApiError(401, "date_of_birth_required", str(_(
+            "Send the patient's date of birth (YYYY-MM-DD) in the X-Date-Of-Birth header.")))
+    try:
+        date_of_birth = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(401, "date_of_birth_invalid", str(_(
+            "The X-Date-Of-Birth header must be a date written YYYY-MM-DD."))) from None
+    try:
+        outcome = verify_date_of_birth(Actor.for_link(link, request), date_of_birth)
+    except ServiceError:
+        outcome = None
+    if outcome is None or outcome.locked:
+        raise ApiError(401, "link_locked", str(_LINK_MESSAGES[LinkState.LOCKED]))
+    if not outcome.ok:
+        raise ApiError(401, "date_of_birth_mismatch", str(_(
+            "That date of birth does not match our records. Tries left: %(left)d.")
+            % {"left": outcome.attempts_left}))
 
 
 STAFF = [StaffToken(), StaffSession()]

@@ -15,12 +15,14 @@ from django.utils import timezone
 
 from needlecare.access import Actor
 from needlecare.accounts.models import Clinic, User
-from needlecare.accounts.services import issue_api_token
+from needlecare.accounts.services import API_TOKEN_PREFIX, issue_api_token
+from needlecare.api.auth import DATE_OF_BIRTH_HEADER
 from needlecare.care.models import TreatmentSession
 from needlecare.clinical.vocabulary import RED_FLAGS
 from needlecare.patients.models import Patient
 from needlecare.recovery.models import PatientLink
 from needlecare.recovery.services import issue_link
+from needlecare.recovery.tokens import find_link
 from tests.factories import (
     journey_to_signed_session,
     make_consultation,
@@ -92,6 +94,10 @@ def call(method: str, path: str, token: str | None = None, body: Any = None, *,
     sent = dict(headers or {})
     if token is not None:
         sent["Authorization"] = f"Bearer {token}"
+        link = None if token.startswith(API_TOKEN_PREFIX) else find_link(token)
+        if link is not None:
+            # The patient's app sends the date of birth with the link's token.
+            sent.setdefault(DATE_OF_BIRTH_HEADER, link.patient.date_of_birth.isoformat())
     data: Any = raw if raw is not None else (json.dumps(body) if body is not None else None)
     kwargs: dict[str, Any] = {"headers": sent}
     if data is not None and method.upper() != "GET":

@@ -13,7 +13,10 @@ from tests.web.api.conftest import NORMAL_DAY_2, World, add_patient, all_no, cal
 
 
 def rows() -> tuple[int, int, int]:
-    return CheckIn.objects.count(), Escalation.objects.count(), AuditEvent.objects.count()
+    # The date-of-birth check that authenticates the patient is itself audited (a read of
+    # their record); anything else written would be a trace of the refused check-in.
+    return (CheckIn.objects.count(), Escalation.objects.count(),
+            AuditEvent.objects.exclude(action="link.verify").count())
 
 
 def test_a_normal_check_in_is_201_expected_healing(world: World) -> None:
@@ -180,3 +183,31 @@ def test_another_clinics_clinician_gets_not_found(world: World, other_world: Wor
     assert response.status_code == 404
     response = call("GET", f"/checkins/{sent['id']}", other_world.link_token)
     assert response.status_code == 404
+
+
+class TestTheDateOfBirthComesWithTheLink:
+    def test_a_token_alone_is_refused(self, world: World) -> None:
+        response = call("POST", "/checkins", world.link_token, NORMAL_DAY_2,
+                        headers={"X-Date-Of-Birth": ""})
+        assert response.status_code == 401
+        assert error_of(response)["code"] == "date_of_birth_required"
+        assert not CheckIn.objects.exists()
+
+    def test_a_wrong_date_is_refused_and_five_lock_the_link(self, world: World) -> None:
+        wrong = {"X-Date-Of-Birth": "1901-01-01"}
+        for _attempt in range(4):
+            response = call("POST", "/checkins", world.link_token, NORMAL_DAY_2, headers=wrong)
+            assert error_of(response)["code"] == "date_of_birth_mismatch"
+        response = call("POST", "/checkins", world.link_token, NORMAL_DAY_2, headers=wrong)
+        assert error_of(response)["code"] == "link_locked"
+        # Locked for the right date too, as on the phone pages: the clinic issues a new link.
+        response = call("POST", "/checkins", world.link_token, NORMAL_DAY_2)
+        assert response.status_code == 401
+        assert error_of(response)["code"] == "link_locked"
+        assert not CheckIn.objects.exists()
+
+    def test_a_date_that_is_not_a_date_is_refused(self, world: World) -> None:
+        response = call("GET", "/checkins/1", world.link_token,
+                        headers={"X-Date-Of-Birth": "17/05/1990"})
+        assert response.status_code == 401
+        assert error_of(response)["code"] == "date_of_birth_invalid"
