@@ -80,3 +80,9 @@ class StaffUpdateForm(_StaffDetails):
         return StaffChanges(first_name=data["first_name"], last_name=data["last_name"],
                             email=data["email"], role=data["role"], title=data["title"],
                             is_active=data["is_active"], new_password=data["new_password"])
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("What will use the token?"), max_length=100,
+                           help_text=_("For example “booking system”. You can revoke it "
+                                       "at any time."))

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from needlecare.access import Actor, Permission, require
 from needlecare.accounts import services
-from needlecare.accounts.forms import StaffCreateForm, StaffUpdateForm
+from needlecare.accounts.forms import ApiTokenForm, StaffCreateForm, StaffUpdateForm
 from needlecare.errors import ServiceError
 
 
@@ -77,3 +77,34 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form, "member": member,
         "title": _("Staff member: %(name)s") % {"name": member},
         "submit": _("Save changes")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The signed-in staff member's API tokens: issue one (its secret is shown once), or see
+    and revoke the others."""
+    actor = Actor.from_request(request)
+    form = ApiTokenForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.issue_api_token(actor, request.user.pk, form.cleaned_data["name"])
+        except ServiceError as error:
+            form.add_error("name", error.message)
+        else:
+            form = ApiTokenForm()
+    response = render(request, "accounts/api_tokens.html", {
+        "form": form, "issued": issued,
+        "tokens": services.list_api_tokens(actor, request.user.pk)})
+    if issued is not None:
+        response["Cache-Control"] = "no-store"  # the secret must not linger in a cache
+    return response
+
+
+@login_required
+@require_http_methods(["POST"])
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = services.revoke_api_token(Actor.from_request(request), pk)
+    messages.success(request, _("The token “%(name)s” no longer works.") % {"name": token.name})
+    return redirect("api-tokens")
