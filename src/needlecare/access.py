@@ -145,7 +145,9 @@ def access_patient(actor: Actor, patient_id: int | str, *,
     except (Patient.DoesNotExist, ValueError, TypeError):
         raise Http404("No such patient.") from None
     _check_patient(actor, patient, permission)
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint is needed: a failed audit row fails the
+    # whole change.
+    with transaction.atomic(savepoint=False):
         audit(actor, action, patient=patient, obj=patient, detail=detail)
     return patient
 
@@ -156,16 +158,21 @@ M = TypeVar("M", bound=models.Model)
 def access_record(actor: Actor, model: type[M], pk: int | str, *,
                   permission: Permission = Permission.VIEW_CLINICAL,
                   action: str | None = None, related: tuple[str, ...] = (),
-                  detail: dict[str, Any] | None = None) -> M:
+                  detail: dict[str, Any] | None = None, lock: bool = False) -> M:
     """Return a record that belongs to a patient (it has ``patient`` and ``clinic``), checked
-    the same way as the patient, and audit the access."""
+    the same way as the patient, and audit the access. ``lock`` takes the record's row lock
+    (PostgreSQL; SQLite's IMMEDIATE transaction already holds the database's)."""
+    records = model._default_manager.select_related("patient", *related)
+    if lock:
+        records = records.select_for_update(of=("self",))
     try:
-        record = model._default_manager.select_related("patient", *related).get(pk=int(pk))
+        record = records.get(pk=int(pk))
     except (model.DoesNotExist, ValueError, TypeError):
         raise Http404("No such record.") from None
     patient: Patient = record.patient
     _check_patient(actor, patient, permission)
-    with transaction.atomic():
+    # No savepoint, as in access_patient.
+    with transaction.atomic(savepoint=False):
         audit(actor, action or f"{model._meta.model_name}.view", patient=patient, obj=record,
               detail=detail)
     return record

@@ -25,6 +25,7 @@ the patient's consent and address) is decided again when it is sent.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -80,8 +81,12 @@ class _Planner:
 
     def __init__(self, clinic: Clinic) -> None:
         self.clinic = clinic
-        self.hours = quiet_hours(clinic)
         self.rows: list[Message] = []
+
+    @functools.cached_property
+    def hours(self) -> tuple[dt.time, dt.time]:
+        # Read when a patient message is planned, not for every check-in that plans none.
+        return quiet_hours(self.clinic)
 
     # ``kind`` is a MessageKind (typed Any: Django's choices are untyped here).
     def patient(self, patient: Patient, kind: Any, due: dt.datetime, key: str, *,

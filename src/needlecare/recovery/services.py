@@ -255,12 +255,6 @@ class RecordedCheckIn:
     escalation: Escalation | None
 
 
-def _lock_session(session_id: int) -> None:
-    # Every check-in of a session takes this row lock first, so "is there already an identical
-    # check-in / an open escalation?" and the write that follows cannot interleave.
-    TreatmentSession.objects.select_for_update().only("pk").get(pk=session_id)
-
-
 def _earlier(answers: Mapping[str, Any], zone: ZoneInfo) -> EarlierCheckIn:
     reported_at = dt.datetime.fromisoformat(answers["reported_at"]).astimezone(zone)
     return EarlierCheckIn(reported_at=reported_at, symptoms=answers.get("symptoms", {}),
@@ -380,11 +374,11 @@ def _record(actor: Actor, session: TreatmentSession, link: PatientLink | None,
 
 
 def _session_for_checkin(actor: Actor, session_id: int) -> TreatmentSession:
-    session = access_record(actor, TreatmentSession, session_id,
-                            permission=_patient_permission(actor), action="checkin.submit",
-                            related=("clinic", "plan"))
-    _lock_session(session.pk)
-    return session
+    # Every check-in of a session takes the session's row lock first, so "is there already an
+    # identical check-in / an open escalation?" and the write that follows cannot interleave.
+    return access_record(actor, TreatmentSession, session_id,
+                         permission=_patient_permission(actor), action="checkin.submit",
+                         related=("clinic", "plan"), lock=True)
 
 
 def record_checkin(actor: Actor, link: PatientLink, document: CheckInDocument

@@ -81,7 +81,9 @@ def find_link(token: str) -> PatientLink | None:
     # A real token is 43 characters; refusing absurd lengths keeps junk out of the hash.
     if not token or len(token) > 200:
         return None
-    return (PatientLink.objects.select_related("clinic", "patient", "session")
+    # Only the clinic comes along: every page shows its name and number, and the services
+    # load the session and patient themselves, through the access layer.
+    return (PatientLink.objects.select_related("clinic")
             .filter(token_hash=hash_token(token)).first())
 
 
