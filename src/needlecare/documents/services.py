@@ -7,8 +7,8 @@ Two kinds of functions live here:
   caller (a service below, or the messaging worker sending to the patient) has already decided
   who may have the document.
 - ``store_aftercare_pdf``, ``store_consent_pdf``, ``download`` and ``session_calendar`` are the
-  services staff and patients reach through the access layer, in one transaction each, with the
-  audit row written in it.
+  services staff and patients reach through the access layer, each transaction with its audit
+  row written in it. The two store services render between two transactions (see below).
 
 Who may have what: the aftercare plan is clinical (clinicians and owners, and the patient for
 the session of their personal link). The signed consent is administrative: the front desk may
@@ -85,37 +85,57 @@ def _require_signed(session: TreatmentSession) -> None:
             "The aftercare plan and check-in days exist once the session has been signed."))
 
 
-def aftercare_pdf(session: TreatmentSession) -> bytes:
-    """The patient's aftercare plan for a signed session, as a PDF."""
+@dataclass(frozen=True)
+class _Page:
+    """What a PDF shows, read from the database, ready to render without reading more."""
+
+    template: str
+    context: dict[str, Any]
+    time_zone: str
+
+    def render(self) -> bytes:
+        with timezone.override(ZoneInfo(self.time_zone)):
+            return render_pdf(self.template, self.context)
+
+
+def _aftercare_page(session: TreatmentSession) -> _Page:
     _require_signed(session)
     plan, protocol_version = _aftercare_plan(session)
     days = [_dates(d, "date") for d in plan.get("days", [])]
     weeks = [_dates(w, "from_date", "to_date") for w in plan.get("weeks", [])]
     checkin_days = default_protocol().data.aftercare.check_ins.days
-    return render_pdf("documents/aftercare_plan.html", {
+    return _Page("documents/aftercare_plan.html", {
         "clinic": session.clinic, "patient": session.patient,
         "session_date": session.performed_on, "days": days, "weeks": weeks,
         "call_clinic": plan.get("call_clinic", ""), "protocol_version": protocol_version,
         "checkin_days": ", ".join(str(d) for d in checkin_days),
-    })
+    }, session.clinic.time_zone)
+
+
+def aftercare_pdf(session: TreatmentSession) -> bytes:
+    """The patient's aftercare plan for a signed session, as a PDF."""
+    return _aftercare_page(session).render()
+
+
+def _consent_page(consent: Consent) -> _Page:
+    clinic = consent.clinic
+    known = consent_texts.TEXTS.get(consent.text_version)
+    title = known.title if known is not None else str(consent.get_kind_display())
+    witness = consent.witnessed_by
+    return _Page("documents/consent.html", {
+        "clinic": clinic, "patient": consent.patient, "consent": consent, "title": title,
+        "time_zone": clinic.time_zone,
+        "witness": f"{witness}, {witness.title}" if witness.title else str(witness),
+        "withdrawal_recorded_by": consent.withdrawal_recorded_by or "—",
+        "photo_uses": [str(consent_texts.PHOTO_USES.get(u, u)) for u in consent.photo_uses],
+        "text_sha256": hashlib.sha256(consent.text.encode("utf-8")).hexdigest(),
+    }, clinic.time_zone)
 
 
 def consent_pdf(consent: Consent) -> bytes:
     """The signed consent as a PDF: the exact text signed, its version, who signed and
     witnessed it and when (in the clinic's time zone), and the withdrawal if there is one."""
-    clinic = consent.clinic
-    known = consent_texts.TEXTS.get(consent.text_version)
-    title = known.title if known is not None else str(consent.get_kind_display())
-    witness = consent.witnessed_by
-    with timezone.override(ZoneInfo(clinic.time_zone)):
-        return render_pdf("documents/consent.html", {
-            "clinic": clinic, "patient": consent.patient, "consent": consent, "title": title,
-            "time_zone": clinic.time_zone,
-            "witness": f"{witness}, {witness.title}" if witness.title else str(witness),
-            "withdrawal_recorded_by": consent.withdrawal_recorded_by or "—",
-            "photo_uses": [str(consent_texts.PHOTO_USES.get(u, u)) for u in consent.photo_uses],
-            "text_sha256": hashlib.sha256(consent.text.encode("utf-8")).hexdigest(),
-        })
+    return _consent_page(consent).render()
 
 
 def _uid_host() -> str:
@@ -254,6 +274,11 @@ def _store(actor: Actor, *, kind: Any, content: bytes, patient: Any, clinic: Any
     return document
 
 
+# Rendering a PDF takes from a tenth of a second (consent) to over half a second (aftercare
+# plan), so the store services read in one transaction, render outside any, and store in a
+# second one. Inside a single transaction SQLite would hold its one write lock all along,
+# and every check-in in the clinic would wait for the PDF.
+
 def store_aftercare_pdf(actor: Actor, session_id: int | str) -> PatientDocument:
     """Render the aftercare plan of a signed session and keep it (once per content)."""
     with transaction.atomic():
@@ -261,7 +286,10 @@ def store_aftercare_pdf(actor: Actor, session_id: int | str) -> PatientDocument:
                                 permission=_permission(actor, Permission.VIEW_CLINICAL),
                                 action="document.aftercare_plan", related=("clinic",))
         _check_link(actor, session_id=session.pk)
-        content = aftercare_pdf(session)
+        page = _aftercare_page(session)
+    content = page.render()
+    with transaction.atomic():
+        _check_link(actor, session_id=session.pk)  # revoked while the PDF was rendered?
         return _store(actor, kind=DocumentKind.AFTERCARE_PLAN, content=content,
                       patient=session.patient, clinic=session.clinic, session=session)
 
@@ -274,7 +302,10 @@ def store_consent_pdf(actor: Actor, consent_id: int | str) -> PatientDocument:
                                 action="document.consent",
                                 related=("clinic", "witnessed_by", "withdrawal_recorded_by"))
         _check_link(actor, consent_id=consent.pk)
-        content = consent_pdf(consent)
+        page = _consent_page(consent)
+    content = page.render()
+    with transaction.atomic():
+        _check_link(actor, consent_id=consent.pk)
         return _store(actor, kind=DocumentKind.CONSENT, content=content,
                       patient=consent.patient, clinic=consent.clinic, consent=consent)
 

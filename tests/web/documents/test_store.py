@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from needlecare.access import Actor
 from needlecare.audit.models import AuditEvent
@@ -15,7 +17,9 @@ from needlecare.care import services as care
 from needlecare.documents import services
 from needlecare.documents.models import DocumentKind, PatientDocument
 from needlecare.errors import ServiceError
+from needlecare.recovery.models import PatientLink
 from tests.web.documents.conftest import pdf_text, sign_treatment_consent
+from tests.web.recovery.conftest import signed_days_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +188,43 @@ def test_two_requests_storing_at_once_keep_one_row(journey: dict, media_dir: Pat
     # The audit row of the request itself is kept; no "stored" row for a file it did not store.
     assert not AuditEvent.objects.filter(action="document.store").exists()
     assert AuditEvent.objects.filter(action="document.aftercare_plan").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pdfs_render_with_no_transaction_open(journey: dict,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """An open transaction while a PDF renders (over half a second) would hold SQLite's one
+    write lock, and every check-in in the clinic would wait for it."""
+    render = services.render_pdf
+    open_while_rendering: list[bool] = []
+
+    def watched(template: str, context: dict[str, Any]) -> bytes:
+        open_while_rendering.append(connection.in_atomic_block)
+        return render(template, context)
+
+    monkeypatch.setattr(services, "render_pdf", watched)
+    actor = Actor(user=journey["clinician"])
+    aftercare = services.store_aftercare_pdf(actor, journey["session"].pk)
+    consent = sign_treatment_consent(journey["patient"], journey["clinician"])
+    stored_consent = services.store_consent_pdf(actor, consent.pk)
+
+    assert open_while_rendering == [False, False]
+    assert "Your aftercare plan" in pdf_text(_stored_bytes(aftercare))
+    assert stored_consent.kind == DocumentKind.CONSENT
+    assert AuditEvent.objects.filter(action="document.store").count() == 2
+
+
+def test_a_link_revoked_while_its_pdf_renders_gets_nothing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    linked = signed_days_ago(1)
+    render = services.render_pdf
+
+    def revoked_meanwhile(template: str, context: dict[str, Any]) -> bytes:
+        PatientLink.objects.filter(pk=linked.link.pk).update(revoked_at=timezone.now())
+        return render(template, context)
+
+    monkeypatch.setattr(services, "render_pdf", revoked_meanwhile)
+    with pytest.raises(ServiceError) as refused:
+        services.store_aftercare_pdf(Actor.for_link(linked.link), linked.session.pk)
+    assert refused.value.code == "link_revoked"
+    assert not PatientDocument.objects.exists()
