@@ -1,10 +1,10 @@
 """Every error the API answers, in one shape: ``{"error": {"code", "message", "fields"?}}``.
 
 The handlers turn what the layers below raise into that shape: ninja's validation errors (422,
-naming each field), an unreadable body (400), the access layer's "not found" (404, also for
-another clinic's records) and "not allowed" (403), and the services' refusals (``ServiceError``,
-4xx with the service's code). Anything else is a bug: it is logged and answered with a JSON 500
-that reveals nothing.
+naming each field), an unreadable body (400), and the services' refusals (``ServiceError``: its
+kind gives the status, its code the ``code``), the access layer's "not found" (404, also for
+another clinic's records) and "forbidden" (403) among them. Anything else is a bug: it is
+logged and answered with a JSON 500 that reveals nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from needlecare.api.schemas import PATTERN_MESSAGES
-from needlecare.errors import ServiceError
+from needlecare.errors import ERROR_STATUS, ErrorKind, ServiceError
 from needlecare.patients.services import PossibleDuplicate
 
 if TYPE_CHECKING:
@@ -40,8 +40,9 @@ class Error(Schema):
     error: ErrorDetail
 
 
-#: The error statuses every operation documents (and can answer).
-COMMON_ERRORS = (400, 401, 403, 404, 422)
+#: The error statuses every operation documents (and can answer): a service refusal of any
+#: kind among them, so no refusal can answer a status the document does not show.
+COMMON_ERRORS = (400, 401, *sorted(set(ERROR_STATUS.values())))
 
 
 def responses(ok: Mapping[int, Any], *extra_errors: int) -> dict[int, Any]:
@@ -60,21 +61,9 @@ class ApiError(Exception):
         self.message = message
 
 
-# Service refusals about the state of a record rather than the input: the same request could
-# succeed later (or did already), so they are conflicts.
-_CONFLICTS = frozenset({
-    "possible_duplicate", "not_open", "already_closed", "already_withdrawn",
-    "session_not_signed", "not_signed", "signed", "cancelled", "not_booked",
-    "plan_not_active", "changed", "username_taken", "last_owner", "user_inactive",
-})
-
-
 def service_status(error: ServiceError) -> int:
-    if error.code.startswith("link_"):
-        return 401
-    if error.code in _CONFLICTS:
-        return 409
-    return 422
+    """The status for a service's refusal, from its kind (``errors.ERROR_STATUS``)."""
+    return ERROR_STATUS[error.kind]
 
 
 def error_body(code: str, message: str, *, fields: Mapping[str, str] | None = None,
@@ -154,6 +143,11 @@ def install(api: NinjaAPI) -> None:
             "forbidden", _("Your role does not allow this.")))
 
     def on_service_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        # The access layer's refusals say the same to everyone, whatever the record.
+        if exc.kind is ErrorKind.NOT_FOUND:
+            return on_not_found(request, exc)
+        if exc.kind is ErrorKind.FORBIDDEN:
+            return on_denied(request, exc)
         fields = {exc.field: exc.message} if exc.field else None
         message, matches = exc.message, None
         if isinstance(exc, PossibleDuplicate):
