@@ -43,6 +43,7 @@ def _records() -> tuple[Any, Any]:
 
     from needlecare.accounts.models import Clinic, Role, User
     from needlecare.care import consent_texts
+    from needlecare.care.aftercare import signed_session_facts
     from needlecare.care.models import (
         AftercareRecord,
         Consent,
@@ -52,7 +53,6 @@ def _records() -> tuple[Any, Any]:
         TreatmentPlan,
         TreatmentSession,
     )
-    from needlecare.care.services import signed_session_facts
     from needlecare.clinical.aftercare import aftercare
     from needlecare.patients.models import Patient
 

@@ -1,10 +1,10 @@
-"""The one way to reach patient data.
+"""The access layer's primitives: who is asking (``Actor``), what each role may do
+(``Permission``), and the audit row every access leaves (``audit``).
 
-Every view and API endpoint turns its request into an ``Actor`` and calls ``access_patient``
-(or a sibling) before touching a patient's records. The check is the clinic (a user of one
-clinic never sees another's: a record of another clinic is "not found", so its existence is
-not revealed) and the role's permissions. Each access writes an ``AuditEvent`` through
-``audit()``, which services call inside the transaction that makes the change.
+They sit below every app (accounts included) so that any service can use them. The record
+lookups that check an actor against a patient (``access_patient``, ``access_record``) live with
+the patient model they read, in ``needlecare.patients.access``. A record of another clinic is
+"not found", so its existence is not revealed; a role without the permission is "forbidden".
 """
 
 from __future__ import annotations
@@ -12,18 +12,30 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol
 
-from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
-from django.http import Http404, HttpRequest
+from django.db import models
+from django.http import HttpRequest
 
 from needlecare.audit.models import AuditEvent
-from needlecare.patients.models import Patient
+from needlecare.errors import Forbidden
 
-if TYPE_CHECKING:
-    from needlecare.accounts.models import User
-    from needlecare.recovery.models import PatientLink
+
+class StaffUser(Protocol):
+    """What the access layer reads of a staff user (``accounts.models.User``)."""
+
+    pk: Any
+    clinic_id: int | None
+    role: str
+    is_active: bool
+
+
+class PersonalLink(Protocol):
+    """What the access layer reads of a patient's personal link (``recovery`` owns it)."""
+
+    pk: Any
+    clinic_id: int
+    patient_id: int
 
 
 class Permission(StrEnum):
@@ -50,7 +62,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 }
 
 
-class AccessDenied(PermissionDenied):
+class AccessDenied(Forbidden):
     """The actor is known but may not do this."""
 
 
@@ -58,8 +70,8 @@ class AccessDenied(PermissionDenied):
 class Actor:
     """Who is asking: a staff user, or a patient holding a personal link."""
 
-    user: User | None = None
-    link: PatientLink | None = None
+    user: StaffUser | None = None
+    link: PersonalLink | None = None
     ip_address: str | None = None
 
     @classmethod
@@ -68,7 +80,7 @@ class Actor:
         return cls(user=user, ip_address=client_ip(request))
 
     @classmethod
-    def for_link(cls, link: PatientLink, request: HttpRequest | None = None) -> Actor:
+    def for_link(cls, link: PersonalLink, request: HttpRequest | None = None) -> Actor:
         return cls(link=link, ip_address=client_ip(request) if request else None)
 
     @property
@@ -108,11 +120,11 @@ def require(actor: Actor, permission: Permission) -> None:
         raise AccessDenied(f"{actor.kind} may not {permission.value}")
 
 
-def audit(actor: Actor, action: str, *, patient: Patient | None = None,
+def audit(actor: Actor, action: str, *, patient: models.Model | None = None,
           obj: models.Model | None = None, detail: dict[str, Any] | None = None) -> AuditEvent:
     """Write one audit row. Call it inside the transaction that does the work."""
     return AuditEvent.objects.create(
-        clinic_id=actor.clinic_id if actor.clinic_id else (patient.clinic_id if patient else None),
+        clinic_id=actor.clinic_id if actor.clinic_id else getattr(patient, "clinic_id", None),
         actor=actor.user,
         actor_kind=actor.kind,
         action=action,
@@ -124,64 +136,16 @@ def audit(actor: Actor, action: str, *, patient: Patient | None = None,
     )
 
 
-def _check_patient(actor: Actor, patient: Patient, permission: Permission) -> None:
-    if actor.clinic_id is None or patient.clinic_id != actor.clinic_id:
-        raise Http404("No such patient.")
-    if actor.link is not None and actor.link.patient_id != patient.pk:
-        raise Http404("No such patient.")
-    require(actor, permission)
-
-
-def access_patient(actor: Actor, patient_id: int | str, *,
-                   permission: Permission = Permission.VIEW_DEMOGRAPHICS,
-                   action: str = "patient.view", detail: dict[str, Any] | None = None,
-                   ) -> Patient:
-    """Return the patient if the actor may act on them, auditing the access.
-
-    Services that change data call this inside their own ``transaction.atomic()`` with the
-    action they perform, so the audit row commits or rolls back with the change."""
+def record_id(value: object) -> int | None:
+    """A record id from a URL, form or API value, or None when it cannot be one."""
+    if isinstance(value, bool):
+        return None
     try:
-        patient = Patient.objects.get(pk=int(patient_id))
-    except (Patient.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such patient.") from None
-    _check_patient(actor, patient, permission)
-    # Inside the caller's transaction no savepoint is needed: a failed audit row fails the
-    # whole change.
-    with transaction.atomic(savepoint=False):
-        audit(actor, action, patient=patient, obj=patient, detail=detail)
-    return patient
-
-
-M = TypeVar("M", bound=models.Model)
-
-
-def access_record(actor: Actor, model: type[M], pk: int | str, *,
-                  permission: Permission = Permission.VIEW_CLINICAL,
-                  action: str | None = None, related: tuple[str, ...] = (),
-                  detail: dict[str, Any] | None = None, lock: bool = False) -> M:
-    """Return a record that belongs to a patient (it has ``patient`` and ``clinic``), checked
-    the same way as the patient, and audit the access. ``lock`` takes the record's row lock
-    (PostgreSQL; SQLite's IMMEDIATE transaction already holds the database's)."""
-    records = model._default_manager.select_related("patient", *related)
-    if lock:
-        records = records.select_for_update(of=("self",))
-    try:
-        record = records.get(pk=int(pk))
-    except (model.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such record.") from None
-    patient: Patient = record.patient
-    _check_patient(actor, patient, permission)
-    # No savepoint, as in access_patient.
-    with transaction.atomic(savepoint=False):
-        audit(actor, action or f"{model._meta.model_name}.view", patient=patient, obj=record,
-              detail=detail)
-    return record
-
-
-def patients_for(actor: Actor) -> models.QuerySet[Patient]:
-    """The patients an actor may list (their clinic's). Callers audit the search itself."""
-    require(actor, Permission.VIEW_DEMOGRAPHICS)
-    return Patient.objects.filter(clinic_id=actor.clinic_id)
+        number = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    # Larger ids overflow the database's integer columns (an error, not "not found").
+    return number if 0 < number < 2**63 else None
 
 
 def hash_token(token: str) -> str:

@@ -217,6 +217,8 @@ def _bare(tp: Any) -> Any:
 
 def _protocol(args: argparse.Namespace) -> Any:
     """The protocol the options name, or None for the engines' shipped default."""
+    # Imported when the command runs: the clinical commands stay fast and work without
+    # Django set up (see the module docstring).
     from needlecare.clinical.protocol.loader import ProtocolError, load_protocol
 
     if args.protocol is None and args.overrides is None:
@@ -228,6 +230,8 @@ def _protocol(args: argparse.Namespace) -> Any:
 
 
 def _default_protocol(args: argparse.Namespace) -> Any:
+    # Imported when the command runs: the clinical commands stay fast and work without
+    # Django set up (see the module docstring).
     from needlecare.clinical.protocol.loader import default_protocol
 
     return _protocol(args) or default_protocol()
@@ -267,6 +271,8 @@ def _schema(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def _rules_doc(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    # Imported when the command runs: the clinical commands stay fast and work without
+    # Django set up (see the module docstring).
     from needlecare.clinical.rules_doc import render
 
     out.write(render(_default_protocol(args)))
@@ -291,6 +297,8 @@ DEFAULT_BIND = "127.0.0.1:8000"
 
 def _django(argv: Sequence[str]) -> int:
     """Run one of Django's management commands; its exit status is ours."""
+    # Imported when the command runs: the clinical commands stay fast and work without
+    # Django set up (see the module docstring).
     from needlecare.manage import main as manage
 
     try:
@@ -329,6 +337,7 @@ def gunicorn_argv(bind: str, workers: int, timeout: int) -> list[str]:
 
 
 def _gunicorn_has(setting: str) -> bool:
+    # Only `serve` needs gunicorn; importing it for every command would slow them all.
     from gunicorn.config import KNOWN_SETTINGS  # type: ignore[import-untyped]
 
     return any(s.name == setting for s in KNOWN_SETTINGS)
@@ -358,10 +367,11 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
 
 def _backup(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "needlecare.settings")
+    # Django is set up for this command only, and the backup code needs it set up first.
     import django
 
     django.setup()
-    from needlecare.web.backup import BackupError, backup
+    from needlecare.web.backup import BackupError, backup  # needs the set-up above
 
     try:
         path = backup(Path(args.directory) if args.directory else None)
@@ -409,6 +419,7 @@ COMMANDS: tuple[Command, ...] = (
 
 
 def _version() -> str:
+    # Only `--version` reads the installed metadata.
     from importlib.metadata import PackageNotFoundError, version
 
     try:

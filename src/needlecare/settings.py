@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "needlecare.recovery",
     "needlecare.documents",
     "needlecare.messaging",
+    "needlecare.chart",
     "needlecare.web",
 ]
 
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "needlecare.web.middleware.AbsoluteSessionTimeout",
+    "needlecare.web.middleware.AccessRefusals",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",

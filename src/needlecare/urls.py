@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("needlecare.recovery.urls")),
     path("", include("needlecare.documents.urls")),
     path("", include("needlecare.messaging.urls")),
+    path("", include("needlecare.chart.urls")),
     path("api/", api.urls),
     path("operator/", admin.site.urls),
 ]

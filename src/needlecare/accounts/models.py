@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from needlecare import clock
+
 
 class Clinic(models.Model):
     name = models.CharField(_("name"), max_length=200)
@@ -20,7 +22,7 @@ class Clinic(models.Model):
     urgent_callback_hours = models.PositiveSmallIntegerField(
         _("hours to call back an urgent report"), default=4)
     emergency_number = models.CharField(_("emergency number"), max_length=20, default="999")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("clinic")
@@ -68,7 +70,7 @@ class ApiToken(models.Model):
     name = models.CharField(_("name"), max_length=100,
                             help_text=_("What the token is for, e.g. “booking system”."))
     token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -15,13 +15,20 @@ from axes.utils import reset as reset_login_failures
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from needlecare.access import AccessDenied, Actor, Permission, audit, hash_token, require
+from needlecare import clock
+from needlecare.access import (
+    AccessDenied,
+    Actor,
+    Permission,
+    audit,
+    hash_token,
+    record_id,
+    require,
+)
 from needlecare.accounts.models import ApiToken, Role, User
-from needlecare.errors import ServiceError
+from needlecare.errors import Conflict, NotFound, ServiceError
 
 
 @dataclass(frozen=True)
@@ -58,9 +65,9 @@ def staff_member(actor: Actor, user_id: int | str) -> User:
     """One member of the actor's clinic's staff; another clinic's is "not found"."""
     require(actor, Permission.MANAGE_STAFF)
     try:
-        return User.objects.get(pk=int(user_id), clinic_id=actor.clinic_id)
+        return User.objects.get(pk=record_id(user_id), clinic_id=actor.clinic_id)
     except (User.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such staff member.") from None
+        raise NotFound("No such staff member.") from None
 
 
 def _check_role(role: str) -> None:
@@ -83,7 +90,7 @@ def create_staff(actor: Actor, new: NewStaff) -> User:
         if not username:
             raise ServiceError("required", str(_("Enter a username.")), field="username")
         if User.objects.filter(username__iexact=username).exists():
-            raise ServiceError("username_taken", str(_(
+            raise Conflict("username_taken", str(_(
                 "That username is taken. Choose another.")), field="username")
         user = User(username=username, first_name=new.first_name.strip(),
                     last_name=new.last_name.strip(), email=new.email.strip(),
@@ -101,10 +108,10 @@ def update_staff(actor: Actor, user_id: int | str, changes: StaffChanges) -> Use
         require(actor, Permission.MANAGE_STAFF)
         _check_role(changes.role)
         try:
-            user = User.objects.select_for_update().get(pk=int(user_id),
+            user = User.objects.select_for_update().get(pk=record_id(user_id),
                                                         clinic_id=actor.clinic_id)
         except (User.DoesNotExist, ValueError, TypeError):
-            raise Http404("No such staff member.") from None
+            raise NotFound("No such staff member.") from None
         is_self = actor.user is not None and user.pk == actor.user.pk
         if is_self and not changes.is_active:
             raise ServiceError("deactivate_self", str(_(
@@ -119,7 +126,7 @@ def update_staff(actor: Actor, user_id: int | str, changes: StaffChanges) -> Use
                           .filter(clinic_id=actor.clinic_id, role=Role.OWNER, is_active=True)
                           .values_list("pk", flat=True))
             if set(owners) <= {user.pk}:
-                raise ServiceError("last_owner", str(_(
+                raise Conflict("last_owner", str(_(
                     "This is the clinic's only owner. Make someone else an owner first.")),
                     field="role" if changes.role != Role.OWNER else "is_active")
         if changes.new_password:
@@ -168,9 +175,9 @@ def _token_holder(actor: Actor, user_id: int | str) -> User:
     if actor.user is None or not actor.permissions:
         raise AccessDenied("only staff manage API tokens")
     try:
-        user = User.objects.get(pk=int(user_id), clinic_id=actor.clinic_id)
+        user = User.objects.get(pk=record_id(user_id), clinic_id=actor.clinic_id)
     except (User.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such staff member.") from None
+        raise NotFound("No such staff member.") from None
     if user.pk != actor.user.pk and not actor.can(Permission.MANAGE_STAFF):
         raise AccessDenied("only owners manage other staff members' API tokens")
     return user
@@ -189,7 +196,7 @@ def issue_api_token(actor: Actor, user_id: int | str, name: str) -> IssuedApiTok
                 "Keep the name under %(max)s characters.") % {"max": API_TOKEN_NAME_MAX}),
                 field="name")
         if not user.is_active:
-            raise ServiceError("user_inactive", str(_(
+            raise Conflict("user_inactive", str(_(
                 "This staff member is deactivated; their tokens would not work.")))
         secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = ApiToken.objects.create(user=user, name=name, token_hash=hash_token(secret))
@@ -207,12 +214,12 @@ def revoke_api_token(actor: Actor, token_id: int | str) -> ApiToken:
     """Stop a token working. Revoking a revoked token changes nothing."""
     with transaction.atomic():
         try:
-            token = ApiToken.objects.get(pk=int(token_id), user__clinic_id=actor.clinic_id)
+            token = ApiToken.objects.get(pk=record_id(token_id), user__clinic_id=actor.clinic_id)
         except (ApiToken.DoesNotExist, ValueError, TypeError):
-            raise Http404("No such API token.") from None
+            raise NotFound("No such API token.") from None
         _token_holder(actor, token.user_id)
         changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now())
+            revoked_at=clock.now())
         audit(actor, "api_token.revoke", obj=token,
               detail={"user": token.user_id, "already_revoked": not changed})
         token.refresh_from_db()
@@ -228,7 +235,7 @@ def api_token_user(secret: str) -> User | None:
              .filter(token_hash=hash_token(secret), revoked_at__isnull=True).first())
     if token is None or not token.user.is_active or token.user.clinic_id is None:
         return None
-    now = timezone.now()
+    now = clock.now()
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

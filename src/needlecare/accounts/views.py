@@ -14,10 +14,7 @@ from needlecare.access import Actor, Permission, require
 from needlecare.accounts import services
 from needlecare.accounts.forms import ApiTokenForm, StaffCreateForm, StaffUpdateForm
 from needlecare.errors import ServiceError
-
-
-def _show(form: StaffCreateForm | StaffUpdateForm, error: ServiceError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+from needlecare.page_actions import refusal, show_refusal
 
 
 @login_required
@@ -36,7 +33,7 @@ def staff_new(request: HttpRequest) -> HttpResponse:
         try:
             user = services.create_staff(actor, form.new_staff())
         except ServiceError as error:
-            _show(form, error)
+            show_refusal(form, refusal(error))
         else:
             messages.success(request, _("%(name)s can now sign in as “%(username)s”.")
                              % {"name": user, "username": user.username})
@@ -55,7 +52,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 updated = services.update_staff(actor, pk, form.changes())
             except ServiceError as error:
-                _show(form, error)
+                show_refusal(form, refusal(error))
             else:
                 if updated.pk == request.user.pk:
                     # Keep the owner signed in after changing their own password.
@@ -91,7 +88,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         try:
             issued = services.issue_api_token(actor, request.user.pk, form.cleaned_data["name"])
         except ServiceError as error:
-            form.add_error("name", error.message)
+            form.add_error("name", refusal(error).message)
         else:
             form = ApiTokenForm()
     response = render(request, "accounts/api_tokens.html", {

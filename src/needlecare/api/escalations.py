@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Path, Query, Router, Status
 
 from needlecare.api.auth import STAFF, actor
@@ -43,7 +42,7 @@ def _fields(e: Escalation) -> dict[str, Any]:
         "session_id": e.session_id, "level": e.level, "status": e.status,
         "reasons": [str(label) for label in services.reasons_summary(e.reasons)],
         "opened_at": e.opened_at, "deadline": e.deadline,
-        "overdue": e.status != EscalationStatus.CLOSED and e.deadline < timezone.now(),
+        "overdue": e.is_overdue(),
         "acknowledged_by": _name(e.acknowledged_by), "acknowledged_at": e.acknowledged_at,
         "outcome": e.outcome or None, "closed_by": _name(e.closed_by),
         "closed_at": e.closed_at,

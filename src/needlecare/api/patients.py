@@ -24,9 +24,10 @@ from needlecare.api.schemas import (
     PlanItem,
     SessionItem,
 )
+from needlecare.chart.timeline import PatientRecord, patient_record
 from needlecare.patients import services
 from needlecare.patients.models import Patient
-from needlecare.patients.services import PatientDetails, PatientRecord
+from needlecare.patients.services import PatientDetails
 
 router = Router(tags=["patients"], auth=STAFF)
 
@@ -76,7 +77,7 @@ def register_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient
             summary="A patient, their appointments and (for clinicians) a clinical summary")
 def get_patient(request: HttpRequest,
                 patient_id: int = Path(..., ge=1, le=MAX_ID)) -> PatientDetail:
-    record = services.patient_record(actor(request), patient_id)
+    record = patient_record(actor(request), patient_id)
     return PatientDetail(patient=patient_out(record.patient),
                          appointments=_appointments(record),
                          clinical=_clinical(record) if record.clinical else None)

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from needlecare import clock
+
 
 class AuditEvent(models.Model):
     class ActorKind(models.TextChoices):
@@ -14,7 +16,7 @@ class AuditEvent(models.Model):
         PATIENT = "patient", _("Patient (personal link)")
         SYSTEM = "system", _("System")
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=clock.now, editable=False, db_index=True)
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, null=True,
                                related_name="+")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,

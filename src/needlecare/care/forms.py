@@ -10,13 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from needlecare import clock
 from needlecare.accounts.models import Role, User
 from needlecare.care import consent_texts
 from needlecare.care.models import Verdict
-from needlecare.care.services import MAX_DEPTH_MM, ChartData, ZoneRow
+from needlecare.care.rules import MAX_DEPTH_MM, ChartData, ZoneRow
 from needlecare.clinical import vocabulary as vocab
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -67,7 +67,7 @@ class IntakeForm(forms.Form):
         choices=[("", _("Not decided")), *_terms(vocab.DEVICES)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"assessed_on": timezone.localdate()})
+        kwargs.setdefault("initial", {"assessed_on": clock.localdate()})
         super().__init__(*args, **kwargs)
         for prefix, table in (("cond", vocab.CONDITIONS), ("allergy", vocab.ALLERGIES)):
             for code, term in table.items():
@@ -110,7 +110,7 @@ class IntakeForm(forms.Form):
         data = super().clean()
         assessed: dt.date | None = data.get("assessed_on")
         planned: dt.date | None = data.get("planned_date")
-        if assessed and assessed > timezone.localdate():
+        if assessed and assessed > clock.localdate():
             self.add_error("assessed_on", _("The consultation date cannot be in the future."))
         if assessed and planned and planned < assessed:
             self.add_error("planned_date", _("The first session cannot be planned before the "
@@ -338,7 +338,7 @@ class ChartForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         performed = data.get("performed_on")
-        if performed and performed > timezone.localdate():
+        if performed and performed > clock.localdate():
             self.add_error("performed_on", _("The date performed cannot be in the future."))
         for code in vocab.PRODUCTS:
             if not data.get(f"product_{code}") and (data.get(f"product_{code}_name")

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from needlecare import clock
+
 
 class Verdict(models.TextChoices):
     SUITABLE = "suitable", _("Suitable")
@@ -28,7 +30,7 @@ class Consultation(models.Model):
                                 related_name="consultations")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     intake = models.JSONField(help_text="the needlecare.intake/1 document")
     result = models.JSONField(help_text="the needlecare.screening/1 document")
     protocol_version = models.CharField(max_length=40)
@@ -106,7 +108,7 @@ class TreatmentPlan(models.Model):
                                      related_name="plans")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     status = models.CharField(max_length=20, choices=PlanStatus.choices,
                               default=PlanStatus.ACTIVE)
     indications = models.JSONField()
@@ -131,7 +133,7 @@ class PlanEdit(models.Model):
     reason = models.TextField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                            related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["at", "id"]
@@ -206,7 +208,7 @@ class SessionAddendum(models.Model):
     text = models.TextField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                            related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["at", "id"]
@@ -217,4 +219,4 @@ class AftercareRecord(models.Model):
                                    related_name="aftercare")
     plan = models.JSONField(help_text="the needlecare.aftercare/1 document")
     protocol_version = models.CharField(max_length=40)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)

@@ -22,9 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
-from needlecare.access import Actor, Permission, access_patient, access_record, audit, require
+from needlecare import clock
+from needlecare.access import Actor, Permission, audit, require
 from needlecare.accounts.models import Role, User
 from needlecare.care import consent_texts
+from needlecare.care.aftercare import protocol_label, signed_session_facts
 from needlecare.care.models import (
     AftercareRecord,
     Consent,
@@ -39,17 +41,30 @@ from needlecare.care.models import (
     TreatmentSession,
     Verdict,
 )
+from needlecare.care.rules import (
+    MAX_DEPTH_MM,
+    ChartData,
+    SigningFacts,
+    ZoneRow,
+    check_chart_shape,
+    sign_problems,
+)
 from needlecare.clinical import vocabulary as vocab
 from needlecare.clinical.aftercare import aftercare
 from needlecare.clinical.planning import intake_facts, plan
 from needlecare.clinical.screening import Intake, ScreeningResult, screen
-from needlecare.clinical.session import SessionFacts
-from needlecare.errors import ServiceError
-from needlecare.messaging import scheduling  # sends what the services decide (issue 4)
+from needlecare.errors import Conflict, ServiceError
+from needlecare.events import (
+    ConsentWithdrawn,
+    SessionBooked,
+    SessionCancelled,
+    SessionSigned,
+    emit,
+)
+from needlecare.patients.access import access_patient, access_record
 from needlecare.patients.models import Patient
 
 MIN_OVERRIDE_REASON = 10
-MAX_DEPTH_MM = Decimal("3.0")
 
 
 class SignRefused(ServiceError):
@@ -59,10 +74,6 @@ class SignRefused(ServiceError):
         super().__init__("sign_refused", _("This session cannot be signed yet: %(problems)s")
                          % {"problems": "; ".join(problems)})
         self.problems = problems
-
-
-def _protocol_label(protocol_name: str, version: str) -> str:
-    return f"{protocol_name}-{version}"
 
 
 def _normalise(text: str) -> str:
@@ -76,13 +87,6 @@ def _validation_message(exc: ValidationError) -> str:
         where = ".".join(str(p) for p in error.get("loc", ()))
         parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
-
-
-def _pk(value: int | str) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _lock(model: Any, pk: int) -> Any:
@@ -117,7 +121,7 @@ def record_consultation(actor: Actor, patient_id: int | str,
             clinic_id=patient.clinic_id, patient=patient, created_by=actor.user,
             intake=intake.model_dump(mode="json", by_alias=True),
             result=result.model_dump(mode="json", by_alias=True),
-            protocol_version=_protocol_label(result.protocol.name, result.protocol.version),
+            protocol_version=protocol_label(result.protocol.name, result.protocol.version),
             verdict=result.verdict.value, defer_until=result.defer_until,
         )
 
@@ -133,19 +137,17 @@ def override_screening(actor: Actor, consultation_id: int | str, verdict: str,
     """Record a clinician's different verdict beside the screening's own, which is kept."""
     reason = reason.strip()
     with transaction.atomic():
-        # Read the verdicts first so that the access row can carry the whole change; the
-        # locked re-read below checks that they did not change in between.
-        before = Consultation.objects.filter(pk=_pk(consultation_id)).values(
-            "verdict", "override_verdict").first() or {}
-        old = before.get("override_verdict") or before.get("verdict")
         consultation = access_record(
             actor, Consultation, consultation_id, permission=Permission.WRITE_CLINICAL,
             action="screening.override",
-            detail={"screening_verdict": before.get("verdict"), "old_verdict": old,
-                    "new_verdict": verdict, "reason": reason})
+            detail=lambda c: {"screening_verdict": c.verdict, "old_verdict":
+                              c.override_verdict or c.verdict, "new_verdict": verdict,
+                              "reason": reason})
+        old = consultation.override_verdict or consultation.verdict
+        # The locked re-read checks that nobody changed the verdict since it was read.
         consultation = _lock(Consultation, consultation.pk)
         if consultation.effective_verdict != old:
-            raise ServiceError("changed", _("The verdict changed meanwhile; reload the page."))
+            raise Conflict("changed", _("The verdict changed meanwhile; reload the page."))
         if verdict not in Verdict.values:
             raise ServiceError("invalid_verdict", _("Choose a verdict from the list."),
                                field="verdict")
@@ -160,7 +162,7 @@ def override_screening(actor: Actor, consultation_id: int | str, verdict: str,
         consultation.override_verdict = verdict
         consultation.override_reason = reason
         consultation.overridden_by = actor.user
-        consultation.overridden_at = timezone.now()
+        consultation.overridden_at = clock.now()
         consultation.save(update_fields=["override_verdict", "override_reason",
                                          "overridden_by", "overridden_at"])
         return consultation
@@ -200,7 +202,7 @@ def sign_consent(actor: Actor, patient_id: int | str, *, kind: str, signed_name:
         return Consent.objects.create(
             clinic_id=patient.clinic_id, patient=patient, kind=kind,
             text_version=text.version, text=text.text, photo_uses=uses,
-            signed_name=_normalise(signed_name), signed_at=timezone.now(),
+            signed_name=_normalise(signed_name), signed_at=clock.now(),
             signed_ip=actor.ip_address, signed_user_agent=user_agent[:400],
             witnessed_by=actor.user,
         )
@@ -221,21 +223,22 @@ def withdraw_consent(actor: Actor, consent_id: int | str, reason: str) -> Consen
         if not reason:
             raise ServiceError("reason_required", _("Give the reason the patient gave."),
                                field="reason")
-        now = timezone.now()
+        now = clock.now()
         # Compare-and-set: only a consent that is still valid can be withdrawn, once.
         updated = Consent.objects.filter(pk=consent.pk, withdrawn_at__isnull=True).update(
             withdrawn_at=now, withdrawn_reason=reason, withdrawal_recorded_by=actor.user)
         if not updated:
-            raise ServiceError("already_withdrawn", _("This consent was already withdrawn."))
+            raise Conflict("already_withdrawn", _("This consent was already withdrawn."))
         consent.refresh_from_db()
-        scheduling.consent_withdrawn(consent)
+        emit(ConsentWithdrawn(clinic_id=consent.clinic_id, patient_id=consent.patient_id,
+                              consent_id=consent.pk, kind=consent.kind))
         return consent
 
 
 def valid_treatment_consent(patient_id: int) -> Consent | None:
     """The patient's most recent signed, not withdrawn, treatment consent."""
     return (Consent.objects.filter(patient_id=patient_id, kind=ConsentKind.TREATMENT,
-                                   withdrawn_at__isnull=True, signed_at__lte=timezone.now())
+                                   withdrawn_at__isnull=True, signed_at__lte=clock.now())
             .order_by("-signed_at", "-id").first())
 
 
@@ -295,7 +298,7 @@ def create_plan(actor: Actor, consultation_id: int | str, indications: Sequence[
             consultation=consultation, created_by=actor.user, indications=list(indications),
             zones=[z.zone for z in generated.zones], fitzpatrick=intake.fitzpatrick,
             generated=generated.model_dump(mode="json", by_alias=True),
-            protocol_version=_protocol_label(generated.protocol.name,
+            protocol_version=protocol_label(generated.protocol.name,
                                              generated.protocol.version),
             sessions_planned=generated.sessions.sessions_max,
             interval_days=generated.sessions.interval_days,
@@ -383,7 +386,7 @@ def edit_plan(actor: Actor, plan_id: int | str, *, reason: str,
                                        detail={"requested": requested, "reason": reason})
         treatment_plan = _lock(TreatmentPlan, treatment_plan.pk)
         if treatment_plan.status != PlanStatus.ACTIVE:
-            raise ServiceError("plan_not_active", _("Only an active plan can be changed."))
+            raise Conflict("plan_not_active", _("Only an active plan can be changed."))
         changes: list[tuple[str, Any, Any]] = []
         if sessions_planned is not None and sessions_planned != treatment_plan.sessions_planned:
             if not 1 <= sessions_planned <= 20:
@@ -439,16 +442,17 @@ def book_session(actor: Actor, plan_id: int | str, scheduled_for: dt.datetime
                                        detail={"scheduled_for": scheduled_for.isoformat()})
         treatment_plan = _lock(TreatmentPlan, treatment_plan.pk)
         if treatment_plan.status != PlanStatus.ACTIVE:
-            raise ServiceError("plan_not_active", _("This plan is %(status)s: sessions can only "
+            raise Conflict("plan_not_active", _("This plan is %(status)s: sessions can only "
                                                     "be booked on an active plan.")
                                % {"status": treatment_plan.get_status_display().lower()})
-        if timezone.localdate(scheduled_for) < timezone.localdate():
+        if timezone.localdate(scheduled_for) < clock.localdate():
             raise ServiceError("in_the_past", _("Choose a date from today on."),
                                field="scheduled_for")
         session = TreatmentSession.objects.create(
             clinic_id=treatment_plan.clinic_id, patient_id=treatment_plan.patient_id,
             plan=treatment_plan, scheduled_for=scheduled_for, booked_by=actor.user)
-        scheduling.session_booked(session)
+        emit(SessionBooked(clinic_id=session.clinic_id, patient_id=session.patient_id,
+                           session_id=session.pk, scheduled_for=session.scheduled_for))
         return session
 
 
@@ -467,75 +471,19 @@ def view_booking(actor: Actor, session_id: int | str) -> TreatmentSession:
                              action="session.view_booking", related=("booked_by",))
 
 
-@dataclass(frozen=True)
-class ZoneRow:
-    zone: str
-    depth_mm: Decimal
-    passes: int
-    depth_reason: str = ""
-
-
-@dataclass(frozen=True)
-class ChartData:
-    """What the practitioner records about a session (all optional while it is a draft)."""
-
-    performed_on: dt.date | None = None
-    practitioner_id: int | None = None
-    device: str = ""
-    device_model: str = ""
-    cartridge_lot: str = ""
-    cartridge_expiry: dt.date | None = None
-    anaesthetic: str = ""
-    anaesthetic_minutes: int | None = None
-    zones: tuple[ZoneRow, ...] = ()
-    endpoint_reached: str = ""
-    products: tuple[Mapping[str, str], ...] = ()
-    immediate_reaction: str = ""
-    notes: str = ""
-    interval_reason: str = ""
-
-
 _CHART_FIELDS = ("performed_on", "practitioner_id", "device", "device_model", "cartridge_lot",
                  "cartridge_expiry", "anaesthetic", "anaesthetic_minutes", "endpoint_reached",
                  "immediate_reaction", "notes", "interval_reason")
 
 
 def _check_chart_shape(session: TreatmentSession, chart: ChartData) -> None:
-    """Refuse values no draft may hold (the form checks them too; the API may not)."""
-    if chart.device and chart.device not in vocab.DEVICES:
-        raise ServiceError("invalid_device", _("Choose a device from the list."), field="device")
-    if chart.performed_on and chart.performed_on > timezone.localdate():
-        raise ServiceError("performed_in_future", _("The date performed cannot be in the "
-                                                    "future."), field="performed_on")
-    if chart.practitioner_id is not None and not User.objects.filter(
-            pk=chart.practitioner_id, clinic_id=session.clinic_id, is_active=True,
-            role__in=[Role.CLINICIAN, Role.OWNER]).exists():
-        raise ServiceError("invalid_practitioner", _("Choose a practitioner of this clinic."),
-                           field="practitioner")
-    for name in ("device_model", "cartridge_lot", "anaesthetic", "endpoint_reached"):
-        limit = TreatmentSession._meta.get_field(name).max_length
-        if len(getattr(chart, name)) > limit:
-            raise ServiceError("too_long", _("%(field)s: at most %(n)d characters.")
-                               % {"field": name, "n": limit}, field=name)
-    if chart.anaesthetic_minutes is not None and not 0 <= chart.anaesthetic_minutes <= 240:
-        raise ServiceError("invalid_minutes", _("Anaesthetic time must be 0 to 240 minutes."),
-                           field="anaesthetic_minutes")
-    seen: set[str] = set()
-    for row in chart.zones:
-        if row.zone in seen:
-            raise ServiceError("duplicate_zone", _("Each zone can be recorded once."))
-        seen.add(row.zone)
-        if row.zone not in vocab.ZONES:
-            raise ServiceError("invalid_zone", _("Choose zones from the list."))
-        if (not Decimal(0) < row.depth_mm <= MAX_DEPTH_MM
-                or row.depth_mm != row.depth_mm.quantize(Decimal("0.01"))
-                or not 1 <= row.passes <= 20):
-            raise ServiceError("invalid_zone", _("Depth must be above 0 and at most %(max)s mm "
-                                                 "(in hundredths), with 1 to 20 passes.")
-                               % {"max": MAX_DEPTH_MM})
-    for product in chart.products:
-        if product.get("code") not in vocab.PRODUCTS:
-            raise ServiceError("invalid_product", _("Choose products from the list."))
+    practitioners = set(User.objects.filter(
+        clinic_id=session.clinic_id, is_active=True, role__in=[Role.CLINICIAN, Role.OWNER],
+    ).values_list("pk", flat=True)) if chart.practitioner_id is not None else set()
+    check_chart_shape(chart, today=clock.localdate(), practitioner_ids=practitioners,
+                      text_limits={name: TreatmentSession._meta.get_field(name).max_length
+                                   for name in ("device_model", "cartridge_lot", "anaesthetic",
+                                                "endpoint_reached")})
 
 
 def _write_chart(session: TreatmentSession, chart: ChartData) -> None:
@@ -556,10 +504,10 @@ def _editable_session(actor: Actor, session_id: int | str, permission: Permissio
                             action=action, detail=detail)
     session = _lock(TreatmentSession, session.pk)
     if session.status == SessionStatus.SIGNED:
-        raise ServiceError("signed", _("This session is signed and can no longer be changed; "
+        raise Conflict("signed", _("This session is signed and can no longer be changed; "
                                        "add an addendum instead."))
     if session.status == SessionStatus.CANCELLED:
-        raise ServiceError("cancelled", _("This session was cancelled."))
+        raise Conflict("cancelled", _("This session was cancelled."))
     return session
 
 
@@ -574,64 +522,16 @@ def save_chart(actor: Actor, session_id: int | str, chart: ChartData) -> Treatme
 
 
 def _sign_problems(session: TreatmentSession) -> list[str]:
-    problems: list[str] = []
-    zones = list(session.zones.all())
-    if session.performed_on is None:
-        problems.append(_("the date performed is missing"))
-    if not session.device:
-        problems.append(_("the device type is missing"))
-    if not session.cartridge_lot.strip():
-        problems.append(_("the cartridge lot is missing"))
-    if session.cartridge_expiry is None:
-        problems.append(_("the cartridge expiry date is missing"))
-    if not zones:
-        problems.append(_("no zone has been recorded with a depth and passes"))
-    if not session.endpoint_reached.strip():
-        problems.append(_("the endpoint reached is missing"))
-    if (session.cartridge_expiry is not None and session.performed_on is not None
-            and session.cartridge_expiry < session.performed_on):
-        problems.append(_("the cartridge expired on %(expiry)s, before the session on "
-                          "%(date)s") % {"expiry": session.cartridge_expiry.isoformat(),
-                                         "date": session.performed_on.isoformat()})
-    ranges = session.plan.depth_ranges
-    for row in zones:
-        name = vocab.ZONES[row.zone].display if row.zone in vocab.ZONES else row.zone
-        if row.zone not in ranges:
-            problems.append(_("%(zone)s is not in the treatment plan") % {"zone": name})
-        elif row.depth_mm > Decimal(str(ranges[row.zone][1])) and not row.depth_reason.strip():
-            problems.append(_("%(zone)s: %(depth)s mm is deeper than the plan's maximum of "
-                              "%(max)s mm; give the reason for the depth")
-                            % {"zone": name, "depth": row.depth_mm, "max": ranges[row.zone][1]})
-    if session.performed_on is not None and session.performed_on > timezone.localdate():
-        problems.append(_("the date performed is in the future"))
-    last = _last_signed_on(session.plan_id, excluding=session.pk)
-    days = (session.performed_on - last).days if last and session.performed_on else None
-    if (days is not None and days < session.plan.interval_days
-            and not session.interval_reason.strip()):
-        assert last is not None
-        problems.append(_("only %(days)d days since the last signed session on %(last)s, and "
-                          "the plan's interval is %(interval)d days: give the reason for the "
-                          "shorter interval") % {"days": days, "last": last.isoformat(),
-                                                 "interval": session.plan.interval_days})
-    if valid_treatment_consent(session.patient_id) is None:
-        problems.append(_("the patient has no valid (signed, not withdrawn) treatment consent"))
-    return problems
-
-
-def signed_session_facts(session: TreatmentSession) -> SessionFacts:
-    """The facts of a signed session that aftercare, recovery and triage work from."""
-    if session.status != SessionStatus.SIGNED or session.performed_on is None:
-        raise ServiceError("not_signed", _("Only a signed session has session facts."))
-    zones = list(session.zones.all())
-    codes = list(dict.fromkeys(p["code"] for p in session.products if p.get("code")))
-    return SessionFacts(
-        date=session.performed_on,
-        deepest_depth_mm=float(max(z.depth_mm for z in zones)),
-        zones=[z.zone for z in zones],
-        fitzpatrick=session.plan.fitzpatrick,
-        device=session.device,
-        products=codes,
-    )
+    return sign_problems(SigningFacts(
+        performed_on=session.performed_on, device=session.device,
+        cartridge_lot=session.cartridge_lot, cartridge_expiry=session.cartridge_expiry,
+        endpoint_reached=session.endpoint_reached, interval_reason=session.interval_reason,
+        zones=[ZoneRow(z.zone, z.depth_mm, z.passes, z.depth_reason)
+               for z in session.zones.all()],
+        depth_ranges=session.plan.depth_ranges, interval_days=session.plan.interval_days,
+        last_signed_on=_last_signed_on(session.plan_id, excluding=session.pk),
+        has_valid_consent=valid_treatment_consent(session.patient_id) is not None,
+        today=clock.localdate()))
 
 
 def sign_session(actor: Actor, session_id: int | str, chart: ChartData | None = None
@@ -647,20 +547,21 @@ def sign_session(actor: Actor, session_id: int | str, chart: ChartData | None = 
         problems = _sign_problems(session)
         if problems:
             raise SignRefused(problems)
-        now = timezone.now()
+        now = clock.now()
         consent = valid_treatment_consent(session.patient_id)
         updated = TreatmentSession.objects.filter(
             pk=session.pk, status=SessionStatus.BOOKED).update(
             status=SessionStatus.SIGNED, signed_at=now, signed_by=actor.user, consent=consent,
             practitioner=session.practitioner or actor.user)
         if not updated:
-            raise ServiceError("changed", _("The session changed meanwhile; reload the page."))
+            raise Conflict("changed", _("The session changed meanwhile; reload the page."))
         session.refresh_from_db()
         care = aftercare(signed_session_facts(session))
         AftercareRecord.objects.create(
             session=session, plan=care.model_dump(mode="json", by_alias=True),
-            protocol_version=_protocol_label(care.protocol.name, care.protocol.version))
-        scheduling.session_signed(session)
+            protocol_version=protocol_label(care.protocol.name, care.protocol.version))
+        emit(SessionSigned(clinic_id=session.clinic_id, patient_id=session.patient_id,
+                           session_id=session.pk, plan_id=session.plan_id))
         return session
 
 
@@ -670,7 +571,7 @@ def add_addendum(actor: Actor, session_id: int | str, text: str) -> SessionAdden
         session = access_record(actor, TreatmentSession, session_id,
                                 permission=Permission.WRITE_CLINICAL, action="session.addendum")
         if session.status != SessionStatus.SIGNED:
-            raise ServiceError("not_signed", _("Addenda are for signed sessions; edit the chart "
+            raise Conflict("not_signed", _("Addenda are for signed sessions; edit the chart "
                                                "while the session is booked."))
         if not text:
             raise ServiceError("text_required", _("Write the addendum."), field="text")
@@ -689,9 +590,10 @@ def cancel_session(actor: Actor, session_id: int | str, reason: str) -> Treatmen
             pk=session.pk, status=SessionStatus.BOOKED).update(
             status=SessionStatus.CANCELLED, cancelled_reason=reason)
         if not updated:
-            raise ServiceError("not_booked", _("Only a booked session can be cancelled."))
+            raise Conflict("not_booked", _("Only a booked session can be cancelled."))
         session.refresh_from_db()
-        scheduling.session_cancelled(session)
+        emit(SessionCancelled(clinic_id=session.clinic_id, patient_id=session.patient_id,
+                              session_id=session.pk))
         return session
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -34,11 +34,7 @@ from needlecare.care.forms import (
 from needlecare.care.models import ConsentKind, SessionStatus, TreatmentSession, Verdict
 from needlecare.clinical import vocabulary as vocab
 from needlecare.errors import ServiceError
-
-
-def _show(form: forms.Form, exc: ServiceError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
+from needlecare.page_actions import refusal, show_refusal, submit
 
 # --- consultation ------------------------------------------------------------------------------
 
@@ -47,16 +43,18 @@ def _show(form: forms.Form, exc: ServiceError) -> None:
 def consultation_new(request: HttpRequest, patient_pk: int) -> HttpResponse:
     actor = Actor.from_request(request)
     form = IntakeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            consultation = services.record_consultation(actor, patient_pk,
-                                                        form.intake_answers())
-        except ServiceError as exc:
-            _show(form, exc)
-        else:
-            return redirect("consultation-detail", pk=consultation.pk)
-    patient = services.patient_for_clinical_work(actor, patient_pk, "consultation.start")
-    return render(request, "care/consultation_form.html", {"patient": patient, "form": form})
+
+    def show_again() -> HttpResponse:
+        patient = services.patient_for_clinical_work(actor, patient_pk, "consultation.start")
+        return render(request, "care/consultation_form.html", {"patient": patient,
+                                                               "form": form})
+
+    if request.method != "POST":
+        return show_again()
+    return submit(request, lambda: services.record_consultation(actor, patient_pk,
+                                                               form.intake_answers()),
+                  form=form, show_again=show_again,
+                  done=lambda c: redirect("consultation-detail", pk=c.pk))
 
 
 def _consultation_page(request: HttpRequest, pk: int, override_form: OverrideForm | None = None
@@ -80,17 +78,12 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def consultation_override(request: HttpRequest, pk: int) -> HttpResponse:
     form = OverrideForm(request.POST)
-    if form.is_valid():
-        try:
-            services.override_screening(Actor.from_request(request), pk,
-                                        form.cleaned_data["verdict"],
-                                        form.cleaned_data["reason"])
-        except ServiceError as exc:
-            _show(form, exc)
-        else:
-            messages.success(request, _("Your verdict was recorded beside the screening's."))
-            return redirect("consultation-detail", pk=pk)
-    return _consultation_page(request, pk, form)
+    return submit(request, lambda: services.override_screening(
+        Actor.from_request(request), pk, form.cleaned_data["verdict"],
+        form.cleaned_data["reason"]),
+        form=form, show_again=lambda: _consultation_page(request, pk, form),
+        done=reverse("consultation-detail", args=[pk]),
+        done_message=_("Your verdict was recorded beside the screening's."))
 
 
 # --- consent -----------------------------------------------------------------------------------
@@ -108,21 +101,22 @@ def consent_new(request: HttpRequest, patient_pk: int) -> HttpResponse:
     actor = Actor.from_request(request)
     kind = _consent_kind(request)
     form = ConsentForm(request.POST or None, kind=kind)
-    if request.method == "POST" and form.is_valid():
-        try:
-            consent = services.sign_consent(
-                actor, patient_pk, kind=kind, signed_name=form.cleaned_data["signed_name"],
-                understood=form.cleaned_data["understood"],
-                photo_uses=form.cleaned_data.get("photo_uses", []),
-                user_agent=request.META.get("HTTP_USER_AGENT", ""))
-        except ServiceError as exc:
-            _show(form, exc)
-        else:
-            messages.success(request, _("Consent signed. Thank you."))
-            return redirect("consent-detail", pk=consent.pk)
-    patient = services.patient_for_clinical_work(actor, patient_pk, "consent.start")
-    return render(request, "care/consent_form.html", {
-        "patient": patient, "form": form, "kind": kind, "text": consent_texts.current(kind)})
+
+    def show_again() -> HttpResponse:
+        patient = services.patient_for_clinical_work(actor, patient_pk, "consent.start")
+        return render(request, "care/consent_form.html", {
+            "patient": patient, "form": form, "kind": kind,
+            "text": consent_texts.current(kind)})
+
+    if request.method != "POST":
+        return show_again()
+    return submit(request, lambda: services.sign_consent(
+        actor, patient_pk, kind=kind, signed_name=form.cleaned_data["signed_name"],
+        understood=form.cleaned_data["understood"],
+        photo_uses=form.cleaned_data.get("photo_uses", []),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")),
+        form=form, show_again=show_again, done_message=_("Consent signed. Thank you."),
+        done=lambda consent: redirect("consent-detail", pk=consent.pk))
 
 
 def _consent_page(request: HttpRequest, pk: int, withdraw_form: ReasonForm | None = None
@@ -146,16 +140,11 @@ def consent_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.withdraw_consent(Actor.from_request(request), pk,
-                                      form.cleaned_data["reason"])
-        except ServiceError as exc:
-            _show(form, exc)
-        else:
-            messages.success(request, _("The withdrawal of consent was recorded."))
-            return redirect("consent-detail", pk=pk)
-    return _consent_page(request, pk, form)
+    return submit(request, lambda: services.withdraw_consent(
+        Actor.from_request(request), pk, form.cleaned_data["reason"]),
+        form=form, show_again=lambda: _consent_page(request, pk, form),
+        done=reverse("consent-detail", args=[pk]),
+        done_message=_("The withdrawal of consent was recorded."))
 
 
 # --- treatment plan ----------------------------------------------------------------------------
@@ -173,7 +162,7 @@ def plan_new(request: HttpRequest, consultation_pk: int) -> HttpResponse:
                                                       posted.cleaned_data["indications"],
                                                       posted.cleaned_data["zones"])
             except ServiceError as exc:
-                refused = exc
+                refused = refusal(exc)
             else:
                 return redirect("plan-detail", pk=treatment_plan.pk)
     consultation = services.consultation_for_plan(actor, consultation_pk)
@@ -183,7 +172,7 @@ def plan_new(request: HttpRequest, consultation_pk: int) -> HttpResponse:
     if form.is_bound:
         form.is_valid()
     if refused is not None:
-        _show(form, refused)
+        show_refusal(form, refused)
     return render(request, "care/plan_form.html", {
         "consultation": consultation, "patient": consultation.patient, "form": form,
         "verdict": consultation.effective_verdict,
@@ -212,16 +201,16 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # The form's depth fields follow the plan's zones, so the plan is read first.
     treatment_plan = services.plan_for_edit(actor, pk)
     form = PlanEditForm(request.POST or None, plan=treatment_plan)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.edit_plan(actor, pk, **form.changes())
-        except ServiceError as exc:
-            _show(form, exc)
-        else:
-            messages.success(request, _("The plan was changed; the change is in its history."))
-            return redirect("plan-detail", pk=pk)
-    return render(request, "care/plan_edit.html", {
-        "plan": treatment_plan, "patient": treatment_plan.patient, "form": form})
+
+    def show_again() -> HttpResponse:
+        return render(request, "care/plan_edit.html", {
+            "plan": treatment_plan, "patient": treatment_plan.patient, "form": form})
+
+    if request.method != "POST":
+        return show_again()
+    return submit(request, lambda: services.edit_plan(actor, pk, **form.changes()),
+                  form=form, show_again=show_again, done=reverse("plan-detail", args=[pk]),
+                  done_message=_("The plan was changed; the change is in its history."))
 
 
 # --- sessions ----------------------------------------------------------------------------------
@@ -231,18 +220,19 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def session_book(request: HttpRequest, plan_pk: int) -> HttpResponse:
     actor = Actor.from_request(request)
     form = BookForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            session = services.book_session(actor, plan_pk, form.cleaned_data["scheduled_for"])
-        except ServiceError as exc:
-            _show(form, exc)
-        else:
-            messages.success(request, _("Session booked."))
-            return redirect("session-detail", pk=session.pk)
-    overview = services.plan_for_booking(actor, plan_pk)
-    return render(request, "care/session_book.html", {
-        "overview": overview, "plan": overview.plan, "patient": overview.plan.patient,
-        "form": form})
+
+    def show_again() -> HttpResponse:
+        overview = services.plan_for_booking(actor, plan_pk)
+        return render(request, "care/session_book.html", {
+            "overview": overview, "plan": overview.plan, "patient": overview.plan.patient,
+            "form": form})
+
+    if request.method != "POST":
+        return show_again()
+    return submit(request, lambda: services.book_session(actor, plan_pk,
+                                                         form.cleaned_data["scheduled_for"]),
+                  form=form, show_again=show_again, done_message=_("Session booked."),
+                  done=lambda session: redirect("session-detail", pk=session.pk))
 
 
 def _chart_forms(session: TreatmentSession, data: Any = None) -> tuple[ChartForm, Any]:
@@ -313,7 +303,8 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.save_chart(Actor.from_request(request), pk, chart_data(form, formset))
             except ServiceError as exc:
-                return _session_page(request, pk, data=request.POST, extra_error=exc.message)
+                return _session_page(request, pk, data=request.POST,
+                                     extra_error=refusal(exc).message)
             messages.success(request, _("Draft saved. The session is still booked."))
             return redirect("session-detail", pk=pk)
         return _session_page(request, pk, data=request.POST)
@@ -338,7 +329,7 @@ def session_sign(request: HttpRequest, pk: int) -> HttpResponse:
     except services.SignRefused as exc:
         return _session_page(request, pk, data=data, problems=exc.problems)
     except ServiceError as exc:
-        return _session_page(request, pk, data=data, extra_error=exc.message)
+        return _session_page(request, pk, data=data, extra_error=refusal(exc).message)
     messages.success(request, _("Session signed. The patient's aftercare plan is ready."))
     return redirect("session-detail", pk=pk)
 
@@ -353,7 +344,8 @@ def session_addendum(request: HttpRequest, pk: int) -> HttpResponse:
             services.add_addendum(Actor.from_request(request), pk, form.cleaned_data["text"])
         except ServiceError as exc:
             # Shown above the page: the addendum form is not there while it is booked.
-            return _session_page(request, pk, addendum_form=form, extra_error=exc.message)
+            return _session_page(request, pk, addendum_form=form,
+                                 extra_error=refusal(exc).message)
         else:
             messages.success(request, _("Addendum added."))
             return redirect("session-detail", pk=pk)
@@ -370,7 +362,8 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
                                     form.cleaned_data["reason"])
         except ServiceError as exc:
             # Shown above the page: the cancel form is gone once the session is not booked.
-            return _session_page(request, pk, cancel_form=form, extra_error=exc.message)
+            return _session_page(request, pk, cancel_form=form,
+                                 extra_error=refusal(exc).message)
         else:
             messages.success(request, _("Session cancelled."))
             return redirect("session-detail", pk=pk)
@@ -390,5 +383,5 @@ def lot_search(request: HttpRequest) -> HttpResponse:
         try:
             results = services.search_lots(actor, form.cleaned_data["lot"])
         except ServiceError as exc:
-            _show(form, exc)
+            show_refusal(form, refusal(exc))
     return render(request, "care/lot_search.html", {"form": form, "results": results})

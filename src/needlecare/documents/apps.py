@@ -16,6 +16,7 @@ def pdf_rendering_works(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     """WeasyPrint needs Pango, HarfBuzz and fontconfig from the system. Without them every
     page but the PDF downloads still works, so this is a warning, said once at start-up."""
     try:
+        # Imported by the check, which runs once the app registry is ready.
         from needlecare.documents.pdf import weasyprint
 
         weasyprint()

@@ -13,6 +13,8 @@ from django.db import models
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from needlecare import clock
+
 if TYPE_CHECKING:
     from needlecare.care.models import TreatmentSession
 
@@ -47,7 +49,7 @@ class PatientDocument(models.Model):
                                 blank=True, related_name="documents")
     sha256 = models.CharField(max_length=64, db_index=True)
     file = models.FileField(upload_to=document_path, max_length=255)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+")
 

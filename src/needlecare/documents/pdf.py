@@ -40,6 +40,7 @@ def weasyprint() -> Any:
     """WeasyPrint, imported on first use: it loads Pango through the system's libraries, and a
     machine without them should still serve every page that is not a PDF (``manage.py check``
     reports the problem, see apps.py)."""
+    # Lazy: a heavy library that loads system libraries (see the docstring).
     import weasyprint as module  # type: ignore[import-untyped]
 
     return module

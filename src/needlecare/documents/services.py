@@ -32,26 +32,25 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from needlecare.access import Actor, Permission, access_record, audit
+from needlecare import clock
+from needlecare.access import Actor, Permission, audit
 from needlecare.care import consent_texts
+from needlecare.care.aftercare import aftercare_document
 from needlecare.care.models import (
-    AftercareRecord,
     Consent,
     SessionStatus,
     TreatmentSession,
 )
-from needlecare.care.services import signed_session_facts
-from needlecare.clinical.aftercare import aftercare
 from needlecare.clinical.protocol.loader import default_protocol
 from needlecare.documents import ics
 from needlecare.documents.models import DocumentKind, PatientDocument, session_day
 from needlecare.documents.pdf import render_pdf
-from needlecare.errors import ServiceError
+from needlecare.errors import Conflict, Gone, NotFound, ServiceError
+from needlecare.patients.access import access_record
 from needlecare.recovery.models import PatientLink
 from needlecare.recovery.tokens import LinkState, link_state
 
@@ -68,20 +67,9 @@ def _dates(block: dict[str, Any], *names: str) -> dict[str, Any]:
     return {**block, **{n: dt.date.fromisoformat(block[n]) for n in names if block.get(n)}}
 
 
-def _aftercare_plan(session: TreatmentSession) -> tuple[dict[str, Any], str]:
-    """The needlecare.aftercare/1 document stored when the session was signed, and its
-    protocol version; made afresh for a session signed before plans were stored."""
-    record = AftercareRecord.objects.filter(session_id=session.pk).first()
-    if record is not None:
-        return record.plan, record.protocol_version
-    plan = aftercare(signed_session_facts(session))
-    return (plan.model_dump(mode="json", by_alias=True),
-            f"{plan.protocol.name}-{plan.protocol.version}")
-
-
 def _require_signed(session: TreatmentSession) -> None:
     if session.status != SessionStatus.SIGNED or session.performed_on is None:
-        raise ServiceError("session_not_signed", _(
+        raise Conflict("session_not_signed", _(
             "The aftercare plan and check-in days exist once the session has been signed."))
 
 
@@ -100,7 +88,7 @@ class _Page:
 
 def _aftercare_page(session: TreatmentSession) -> _Page:
     _require_signed(session)
-    plan, protocol_version = _aftercare_plan(session)
+    plan, protocol_version = aftercare_document(session)
     days = [_dates(d, "date") for d in plan.get("days", [])]
     weeks = [_dates(w, "from_date", "to_date") for w in plan.get("weeks", [])]
     checkin_days = default_protocol().data.aftercare.check_ins.days
@@ -155,7 +143,7 @@ def calendar_ics(session: TreatmentSession, *, now: dt.datetime | None = None) -
     check-in day of the protocol after this signed session, at the hour invitations go out
     (clinic time)."""
     _require_signed(session)
-    now = now or timezone.now()
+    now = now or clock.now()
     clinic = session.clinic
     zone = ZoneInfo(clinic.time_zone)
     host = _uid_host()
@@ -205,22 +193,15 @@ def _check_link(actor: Actor, *, session_id: int | None = None,
     current = (PatientLink.objects.select_related("session")
                .filter(pk=actor.link.pk).first())
     if current is None:
-        raise Http404("No such link.")
+        raise NotFound("No such link.")
     if session_id is not None and session_id != current.session_id:
-        raise Http404("No such session.")
+        raise NotFound("No such session.")
     if consent_id is not None and consent_id != current.session.consent_id:
-        raise Http404("No such consent.")
+        raise NotFound("No such consent.")
     state = link_state(current)
     if state is not LinkState.USABLE:
-        raise ServiceError(f"link_{state.value}", _(
+        raise Gone(f"link_{state.value}", _(
             "This link no longer works. Please call your clinic."))
-
-
-def _pk(value: int | str) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # --- storing -------------------------------------------------------------------------------
@@ -345,25 +326,23 @@ def read_document(document: PatientDocument) -> DocumentFile:
 def download(actor: Actor, document_id: int | str) -> DocumentFile:
     """A stored document, for the staff who may see its kind or the patient it was made for
     (their link's session only)."""
-    pk = _pk(document_id)
-    kind = PatientDocument.objects.filter(pk=pk).values_list("kind", flat=True).first() \
-        if pk is not None else None
-    staff = _STAFF_PERMISSION.get(DocumentKind(kind), Permission.VIEW_CLINICAL) \
-        if kind in DocumentKind.values else Permission.VIEW_CLINICAL
+    def permission(document: PatientDocument) -> Permission:
+        return _permission(actor, _STAFF_PERMISSION.get(DocumentKind(document.kind),
+                                                        Permission.VIEW_CLINICAL))
+
     with transaction.atomic():
-        document = access_record(actor, PatientDocument, document_id,
-                                 permission=_permission(actor, staff),
+        document = access_record(actor, PatientDocument, document_id, permission=permission,
                                  action="document.download",
                                  related=("clinic", "session", "consent"))
         if actor.link is not None:
             # A patient reaches only what was made for their link's session.
             if document.kind == DocumentKind.CONSENT:
                 if document.consent_id is None:
-                    raise Http404("No such document.")
+                    raise NotFound("No such document.")
                 _check_link(actor, consent_id=document.consent_id)
             else:
                 if document.session_id is None:
-                    raise Http404("No such document.")
+                    raise NotFound("No such document.")
                 _check_link(actor, session_id=document.session_id)
         return read_document(document)
 

@@ -3,24 +3,22 @@
 
 Each view calls one service and answers with the file as an attachment that no cache keeps.
 The patient's views resolve the personal link exactly as the phone pages do (recovery's
-``patient_page``) and ask for the date of birth on a device that has not given it yet.
+``patient_page``, which also asks for the date of birth on a device that has not given it).
 """
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from needlecare.access import Actor
 from needlecare.documents import services
 from needlecare.documents.services import DocumentFile
-from needlecare.errors import ServiceError
+from needlecare.page_actions import submit
 from needlecare.recovery.models import PatientLink
-from needlecare.recovery.tokens import device_is_verified
 from needlecare.recovery.views import patient_page
 
 
@@ -37,44 +35,31 @@ def attachment(file: DocumentFile) -> HttpResponse:
 @login_required
 @require_GET
 def aftercare_plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        document = services.store_aftercare_pdf(Actor.from_request(request), pk)
-        return attachment(services.read_document(document))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("session-detail", pk=pk)
+    return submit(request, lambda: services.read_document(
+        services.store_aftercare_pdf(Actor.from_request(request), pk)),
+        done=attachment, back=reverse("session-detail", args=[pk]))
 
 
 @login_required
 @require_GET
 def consent_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = Actor.from_request(request)
-    try:
-        document = services.store_consent_pdf(actor, pk)
-        return attachment(services.read_document(document))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("consent-detail", pk=pk)
+    return submit(request, lambda: services.read_document(
+        services.store_consent_pdf(Actor.from_request(request), pk)),
+        done=attachment, back=reverse("consent-detail", args=[pk]))
 
 
 @login_required
 @require_GET
 def session_calendar(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        return attachment(services.session_calendar(Actor.from_request(request), pk))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("session-detail", pk=pk)
+    return submit(request, lambda: services.session_calendar(Actor.from_request(request), pk),
+                  done=attachment, back=reverse("session-detail", args=[pk]))
 
 
 @login_required
 @require_GET
 def document_download(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        return attachment(services.download(Actor.from_request(request), pk))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("patient-list")
+    return submit(request, lambda: services.download(Actor.from_request(request), pk),
+                  done=attachment, back=reverse("patient-list"))
 
 
 # --- the patient, through their personal link ----------------------------------------------
@@ -82,24 +67,14 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @patient_page
 def patient_aftercare_pdf(request: HttpRequest, link: PatientLink, token: str) -> HttpResponse:
-    if not device_is_verified(request, link):
-        return redirect("patient-verify", token=token)
-    try:
-        document = services.store_aftercare_pdf(Actor.for_link(link, request), link.session_id)
-        return attachment(services.read_document(document))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("patient-home", token=token)
+    return submit(request, lambda: services.read_document(services.store_aftercare_pdf(
+        Actor.for_link(link, request), link.session_id)),
+        done=attachment, back=reverse("patient-home", args=[token]))
 
 
 @require_GET
 @patient_page
 def patient_calendar(request: HttpRequest, link: PatientLink, token: str) -> HttpResponse:
-    if not device_is_verified(request, link):
-        return redirect("patient-verify", token=token)
-    try:
-        return attachment(services.session_calendar(Actor.for_link(link, request),
-                                                    link.session_id))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("patient-home", token=token)
+    return submit(request, lambda: services.session_calendar(Actor.for_link(link, request),
+                                                             link.session_id),
+                  done=attachment, back=reverse("patient-home", args=[token]))

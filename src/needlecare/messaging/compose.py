@@ -14,17 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
 from django.conf import settings
 from django.template.loader import get_template
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.translation import gettext as _
 
-from needlecare.care.models import AftercareRecord, SessionStatus, TreatmentSession
+from needlecare import clock
+from needlecare.care.aftercare import aftercare_document
+from needlecare.care.models import SessionStatus, TreatmentSession
+from needlecare.documents import services as documents
 from needlecare.messaging.channels import Attachment, Outgoing
 from needlecare.messaging.links import LinkUnavailable, resolve
 from needlecare.messaging.models import (
@@ -103,14 +106,7 @@ def _session(message: Message) -> TreatmentSession:
 
 
 def _aftercare_items(session: TreatmentSession) -> tuple[list[dict[str, Any]], str]:
-    record = AftercareRecord.objects.filter(session_id=session.pk).first()
-    if record is not None:
-        plan = record.plan
-    else:  # a session signed before aftercare records were stored
-        from needlecare.care.services import signed_session_facts
-        from needlecare.clinical.aftercare import aftercare
-
-        plan = aftercare(signed_session_facts(session)).model_dump(mode="json", by_alias=True)
+    plan, _version = aftercare_document(session)
     items: dict[str, dict[str, Any]] = {}
     for block in [*plan.get("days", []), *plan.get("weeks", [])]:
         for instruction in block.get("instructions", []):
@@ -204,32 +200,26 @@ def _kind_context(message: Message, now: dt.datetime) -> dict[str, Any]:
 # --- attachments ---------------------------------------------------------------------------
 
 def _documents(message: Message) -> tuple[Attachment, ...]:
-    """The aftercare plan, signed consent and check-in calendar, when the documents app is
-    there to make them. A document that cannot be made is left out (the message still carries
-    the link to the phone page, which offers the documents)."""
-    if not getattr(settings, "MESSAGING_ATTACH_DOCUMENTS", True) \
-            or not apps.is_installed("needlecare.documents"):
-        return ()
-    try:
-        from needlecare.documents import services as documents
-    except Exception:  # the app is being built or broken: send without attachments
-        logger.exception("documents app unavailable; message %s goes without them", message.pk)
+    """The aftercare plan, signed consent and check-in calendar. A document that cannot be
+    made is left out and logged (the message still carries the link to the phone page, which
+    offers the documents)."""
+    if not getattr(settings, "MESSAGING_ATTACH_DOCUMENTS", True):
         return ()
     session = _session(message)
-    wanted: list[tuple[str, str, Any, str]] = [
-        ("aftercare-plan.pdf", "aftercare_pdf", session, "application/pdf"),
-        ("check-ins.ics", "calendar_ics", session, "text/calendar"),
+    wanted: list[tuple[str, Callable[[], bytes], str]] = [
+        ("aftercare-plan.pdf", lambda: documents.aftercare_pdf(session), "application/pdf"),
+        ("check-ins.ics", lambda: documents.calendar_ics(session), "text/calendar"),
     ]
-    if session.consent is not None:
-        wanted.insert(1, ("consent.pdf", "consent_pdf", session.consent, "application/pdf"))
+    consent = session.consent
+    if consent is not None:
+        wanted.insert(1, ("consent.pdf", lambda: documents.consent_pdf(consent),
+                          "application/pdf"))
     attachments = []
-    for filename, function, record, mimetype in wanted:
-        make = getattr(documents, function, None)
-        if make is None:
-            continue
+    for filename, make, mimetype in wanted:
         try:
-            attachments.append(Attachment(filename, make(record), mimetype))
+            attachments.append(Attachment(filename, make(), mimetype))
         except Exception:
+            # A broken renderer must not stop the plan and the link reaching the patient.
             logger.exception("could not make %s for message %s", filename, message.pk)
     return tuple(attachments)
 
@@ -248,7 +238,7 @@ def _render(kind: str, part: str, context: dict[str, Any]) -> str:
 
 def prepare(message: Message, now: dt.datetime | None = None) -> tuple[Outgoing, Outgoing]:
     """What to send, and the copy to store (the same with the link replaced)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     clinic = message.clinic
     if message.recipient == Recipient.PATIENT:
         channel, address = _patient_address(message)

@@ -12,9 +12,9 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from needlecare import clock
 from needlecare.access import Actor, audit, hash_token
 from needlecare.care.models import TreatmentSession
 from needlecare.messaging.models import LINK_BEARING, Message, MessageStatus
@@ -33,7 +33,7 @@ def _first_link(session: TreatmentSession) -> PatientLink | None:
         TreatmentSession.objects.select_for_update().only("pk").get(pk=session.pk)
         if PatientLink.objects.filter(session_id=session.pk).exists():
             return None
-        now = timezone.now()
+        now = clock.now()
         nonce = new_nonce()
         link = PatientLink.objects.create(
             clinic_id=session.clinic_id, patient_id=session.patient_id, session=session,

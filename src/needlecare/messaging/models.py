@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from needlecare import clock
+
 
 class MessageStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
@@ -110,7 +112,7 @@ class Message(models.Model):
     #: channel (email Message-ID, SMS webhook idempotency header) so that a resend after a
     #: crash reaches the recipient once where the channel allows.
     dedupe_key = models.CharField(max_length=200, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["-due_at", "-id"]

@@ -24,9 +24,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from needlecare import clock
 from needlecare.access import Actor, audit
 from needlecare.messaging.models import CLAIMABLE, Message, MessageStatus
 
@@ -75,7 +75,7 @@ class Claim:
 def claim(worker: str, *, batch: int = DEFAULT_BATCH, now: dt.datetime | None = None
           ) -> list[Claim]:
     """Claim up to ``batch`` due rows for ``worker``, oldest due first."""
-    now = now or timezone.now()
+    now = now or clock.now()
     claimable = {"status__in": CLAIMABLE, "next_attempt_at__lte": now}
     with transaction.atomic():
         due = Message.objects.filter(**claimable).order_by("next_attempt_at", "id")
@@ -119,7 +119,7 @@ def _finish(held: Claim, action: str, detail: dict[str, Any], **fields: Any) -> 
 
 def mark_sent(held: Claim, *, channel: str, to: str, subject: str, body: str,
               link_id: int | None) -> bool:
-    now = timezone.now()
+    now = clock.now()
     return _finish(held, "message.sent", {}, status=MessageStatus.SENT, sent_at=now,
                    channel=channel, to_address=to, subject=subject[:300], body=body,
                    link_id=link_id, last_error="")
@@ -146,7 +146,7 @@ def mark_failed(held: Claim, error: str, *, channel: str = "", to: str = "",
     else:
         status = MessageStatus.FAILED
         fields.update(status=status,
-                      next_attempt_at=retry_at or timezone.now() + backoff(attempts))
+                      next_attempt_at=retry_at or clock.now() + backoff(attempts))
     action = "message.dead" if status == MessageStatus.DEAD else "message.failed"
     done = _finish(held, action, {"error": error[:500]}, **fields)
     return status if done else ""

@@ -7,13 +7,10 @@ A patient message due in quiet hours moves to the end of them. Clinician alerts 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from needlecare.accounts.models import Clinic
 from needlecare.messaging.models import DEFAULT_QUIET_HOURS, MessagingSettings
-
-if TYPE_CHECKING:
-    from needlecare.accounts.models import Clinic
 
 
 def quiet_hours(clinic: Clinic) -> tuple[dt.time, dt.time]:

@@ -1,5 +1,6 @@
-"""What is sent, to whom and when. The services call these functions inside their own
-transactions, so a message is scheduled exactly when the change that calls for it commits.
+"""What is sent, to whom and when. The handlers here listen to the services' events
+(``needlecare.events``), which run inside the services' transactions, so a message is scheduled
+exactly when the change that calls for it commits.
 
 Timings come from the protocol (``aftercare.check_ins``: the days, the hour of the invitation
 and the reminder delay) and the clinic (time zone, quiet hours), not from code:
@@ -27,14 +28,27 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
 
+from needlecare import clock, events
+from needlecare.accounts.models import Clinic, Role, User
+from needlecare.care.models import ConsentKind, PlanStatus, SessionStatus, TreatmentSession
 from needlecare.clinical.protocol.loader import default_protocol
+from needlecare.events import (
+    CheckinRecorded,
+    ConsentWithdrawn,
+    EscalationOpened,
+    EscalationRaised,
+    LinkIssued,
+    LinkRevoked,
+    SessionBooked,
+    SessionCancelled,
+    SessionSigned,
+)
 from needlecare.messaging.models import (
     CANCELLABLE,
     LINK_BEARING,
@@ -47,12 +61,8 @@ from needlecare.messaging.models import (
 )
 from needlecare.messaging.outbox import enqueue
 from needlecare.messaging.quiet_hours import outside_quiet_hours, quiet_hours
-
-if TYPE_CHECKING:
-    from needlecare.accounts.models import Clinic
-    from needlecare.care.models import Consent, TreatmentSession
-    from needlecare.patients.models import Patient
-    from needlecare.recovery.models import CheckIn, Escalation, PatientLink
+from needlecare.patients.models import Patient
+from needlecare.recovery.models import CheckIn, Escalation, EscalationStatus, PatientLink
 
 #: Triage levels after which the patient gets a note, and escalation levels that alert staff.
 NOTE_LEVELS = ("contact_clinic", "urgent", "emergency")
@@ -165,16 +175,14 @@ def _scheduled_days(session_id: int) -> set[int]:
     return {c["day"] for c in contexts if isinstance(c, dict) and "day" in c}
 
 
-# --- the service hooks --------------------------------------------------------------------
+# --- the handlers (registered in MessagingConfig.ready) --------------------------------------
 
-def session_signed(session: TreatmentSession) -> None:
+def on_session_signed(event: SessionSigned) -> None:
     """The aftercare plan and personal link now, the check-ins, the next-session reminder."""
-    from needlecare.care.models import SessionStatus, TreatmentSession
-
     session = TreatmentSession.objects.select_related("clinic", "patient", "plan").get(
-        pk=session.pk)
+        pk=event.session_id)
     assert session.performed_on is not None
-    now = timezone.now()
+    now = clock.now()
     planner = _Planner(session.clinic)
     planner.patient(session.patient, MessageKind.AFTERCARE_PLAN, now,
                     f"aftercare-plan.s{session.pk}", session=session)
@@ -185,7 +193,7 @@ def session_signed(session: TreatmentSession) -> None:
             .exclude(session_id=session.pk), "A later session was signed.")
     signed = TreatmentSession.objects.filter(plan_id=plan.pk,
                                              status=SessionStatus.SIGNED).count()
-    if plan.status == "active" and signed < plan.sessions_planned:
+    if plan.status == PlanStatus.ACTIVE and signed < plan.sessions_planned:
         eligible = session.performed_on + dt.timedelta(days=plan.interval_days)
         lead = dt.timedelta(days=getattr(settings, "MESSAGING_NEXT_SESSION_LEAD_DAYS", 3))
         due = max(now, at_clinic_hour(eligible - lead, check_in_schedule().invite_at_hour,
@@ -196,15 +204,14 @@ def session_signed(session: TreatmentSession) -> None:
     planner.write()
 
 
-def session_booked(session: TreatmentSession) -> None:
+def on_session_booked(event: SessionBooked) -> None:
     """An appointment reminder the evening before (none when that moment has passed)."""
-    from needlecare.care.models import TreatmentSession
-
-    session = TreatmentSession.objects.select_related("clinic", "patient").get(pk=session.pk)
+    session = TreatmentSession.objects.select_related("clinic", "patient").get(
+        pk=event.session_id)
     zone = ZoneInfo(session.clinic.time_zone)
     day_before = session.scheduled_for.astimezone(zone).date() - dt.timedelta(days=1)
     due = at_clinic_hour(day_before, check_in_schedule().invite_at_hour, session.clinic)
-    if due <= timezone.now():
+    if due <= clock.now():
         return
     planner = _Planner(session.clinic)
     planner.patient(session.patient, MessageKind.SESSION_REMINDER, due,
@@ -212,74 +219,85 @@ def session_booked(session: TreatmentSession) -> None:
     planner.write()
 
 
-def session_cancelled(session: TreatmentSession) -> int:
-    return _cancel(Message.objects.filter(session_id=session.pk), "The session was cancelled.")
+def on_session_cancelled(event: SessionCancelled) -> None:
+    _cancel(Message.objects.filter(session_id=event.session_id), "The session was cancelled.")
 
 
-def consent_withdrawn(consent: Consent) -> int:
+def on_consent_withdrawn(event: ConsentWithdrawn) -> None:
     """Withdrawing the treatment consent stops every pending message to the patient."""
-    if consent.kind != "treatment":
-        return 0
-    return _cancel(Message.objects.filter(patient_id=consent.patient_id,
-                                          recipient=Recipient.PATIENT),
-                   "The patient withdrew their treatment consent.")
+    if event.kind != ConsentKind.TREATMENT:
+        return
+    _cancel(Message.objects.filter(patient_id=event.patient_id, recipient=Recipient.PATIENT),
+            "The patient withdrew their treatment consent.")
 
 
-def link_issued(link: PatientLink) -> None:
-    """Pending link-bearing messages of the session now carry ``link``, and check-ins still
+def on_link_issued(event: LinkIssued) -> None:
+    """Pending link-bearing messages of the session now carry the link, and check-ins still
     ahead that are not scheduled (cancelled with a revoked link) are scheduled with it."""
-    from needlecare.care.models import TreatmentSession
-
-    Message.objects.filter(session_id=link.session_id, kind__in=LINK_BEARING,
-                           status__in=CANCELLABLE).update(link=link)
+    Message.objects.filter(session_id=event.session_id, kind__in=LINK_BEARING,
+                           status__in=CANCELLABLE).update(link_id=event.link_id)
     session = TreatmentSession.objects.select_related("clinic", "patient").get(
-        pk=link.session_id)
+        pk=event.session_id)
     if session.performed_on is None:
         return
+    link = PatientLink.objects.get(pk=event.link_id)
     planner = _Planner(session.clinic)
-    _plan_checkins(planner, session, link, timezone.now(),
+    _plan_checkins(planner, session, link, clock.now(),
                    skip_days=_scheduled_days(session.pk))
     planner.write()
 
 
-def link_revoked(link: PatientLink) -> int:
+def on_link_revoked(event: LinkRevoked) -> None:
     """Cancel the pending messages that would carry the revoked link (or the session's link,
     still to be issued)."""
-    return _cancel(Message.objects.filter(session_id=link.session_id, kind__in=LINK_BEARING)
-                   .filter(Q(link_id=link.pk) | Q(link__isnull=True)),
-                   "The personal link was revoked.")
+    _cancel(Message.objects.filter(session_id=event.session_id, kind__in=LINK_BEARING)
+            .filter(Q(link_id=event.link_id) | Q(link__isnull=True)),
+            "The personal link was revoked.")
 
 
-def checkin_recorded(checkin: CheckIn, escalation: Escalation | None) -> None:
-    """A note to the patient when triage advises a change; alerts when an urgent or emergency
-    escalation is open."""
-    from needlecare.recovery.models import EscalationStatus
-
-    clinic = checkin.session.clinic
-    planner = _Planner(clinic)
-    if checkin.level in NOTE_LEVELS:
-        deadline = escalation.deadline.isoformat() if escalation is not None else None
-        planner.patient(checkin.patient, MessageKind.TRIAGE_NOTE, timezone.now(),
-                        f"triage-note.c{checkin.pk}", session=checkin.session,
-                        escalation=escalation,
-                        context={"level": checkin.level,
-                                 "advice": list(checkin.result.get("advice", [])),
-                                 "deadline": deadline})
-    if (escalation is not None and escalation.level in ALERT_LEVELS
-            and escalation.status == EscalationStatus.OPEN):
-        _plan_alerts(planner, escalation)
+def on_checkin_recorded(event: CheckinRecorded) -> None:
+    """A note to the patient when triage advises more than self-care."""
+    if event.level not in NOTE_LEVELS:
+        return
+    checkin = CheckIn.objects.select_related("clinic", "patient", "session", "escalation").get(
+        pk=event.checkin_id)
+    escalation = checkin.escalation
+    planner = _Planner(checkin.clinic)
+    deadline = escalation.deadline.isoformat() if escalation is not None else None
+    planner.patient(checkin.patient, MessageKind.TRIAGE_NOTE, clock.now(),
+                    f"triage-note.c{checkin.pk}", session=checkin.session,
+                    escalation=escalation,
+                    context={"level": checkin.level,
+                             "advice": list(checkin.result.get("advice", [])),
+                             "deadline": deadline})
     planner.write()
 
 
-def clinicians(clinic_id: int) -> Sequence[Any]:
-    from needlecare.accounts.models import Role, User
+def on_escalation_opened(event: EscalationOpened) -> None:
+    if event.level in ALERT_LEVELS:
+        _alert(event.escalation_id)
 
+
+def on_escalation_raised(event: EscalationRaised) -> None:
+    # Raising re-opens an acknowledged escalation, so the clinicians are alerted again.
+    if event.level in ALERT_LEVELS:
+        _alert(event.escalation_id)
+
+
+def clinicians(clinic_id: int) -> Sequence[User]:
     return list(User.objects.filter(clinic_id=clinic_id, is_active=True,
                                     role__in=[Role.CLINICIAN, Role.OWNER]).order_by("pk"))
 
 
-def _plan_alerts(planner: _Planner, escalation: Escalation) -> None:
-    now = timezone.now()
+def _alert(escalation_id: int) -> None:
+    """An email to each clinician and owner now, and a check at the deadline that alerts
+    again if nobody has acknowledged the escalation by then."""
+    escalation = Escalation.objects.select_related("clinic", "patient", "session").get(
+        pk=escalation_id)
+    if escalation.status != EscalationStatus.OPEN:
+        return
+    planner = _Planner(escalation.clinic)
+    now = clock.now()
     stamp = int(escalation.deadline.timestamp())
     overdue_keys = []
     for user in clinicians(escalation.clinic_id):
@@ -295,7 +313,21 @@ def _plan_alerts(planner: _Planner, escalation: Escalation) -> None:
                       session=escalation.session,
                       context={"level": escalation.level,
                                "deadline": escalation.deadline.isoformat()})
+    planner.write()
     # A raised escalation's deadline only moves earlier: the later checks are superseded.
     _cancel(Message.objects.filter(escalation_id=escalation.pk,
                                    kind=MessageKind.ESCALATION_OVERDUE)
             .exclude(dedupe_key__in=overdue_keys), "The deadline moved earlier.")
+
+
+def register() -> None:
+    """Listen to the services' events (called once from MessagingConfig.ready)."""
+    events.subscribe(SessionBooked, on_session_booked)
+    events.subscribe(SessionSigned, on_session_signed)
+    events.subscribe(SessionCancelled, on_session_cancelled)
+    events.subscribe(ConsentWithdrawn, on_consent_withdrawn)
+    events.subscribe(LinkIssued, on_link_issued)
+    events.subscribe(LinkRevoked, on_link_revoked)
+    events.subscribe(CheckinRecorded, on_checkin_recorded)
+    events.subscribe(EscalationOpened, on_escalation_opened)
+    events.subscribe(EscalationRaised, on_escalation_raised)

@@ -14,12 +14,11 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from needlecare.access import Actor, Permission, access_patient, access_record, audit, require
-from needlecare.errors import ServiceError
+from needlecare import clock
+from needlecare.access import Actor, Permission, audit, require
+from needlecare.errors import Conflict, NotFound, ServiceError
 from needlecare.messaging.models import (
     CANCELLABLE,
     CLINICAL_KINDS,
@@ -27,6 +26,7 @@ from needlecare.messaging.models import (
     Message,
     MessageStatus,
 )
+from needlecare.patients.access import access_patient, access_record
 from needlecare.patients.models import Patient
 
 PAGE_SIZE = 50
@@ -113,7 +113,7 @@ def messages_of(actor: Actor, patient: Patient) -> PatientMessages:
     page that has already reached the patient through the access layer (whose audit row
     records the page's read)."""
     if patient.clinic_id != actor.clinic_id:
-        raise Http404("No such patient.")
+        raise NotFound("No such patient.")
     messages = list(_visible(actor).filter(patient_id=patient.pk).select_related("staff")
                     .order_by("-due_at", "-id")[:PATIENT_MESSAGES_SHOWN])
     messages.sort(key=lambda m: not m.is_failure)  # failures first, each part newest first
@@ -128,20 +128,13 @@ def patient_messages(actor: Actor, patient_id: int | str) -> PatientMessages:
         return messages_of(actor, patient)
 
 
-def _pk(value: int | str) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _reach(actor: Actor, message_id: int | str, action: str) -> Message:
-    before = Message.objects.filter(pk=_pk(message_id)).values(
-        "status", "attempts", "last_error", "reason").first() or {}
-    message = access_record(actor, Message, message_id, permission=Permission.BOOK,
-                            action=action, detail={"before": before})
+    message = access_record(
+        actor, Message, message_id, permission=Permission.BOOK, action=action,
+        detail=lambda m: {"before": {"status": m.status, "attempts": m.attempts,
+                                     "last_error": m.last_error, "reason": m.reason}})
     if message.kind in CLINICAL_KINDS and not actor.can(Permission.VIEW_CLINICAL):
-        raise Http404("No such message.")
+        raise NotFound("No such message.")
     return message
 
 
@@ -150,12 +143,12 @@ def retry_message(actor: Actor, message_id: int | str) -> Message:
     applies is taken again when it is sent). The attempt count starts afresh."""
     with transaction.atomic():
         message = _reach(actor, message_id, "message.retry")
-        now = timezone.now()
+        now = clock.now()
         changed = Message.objects.filter(pk=message.pk, status__in=RETRYABLE).update(
             status=MessageStatus.PENDING, next_attempt_at=now, attempts=0, reason="",
             claimed_by="", claimed_at=None)
         if not changed:
-            raise ServiceError("not_retryable", _(
+            raise Conflict("not_retryable", _(
                 "Only a failed or unsent message can be sent again; this one is %(status)s.")
                 % {"status": message.get_status_display().lower()})
         message.refresh_from_db()
@@ -170,7 +163,7 @@ def cancel_message(actor: Actor, message_id: int | str) -> Message:
             status=MessageStatus.CANCELLED,
             reason=(_("Cancelled by %(name)s.") % {"name": actor.user})[:300])
         if not changed:
-            raise ServiceError("not_cancellable", _(
+            raise Conflict("not_cancellable", _(
                 "Only a message still waiting to be sent can be cancelled; this one is "
                 "%(status)s.") % {"status": message.get_status_display().lower()})
         message.refresh_from_db()

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from needlecare.access import Actor
-from needlecare.errors import ServiceError
 from needlecare.messaging import services
 from needlecare.messaging.forms import OutboxFilterForm
 from needlecare.messaging.models import MessageStatus
+from needlecare.page_actions import submit
 
 
 @login_required
@@ -42,22 +41,13 @@ def _back(request: HttpRequest) -> str:
 @login_required
 @require_POST
 def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        services.retry_message(Actor.from_request(request), pk)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The message will be sent again in a moment."))
-    return redirect(_back(request))
+    return submit(request, lambda: services.retry_message(Actor.from_request(request), pk),
+                  done=_back(request),
+                  done_message=_("The message will be sent again in a moment."))
 
 
 @login_required
 @require_POST
 def message_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        services.cancel_message(Actor.from_request(request), pk)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The message is cancelled."))
-    return redirect(_back(request))
+    return submit(request, lambda: services.cancel_message(Actor.from_request(request), pk),
+                  done=_back(request), done_message=_("The message is cancelled."))

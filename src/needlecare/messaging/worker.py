@@ -16,8 +16,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connections
-from django.utils import timezone, translation
+from django.utils import translation
 
+from needlecare import clock
 from needlecare.messaging import outbox
 from needlecare.messaging.channels import deliver
 from needlecare.messaging.compose import Defer, Skip, prepare
@@ -49,7 +50,7 @@ def process(held: outbox.Claim) -> Any:
                                   "sending the last attempt.")
     try:
         with translation.override(settings.LANGUAGE_CODE):
-            sent, stored = prepare(message, timezone.now())
+            sent, stored = prepare(message, clock.now())
     except Skip as skip:
         return MessageStatus.SKIPPED if outbox.mark_skipped(held, str(skip)) else ""
     except Defer as defer:

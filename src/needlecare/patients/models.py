@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from needlecare import clock
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
@@ -25,7 +27,7 @@ class Patient(models.Model):
     messages_opt_in = models.BooleanField(_("agrees to messages"), default=False)
     # Lower-cased copies for search: SQLite's LIKE folds only ASCII case.
     search_name = models.CharField(max_length=210, editable=False, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
 

@@ -8,29 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import models, transaction
 from django.db.models.functions import Replace
-from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from needlecare.access import Actor, Permission, access_patient, audit, patients_for, require
-from needlecare.care.models import (
-    AftercareRecord,
-    Consent,
-    Consultation,
-    SessionStatus,
-    TreatmentPlan,
-    TreatmentSession,
-)
-from needlecare.clinical.vocabulary import INDICATIONS, ZONES
-from needlecare.errors import ServiceError
+from needlecare import clock
+from needlecare.access import Actor, Permission, audit, record_id, require
+from needlecare.errors import Conflict, NotFound, ServiceError
+from needlecare.patients.access import access_patient, patients_for
 from needlecare.patients.models import Channel, Patient
-from needlecare.recovery.models import CheckIn, Escalation, EscalationStatus
 
 PAGE_SIZE = 25
 OLDEST_AGE_YEARS = 120
@@ -53,7 +43,7 @@ class PatientDetails:
     messages_opt_in: bool | None = None
 
 
-class PossibleDuplicate(ServiceError):
+class PossibleDuplicate(Conflict):
     """A patient with the same name and date of birth is already registered at the clinic."""
 
     def __init__(self, matches: list[Patient]) -> None:
@@ -73,7 +63,7 @@ def _clean_details(details: PatientDetails) -> dict[str, Any]:
         raise ServiceError("required", str(_("Enter the first name.")), field="given_name")
     if not family:
         raise ServiceError("required", str(_("Enter the last name.")), field="family_name")
-    today = timezone.localdate()
+    today = clock.localdate()
     if details.date_of_birth > today:
         raise ServiceError("dob_future", str(_("The date of birth cannot be in the future.")),
                            field="date_of_birth")
@@ -151,8 +141,8 @@ def check_can_edit(actor: Actor, patient_id: int | str) -> None:
     """Refuse (404/403) an actor who may not edit this patient. Nothing is read or audited:
     a form sent back with errors shows only what the user typed."""
     require(actor, Permission.REGISTER_PATIENT)
-    if not patients_for(actor).filter(pk=_as_id(patient_id)).exists():
-        raise Http404("No such patient.")
+    if not patients_for(actor).filter(pk=record_id(patient_id)).exists():
+        raise NotFound("No such patient.")
 
 
 def update_patient(actor: Actor, patient_id: int | str, details: PatientDetails) -> Patient:
@@ -160,9 +150,9 @@ def update_patient(actor: Actor, patient_id: int | str, details: PatientDetails)
     with transaction.atomic():
         require(actor, Permission.REGISTER_PATIENT)
         # Lock the row first: two desks editing at once must not interleave read and write.
-        patient = patients_for(actor).select_for_update().filter(pk=_as_id(patient_id)).first()
+        patient = patients_for(actor).select_for_update().filter(pk=record_id(patient_id)).first()
         if patient is None:
-            raise Http404("No such patient.")
+            raise NotFound("No such patient.")
         fields = _clean_details(details)
         changed = [name for name, value in fields.items() if getattr(patient, name) != value]
         access_patient(actor, patient.pk, permission=Permission.REGISTER_PATIENT,
@@ -172,13 +162,6 @@ def update_patient(actor: Actor, patient_id: int | str, details: PatientDetails)
         if changed:
             patient.save()
     return patient
-
-
-def _as_id(value: int | str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404("No such patient.") from None
 
 
 # -- search -------------------------------------------------------------------------------
@@ -240,122 +223,3 @@ def search_patients(actor: Actor, query: str = "", page: int | str | None = 1) -
             "query": query, "kind": kind, "page": shown.number,
             "patient_ids": [p.pk for p in shown.object_list]})
     return PatientSearch(query=query, kind=kind, page=shown)
-
-
-# -- the patient's story ------------------------------------------------------------------
-
-
-@dataclass
-class TimelineEntry:
-    """One thing that happened to the patient. ``record`` is the model row it shows."""
-
-    kind: str
-    at: dt.datetime
-    record: Any
-    summary: str = ""
-    overdue: bool = False
-    # Set by the view, which knows the pages.
-    url: str | None = None
-    actions: list[Any] = field(default_factory=list)
-
-
-@dataclass
-class PatientRecord:
-    patient: Patient
-    # False for front desk: the entries hold appointments and consent status only.
-    clinical: bool
-    entries: list[TimelineEntry]
-    active_plans: list[TreatmentPlan]
-    now: dt.datetime
-
-    @property
-    def age(self) -> int:
-        born, today = self.patient.date_of_birth, timezone.localdate(self.now)
-        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-_KIND_ORDER = {"escalation": 7, "checkin": 6, "aftercare": 5, "session": 4, "plan": 3,
-               "consent_withdrawn": 2, "consent": 1, "consultation": 0}
-
-
-def _display(terms: Any, code: str) -> str:
-    term = terms.get(code)
-    return term.display if term is not None else code
-
-
-def _depth_summary(session: TreatmentSession) -> str:
-    return "; ".join(
-        str(_("%(zone)s %(depth)s mm, %(passes)s passes") % {
-            "zone": _display(ZONES, z.zone), "depth": z.depth_mm, "passes": z.passes})
-        for z in session.zones.all())
-
-
-def _plan_summary(plan: TreatmentPlan, signed: int, clinical: bool) -> str:
-    counts = str(_("%(signed)s of %(planned)s sessions done, every %(days)s days") % {
-        "signed": signed, "planned": plan.sessions_planned, "days": plan.interval_days})
-    if not clinical:
-        return counts
-    what = ", ".join(_display(INDICATIONS, c) for c in plan.indications)
-    where = ", ".join(_display(ZONES, z) for z in plan.zones)
-    return f"{what} · {where} · {counts}"
-
-
-def _at(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
-
-
-def patient_record(actor: Actor, patient_id: int | str) -> PatientRecord:
-    """The patient and their whole story, newest first, as the actor may see it.
-
-    Runs a fixed number of queries however long the story is: one per kind of record."""
-    now = timezone.now()
-    with transaction.atomic():
-        patient = access_patient(actor, patient_id)
-        clinical = actor.can(Permission.VIEW_CLINICAL)
-        entries: list[TimelineEntry] = []
-
-        for consent in Consent.objects.filter(patient=patient).select_related("witnessed_by"):
-            entries.append(TimelineEntry("consent", consent.signed_at, consent))
-            if consent.withdrawn_at is not None:
-                entries.append(TimelineEntry("consent_withdrawn", consent.withdrawn_at,
-                                             consent))
-
-        sessions = TreatmentSession.objects.filter(patient=patient)
-        if clinical:
-            sessions = sessions.select_related("practitioner").prefetch_related("zones")
-        sessions_by_plan: dict[int, list[TreatmentSession]] = {}
-        for session in sessions:
-            sessions_by_plan.setdefault(session.plan_id, []).append(session)
-            entries.append(TimelineEntry(
-                "session", session.scheduled_for, session,
-                summary=_depth_summary(session)
-                if clinical and session.status == SessionStatus.SIGNED else ""))
-
-        plans = list(TreatmentPlan.objects.filter(patient=patient))
-        for plan in plans:
-            signed = sum(1 for s in sessions_by_plan.get(plan.pk, [])
-                         if s.status == SessionStatus.SIGNED)
-            entries.append(TimelineEntry("plan", plan.created_at, plan,
-                                         summary=_plan_summary(plan, signed, clinical)))
-
-        if clinical:
-            consultations = Consultation.objects.filter(patient=patient).select_related(
-                "created_by", "overridden_by")
-            entries.extend(TimelineEntry("consultation", c.created_at, c) for c in consultations)
-            aftercare = AftercareRecord.objects.filter(session__patient=patient).select_related(
-                "session")
-            entries.extend(TimelineEntry("aftercare", a.created_at, a) for a in aftercare)
-            checkins = CheckIn.objects.filter(patient=patient).select_related("session")
-            entries.extend(TimelineEntry("checkin", c.submitted_at, c) for c in checkins)
-            escalations = Escalation.objects.filter(patient=patient)
-            entries.extend(TimelineEntry("escalation", e.opened_at, e, overdue=is_overdue(e, now))
-                           for e in escalations)
-
-    entries.sort(key=lambda e: (e.at, _KIND_ORDER[e.kind], e.record.pk), reverse=True)
-    active = [p for p in plans if p.status == "active"]
-    return PatientRecord(patient=patient, clinical=clinical, entries=entries,
-                         active_plans=active, now=now)
-
-
-def is_overdue(escalation: Escalation, now: dt.datetime) -> bool:
-    return escalation.status != EscalationStatus.CLOSED and escalation.deadline < now

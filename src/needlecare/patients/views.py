@@ -5,20 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from needlecare.access import Actor, Permission, require
 from needlecare.errors import ServiceError
+from needlecare.page_actions import refusal, show_refusal
 from needlecare.patients import services
 from needlecare.patients.forms import PatientForm, PatientSearchForm, RegisterPatientForm
 
@@ -39,13 +37,8 @@ class Action:
     url: str
 
 
-def _actions(*candidates: tuple[Any, str | None]) -> list[Action]:
+def actions_for(*candidates: tuple[Any, str | None]) -> list[Action]:
     return [Action(str(label), url) for label, url in candidates if url]
-
-
-def show_service_error(form: forms.Form, error: ServiceError) -> None:
-    """Put a service's refusal next to the field it is about, or above the form."""
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 @login_required
@@ -76,7 +69,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
             duplicates = duplicate.matches
             form.add_error(None, duplicate.message)
         except ServiceError as error:
-            show_service_error(form, error)
+            show_refusal(form, refusal(error))
         else:
             messages.success(request, _("%(name)s is registered.") % {"name": patient})
             return redirect("patient-detail", pk=patient.pk)
@@ -98,7 +91,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 patient = services.update_patient(actor, pk, form.details())
             except ServiceError as error:
-                show_service_error(form, error)
+                show_refusal(form, refusal(error))
             else:
                 messages.success(request, _("The details are saved."))
                 return redirect("patient-detail", pk=patient.pk)
@@ -112,60 +105,4 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "patients/patient_form.html", {
         "form": form, "title": _("Edit patient details"), "submit": _("Save details"),
         "cancel_url": reverse("patient-detail", args=[pk]),
-    })
-
-
-# Where each kind of timeline entry is shown in full, and which record's id it takes.
-_DETAIL_PAGES = {
-    "consultation": ("consultation-detail", "pk"),
-    "consent": ("consent-detail", "pk"),
-    "consent_withdrawn": ("consent-detail", "pk"),
-    "plan": ("plan-detail", "pk"),
-    "session": ("session-detail", "pk"),
-    "aftercare": ("session-detail", "session_id"),
-    "checkin": ("checkin-detail", "pk"),
-    "escalation": ("escalation-detail", "pk"),
-}
-_PLANNABLE = {"suitable", "suitable_with_precautions"}
-
-
-@login_required
-def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = Actor.from_request(request)
-    record = services.patient_record(actor, pk)
-    patient = record.patient
-    for entry in record.entries:
-        if record.clinical:
-            name, attribute = _DETAIL_PAGES[entry.kind]
-            entry.url = link(name, getattr(entry.record, attribute))
-        if entry.kind == "consultation" and actor.can(Permission.WRITE_CLINICAL) \
-                and entry.record.effective_verdict in _PLANNABLE:
-            entry.actions = _actions((_("Create a treatment plan"),
-                                      link("plan-new", entry.record.pk)))
-        if entry.kind == "plan" and entry.record.status == "active" \
-                and actor.can(Permission.BOOK):
-            entry.actions = _actions((_("Book a session"), link("session-book", entry.record.pk)))
-
-    clinical_write = actor.can(Permission.WRITE_CLINICAL)
-    actions = _actions(
-        (_("Edit details"),
-         link("patient-edit", patient.pk) if actor.can(Permission.REGISTER_PATIENT) else None),
-        (_("Start a consultation"),
-         link("consultation-new", patient.pk) if clinical_write else None),
-        (_("Record treatment consent"),
-         link("consent-new", patient.pk, query={"kind": "treatment"})
-         if clinical_write else None),
-        (_("Record photo consent"),
-         link("consent-new", patient.pk, query={"kind": "photos"}) if clinical_write else None),
-    )
-    if actor.can(Permission.BOOK):
-        many = len(record.active_plans) > 1
-        actions += _actions(*(
-            (_("Book a session (plan of %(date)s)")
-             % {"date": date_format(timezone.localtime(plan.created_at), "j F Y")}
-             if many else _("Book a session"), link("session-book", plan.pk))
-            for plan in record.active_plans))
-    return render(request, "patients/patient_detail.html", {
-        "record": record, "patient": patient, "entries": record.entries,
-        "clinical": record.clinical, "actions": actions,
     })

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from needlecare import clock
 from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS, Trend
 from needlecare.recovery.models import Outcome
 
@@ -137,7 +137,7 @@ class DateOfBirthForm(forms.Form):
 
     def clean_year(self) -> int:
         year: int = self.cleaned_data["year"]
-        if year > timezone.localdate().year:
+        if year > clock.localdate().year:
             raise forms.ValidationError(_("Enter the year you were born."))
         return year
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from needlecare import clock
 
 
 class PatientLink(models.Model):
@@ -20,7 +24,7 @@ class PatientLink(models.Model):
     # (recovery.tokens.derive_token), so the worker can put it in a message. Links made
     # before nonces have none and keep working by their hash.
     nonce = models.CharField(max_length=64, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, related_name="+")
     expires_at = models.DateTimeField()
@@ -103,13 +107,17 @@ class Escalation(models.Model):
         ordering = ["deadline", "id"]
         indexes = [models.Index(fields=["clinic", "status", "deadline"])]
 
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
+        """Still waiting for the clinic after its deadline."""
+        return self.status != EscalationStatus.CLOSED and self.deadline < (now or clock.now())
+
 
 class EscalationNote(models.Model):
     escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="notes")
     text = models.TextField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                            related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["at", "id"]

@@ -20,32 +20,31 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
-from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 
-from needlecare.access import (
-    Actor,
-    Permission,
-    access_patient,
-    access_record,
-    audit,
-    hash_token,
-    require,
-)
-from needlecare.accounts.models import Clinic
-from needlecare.care.models import AftercareRecord, SessionStatus, TreatmentSession
-from needlecare.care.services import signed_session_facts
-from needlecare.clinical.aftercare import DAILY_DAYS, aftercare
+from needlecare import clock
+from needlecare.access import Actor, Permission, audit, hash_token, require
+from needlecare.accounts.models import Clinic, User
+from needlecare.care.aftercare import aftercare_document, signed_session_facts
+from needlecare.care.models import SessionStatus, TreatmentSession
+from needlecare.clinical.aftercare import DAILY_DAYS
 from needlecare.clinical.recovery import expected_course
 from needlecare.clinical.session import SessionFacts
 from needlecare.clinical.triage import CheckIn as CheckInDocument
 from needlecare.clinical.triage import EarlierCheckIn, TriageReason, triage
 from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS
 from needlecare.clinical.vocabulary import Level as TriageLevel
-from needlecare.errors import ServiceError
-from needlecare.messaging import scheduling  # sends what the services decide (issue 4)
+from needlecare.errors import Conflict, Gone, NotFound, ServiceError
+from needlecare.events import (
+    CheckinRecorded,
+    EscalationOpened,
+    EscalationRaised,
+    LinkIssued,
+    LinkRevoked,
+    emit,
+)
+from needlecare.patients.access import access_patient, access_record
 from needlecare.recovery.deadlines import (
     checkin_due_session_dates,
     clinic_deadline,
@@ -62,6 +61,7 @@ from needlecare.recovery.models import (
     Outcome,
     PatientLink,
 )
+from needlecare.recovery.rules import ActiveEscalation, EscalationAction, decide_escalation
 from needlecare.recovery.tokens import (
     MAX_DOB_ATTEMPTS,
     LinkState,
@@ -92,9 +92,9 @@ def issue_link(actor: Actor, session_id: int | str) -> IssuedLink:
         session = access_record(actor, TreatmentSession, session_id, permission=Permission.BOOK,
                                 action="link.issue", related=("clinic",))
         if session.status != SessionStatus.SIGNED:
-            raise ServiceError("session_not_signed", str(_(
+            raise Conflict("session_not_signed", str(_(
                 "A personal link can be made only after the session has been signed.")))
-        now = timezone.now()
+        now = clock.now()
         replaced = PatientLink.objects.filter(
             session_id=session.pk, revoked_at__isnull=True, expires_at__gt=now,
         ).update(revoked_at=now)
@@ -106,7 +106,8 @@ def issue_link(actor: Actor, session_id: int | str) -> IssuedLink:
             expires_at=now + dt.timedelta(days=settings.PATIENT_LINK_DAYS))
         audit(actor, "link.create", patient=session.patient, obj=link,
               detail={"session": session.pk, "replaced": replaced})
-        scheduling.link_issued(link)
+        emit(LinkIssued(clinic_id=link.clinic_id, patient_id=link.patient_id, link_id=link.pk,
+                        session_id=link.session_id))
     return IssuedLink(link=link, url=link_url(token))
 
 
@@ -116,9 +117,10 @@ def revoke_link(actor: Actor, link_id: int | str) -> PatientLink:
         link = access_record(actor, PatientLink, link_id, permission=Permission.BOOK,
                              action="link.revoke")
         PatientLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now())
+            revoked_at=clock.now())
         link.refresh_from_db()
-        scheduling.link_revoked(link)
+        emit(LinkRevoked(clinic_id=link.clinic_id, patient_id=link.patient_id, link_id=link.pk,
+                         session_id=link.session_id))
     return link
 
 
@@ -143,6 +145,13 @@ def session_links(actor: Actor, session_id: int | str) -> SessionLinks:
 
 # --- the patient's own pages ------------------------------------------------------------------
 
+def own_link(actor: Actor, missing: str = "No such link.") -> PatientLink:
+    """The personal link a patient acts through (a staff actor has none)."""
+    if not isinstance(actor.link, PatientLink):
+        raise NotFound(missing)
+    return actor.link
+
+
 def _patient_permission(actor: Actor) -> Permission:
     return Permission.PATIENT_SELF if actor.link is not None else Permission.WRITE_CLINICAL
 
@@ -150,7 +159,7 @@ def _patient_permission(actor: Actor) -> Permission:
 def _require_usable(link: PatientLink) -> None:
     state = link_state(link)
     if state is not LinkState.USABLE:
-        raise ServiceError(f"link_{state.value}", str(_(
+        raise Gone(f"link_{state.value}", str(_(
             "This link no longer works. Please call your clinic.")))
 
 
@@ -163,9 +172,7 @@ class VerifyOutcome:
 
 def verify_date_of_birth(actor: Actor, date_of_birth: dt.date) -> VerifyOutcome:
     """Check the date of birth typed on a new device. Wrong dates count towards a lock."""
-    link = actor.link
-    if link is None:
-        raise Http404("No such link.")
+    link = own_link(actor, "No such link.")
     with transaction.atomic():
         patient = access_patient(actor, link.patient_id, permission=Permission.PATIENT_SELF,
                                  action="link.verify")
@@ -201,21 +208,16 @@ class PatientToday:
 
 def patient_today(actor: Actor) -> PatientToday:
     """What the patient's home page shows today."""
-    link = actor.link
-    if link is None:
-        raise Http404("No such link.")
+    link = own_link(actor, "No such link.")
     with transaction.atomic():
         session = access_record(actor, TreatmentSession, link.session_id,
                                 permission=Permission.PATIENT_SELF, action="patient.home",
                                 related=("clinic", "plan"))
         _require_usable(PatientLink.objects.get(pk=link.pk))
-        now = timezone.now()
+        now = clock.now()
         PatientLink.objects.filter(pk=link.pk).update(last_opened_at=now)
         facts = signed_session_facts(session)
-        record = AftercareRecord.objects.filter(session_id=session.pk).first()
-    # A session signed before aftercare records existed still gets today's instructions.
-    plan = record.plan if record is not None else aftercare(facts).model_dump(
-        mode="json", by_alias=True)
+        plan, _version = aftercare_document(session)
     today = local_date(now, session.clinic.time_zone)
     day = max(0, (today - facts.date).days)
     instructions: list[dict[str, Any]] = []
@@ -270,7 +272,7 @@ def build_checkin(session: TreatmentSession, answers: Mapping[str, Any], *,
     """The needlecare.checkin/1 document for the patient's answers (``symptoms``,
     ``red_flags``, ``note``), with the session facts and the session's earlier check-ins."""
     zone = ZoneInfo(session.clinic.time_zone)
-    reported_at = (now or timezone.now()).astimezone(zone)
+    reported_at = (now or clock.now()).astimezone(zone)
     # Only the answers of the latest few: triage compares with the most recent report of
     # each symptom, and loading every stored triage result made long histories slow.
     recent = (CheckIn.objects.filter(session_id=session.pk)
@@ -302,10 +304,6 @@ def checkin_fingerprint(document: CheckInDocument, session_id: int, time_zone: s
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _reason_key(reason: Mapping[str, Any]) -> tuple[str, str | None]:
-    return reason["rule"], reason.get("subject")
-
-
 def _snapshot(reasons: Iterable[TriageReason]) -> list[dict[str, Any]]:
     return [r.model_dump(mode="json") for r in reasons if r.level is not TriageLevel.EXPECTED]
 
@@ -313,34 +311,43 @@ def _snapshot(reasons: Iterable[TriageReason]) -> list[dict[str, Any]]:
 def _escalate(actor: Actor, session: TreatmentSession, level: str,
               reasons: list[dict[str, Any]], now: dt.datetime,
               current: Escalation | None) -> Escalation:
-    deadline = clinic_deadline(level, now, session.clinic)
+    """Store what ``decide_escalation`` decides, audit it and announce it."""
+    state = None if current is None else ActiveEscalation(
+        level=current.level, status=current.status, deadline=current.deadline,
+        reasons=current.reasons)
+    decision = decide_escalation(state, level, reasons,
+                                 clinic_deadline(level, now, session.clinic))
     if current is None:
         escalation = Escalation.objects.create(
             clinic_id=session.clinic_id, patient_id=session.patient_id, session=session,
-            level=level, reasons=reasons, opened_at=now, deadline=deadline)
+            level=decision.level, reasons=decision.reasons, opened_at=now,
+            deadline=decision.deadline)
         audit(actor, "escalation.open", patient=session.patient, obj=escalation,
-              detail={"level": level, "deadline": deadline.isoformat()})
+              detail={"level": decision.level, "deadline": decision.deadline.isoformat()})
+        emit(EscalationOpened(clinic_id=session.clinic_id, patient_id=session.patient_id,
+                              escalation_id=escalation.pk, session_id=session.pk,
+                              level=decision.level, deadline=decision.deadline))
         return escalation
     before = {"level": current.level, "deadline": current.deadline.isoformat(),
               "status": current.status}
-    known = {_reason_key(r) for r in current.reasons}
-    # Never drop a reason: whatever the level, a new red flag joins the list.
-    current.reasons = list(current.reasons) + [r for r in reasons
-                                               if _reason_key(r) not in known]
-    raised = LEVEL_RANK[Level(level)] > LEVEL_RANK[Level(current.level)]
-    if raised:
-        current.level = level
-        if current.status == EscalationStatus.ACKNOWLEDGED:
-            # An acknowledged "call tomorrow" that becomes urgent must be seen again.
-            current.status = EscalationStatus.OPEN
-            current.acknowledged_by = None
-            current.acknowledged_at = None
-    current.deadline = min(current.deadline, deadline)
+    current.reasons = decision.reasons
+    current.level = decision.level
+    current.status = decision.status
+    current.deadline = decision.deadline
+    if decision.clear_acknowledgement:
+        current.acknowledged_by = None
+        current.acknowledged_at = None
     current.save(update_fields=["reasons", "level", "status", "deadline", "acknowledged_by",
                                 "acknowledged_at"])
+    raised = decision.action is EscalationAction.RAISE
     audit(actor, "escalation.raise" if raised else "escalation.update", patient=session.patient,
           obj=current, detail={"before": before, "level": current.level,
                                "deadline": current.deadline.isoformat()})
+    if raised:
+        emit(EscalationRaised(clinic_id=session.clinic_id, patient_id=session.patient_id,
+                              escalation_id=current.pk, session_id=session.pk,
+                              level=current.level, previous_level=before["level"],
+                              deadline=current.deadline))
     return current
 
 
@@ -357,7 +364,7 @@ def _record(actor: Actor, session: TreatmentSession, link: PatientLink | None,
     current = (Escalation.objects.select_for_update()
                .filter(session_id=session.pk, status__in=ACTIVE_ESCALATION)
                .order_by("opened_at", "id").first())
-    now = timezone.now()
+    now = clock.now()
     escalation = current
     if result.level is not TriageLevel.EXPECTED:
         escalation = _escalate(actor, session, level, _snapshot(result.reasons), now, current)
@@ -369,7 +376,9 @@ def _record(actor: Actor, session: TreatmentSession, link: PatientLink | None,
         result=result.model_dump(mode="json", by_alias=True), level=level,
         protocol_version=f"{result.protocol.name}-{result.protocol.version}",
         fingerprint=fingerprint, escalation=escalation)
-    scheduling.checkin_recorded(checkin, escalation)
+    emit(CheckinRecorded(clinic_id=checkin.clinic_id, patient_id=checkin.patient_id,
+                         checkin_id=checkin.pk, session_id=session.pk, level=level,
+                         escalation_id=escalation.pk if escalation is not None else None))
     return RecordedCheckIn(checkin=checkin, created=True, escalation=escalation)
 
 
@@ -394,9 +403,7 @@ def record_checkin(actor: Actor, link: PatientLink, document: CheckInDocument
 
 def submit_checkin(actor: Actor, answers: Mapping[str, Any]) -> RecordedCheckIn:
     """The patient's form: build the check-in document from ``answers`` and record it."""
-    link = actor.link
-    if link is None:
-        raise Http404("No such link.")
+    link = own_link(actor, "No such link.")
     with transaction.atomic():
         session = _session_for_checkin(actor, link.session_id)
         document = build_checkin(session, answers)
@@ -405,14 +412,12 @@ def submit_checkin(actor: Actor, answers: Mapping[str, Any]) -> RecordedCheckIn:
 
 def patient_checkin(actor: Actor, checkin_id: int | str) -> CheckIn:
     """A check-in as its patient sees it afterwards: only through the link it was sent with."""
-    link = actor.link
-    if link is None:
-        raise Http404("No such check-in.")
+    link = own_link(actor, "No such check-in.")
     with transaction.atomic():
         checkin = access_record(actor, CheckIn, checkin_id, permission=Permission.PATIENT_SELF,
                                 action="checkin.result", related=("clinic",))
         if checkin.session_id != link.session_id:
-            raise Http404("No such check-in.")
+            raise NotFound("No such check-in.")
     return checkin
 
 
@@ -457,9 +462,9 @@ def worklist(actor: Actor) -> Worklist:
     clinic_id = actor.clinic_id
     with transaction.atomic():
         # The signed-in user's clinic is usually loaded already (the page header shows it).
-        clinic = actor.user.clinic if actor.user is not None else Clinic.objects.get(
+        clinic = actor.user.clinic if isinstance(actor.user, User) else Clinic.objects.get(
             pk=clinic_id)
-        now = timezone.now()
+        now = clock.now()
         today = local_date(now, clinic.time_zone)
         start, end = local_day_bounds(today, clinic.time_zone)
         escalations = list(
@@ -483,7 +488,7 @@ def worklist(actor: Actor) -> Worklist:
         audit(actor, "worklist.view", detail={
             "escalations": [e.pk for e in escalations], "due_checkins": [s.pk for s in due]})
     for escalation in escalations:
-        escalation.overdue = escalation.deadline < now
+        escalation.overdue = escalation.is_overdue(now)
         escalation.summary = reasons_summary(escalation.reasons)
     for session in due:
         session.day = (today - session.performed_on).days
@@ -537,8 +542,7 @@ def escalation_detail(actor: Actor, escalation_id: int | str) -> EscalationDetai
                                             "closed_by"))
         checkins = list(escalation.checkins.order_by("submitted_at", "id"))
         notes = list(escalation.notes.select_related("by"))
-    overdue = (escalation.status != EscalationStatus.CLOSED
-               and escalation.deadline < timezone.now())
+    overdue = escalation.is_overdue()
     return EscalationDetail(escalation=escalation, checkins=checkins, notes=notes,
                             overdue=overdue)
 
@@ -552,9 +556,9 @@ def acknowledge_escalation(actor: Actor, escalation_id: int | str) -> Escalation
         changed = Escalation.objects.filter(pk=escalation.pk, status=EscalationStatus.OPEN
                                             ).update(status=EscalationStatus.ACKNOWLEDGED,
                                                      acknowledged_by=actor.user,
-                                                     acknowledged_at=timezone.now())
+                                                     acknowledged_at=clock.now())
         if not changed:
-            raise ServiceError("not_open", str(_(
+            raise Conflict("not_open", str(_(
                 "This escalation is no longer open: it has already been acknowledged or "
                 "closed.")))
         escalation.refresh_from_db()
@@ -585,8 +589,8 @@ def close_escalation(actor: Actor, escalation_id: int | str, outcome: str,
                 "Choose the outcome before closing.")), field="outcome")
         current = Escalation.objects.select_for_update().get(pk=escalation.pk)
         if current.status == EscalationStatus.CLOSED:
-            raise ServiceError("already_closed", str(_("This escalation is already closed.")))
-        now = timezone.now()
+            raise Conflict("already_closed", str(_("This escalation is already closed.")))
+        now = clock.now()
         current.status = EscalationStatus.CLOSED
         current.outcome = outcome
         current.closed_by = actor.user

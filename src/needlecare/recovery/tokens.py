@@ -24,8 +24,8 @@ from enum import StrEnum
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 
+from needlecare import clock
 from needlecare.access import hash_token
 from needlecare.recovery.models import PatientLink
 
@@ -69,7 +69,7 @@ class LinkState(StrEnum):
 def link_state(link: PatientLink) -> LinkState:
     if link.revoked_at is not None:
         return LinkState.REVOKED
-    if link.expires_at <= timezone.now():
+    if link.expires_at <= clock.now():
         return LinkState.EXPIRED
     if link.failed_dob_attempts >= MAX_DOB_ATTEMPTS:
         return LinkState.LOCKED

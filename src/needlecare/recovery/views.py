@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,6 +20,7 @@ from needlecare.access import Actor
 from needlecare.accounts.models import Clinic
 from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS
 from needlecare.errors import ServiceError
+from needlecare.page_actions import refusal, submit
 from needlecare.recovery import services
 from needlecare.recovery.deadlines import CHECKIN_DAYS
 from needlecare.recovery.forms import CheckInForm, CloseForm, DateOfBirthForm, NoteForm
@@ -48,32 +50,43 @@ def _clinic_context(clinic: Clinic | None) -> dict[str, Any]:
             "emergency_tel": tel_href(clinic.emergency_number)}
 
 
-def patient_page(view: PatientView) -> PatientView:
+def patient_page(view: PatientView | None = None, *,
+                 verified: bool = True) -> Any:
     """Resolve the token in the address to a usable link, or answer with a page that says
-    (in plain words) why it does not work. No response is kept in a cache."""
+    (in plain words) why it does not work. No response is kept in a cache.
 
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
-        link = find_link(token)
-        if link is None:
-            response = render(request, "recovery/patient_link_unknown.html",
-                              _clinic_context(None), status=404)
-        else:
-            state = link_state(link)
-            if state is LinkState.USABLE:
-                response = view(request, link, token, **kwargs)
+    A page of the patient's data (``verified``, the default) opens only on a device that has
+    given the patient's date of birth: any other is sent to the date-of-birth page, so a
+    new patient page cannot open data with the link's token alone. Only the date-of-birth
+    page itself says ``verified=False``."""
+
+    def decorate(view: PatientView) -> PatientView:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
+            link = find_link(token)
+            if link is None:
+                response = render(request, "recovery/patient_link_unknown.html",
+                                  _clinic_context(None), status=404)
             else:
-                response = render(request, "recovery/patient_link_closed.html",
-                                  {**_clinic_context(link.clinic), "state": state.value},
-                                  status=403 if state is LinkState.LOCKED else 410)
-        response["Cache-Control"] = "no-store, private"
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        # The site's "same-origin" referrer policy already keeps the token from other sites.
-        # "no-referrer" would be worse: browsers then send "Origin: null" with the forms'
-        # POSTs, and Django's CSRF check refuses them.
-        return response
+                state = link_state(link)
+                if state is not LinkState.USABLE:
+                    response = render(request, "recovery/patient_link_closed.html",
+                                      {**_clinic_context(link.clinic), "state": state.value},
+                                      status=403 if state is LinkState.LOCKED else 410)
+                elif verified and not device_is_verified(request, link):
+                    response = redirect("patient-verify", token=token)
+                else:
+                    response = view(request, link, token, **kwargs)
+            response["Cache-Control"] = "no-store, private"
+            response["X-Robots-Tag"] = "noindex, nofollow"
+            # The site's "same-origin" referrer policy already keeps the token from other
+            # sites. "no-referrer" would be worse: browsers then send "Origin: null" with the
+            # forms' POSTs, and Django's CSRF check refuses them.
+            return response
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
 def _render_home(request: HttpRequest, link: PatientLink, token: str, form: CheckInForm,
@@ -87,13 +100,11 @@ def _render_home(request: HttpRequest, link: PatientLink, token: str, form: Chec
 @require_GET
 @patient_page
 def patient_home(request: HttpRequest, link: PatientLink, token: str) -> HttpResponse:
-    if not device_is_verified(request, link):
-        return redirect("patient-verify", token=token)
     return _render_home(request, link, token, CheckInForm())
 
 
 @require_http_methods(["GET", "POST"])
-@patient_page
+@patient_page(verified=False)
 def patient_verify(request: HttpRequest, link: PatientLink, token: str) -> HttpResponse:
     if device_is_verified(request, link):
         return redirect("patient-home", token=token)
@@ -103,7 +114,8 @@ def patient_verify(request: HttpRequest, link: PatientLink, token: str) -> HttpR
         try:
             outcome = services.verify_date_of_birth(Actor.for_link(link, request),
                                                     form.cleaned_data["date_of_birth"])
-        except ServiceError:
+        except ServiceError as exc:
+            refusal(exc)
             outcome = None
         if outcome is None or outcome.locked:
             link.refresh_from_db()
@@ -124,15 +136,13 @@ def patient_verify(request: HttpRequest, link: PatientLink, token: str) -> HttpR
 @require_POST
 @patient_page
 def patient_checkin(request: HttpRequest, link: PatientLink, token: str) -> HttpResponse:
-    if not device_is_verified(request, link):
-        return redirect("patient-verify", token=token)
     form = CheckInForm(request.POST)
     if not form.is_valid():
         return _render_home(request, link, token, form)
     try:
         recorded = services.submit_checkin(Actor.for_link(link, request), form.answers())
     except ServiceError as exc:
-        return _render_home(request, link, token, form, error=exc.message)
+        return _render_home(request, link, token, form, error=refusal(exc).message)
     return redirect("patient-checkin-result", token=token, pk=recorded.checkin.pk)
 
 
@@ -140,8 +150,6 @@ def patient_checkin(request: HttpRequest, link: PatientLink, token: str) -> Http
 @patient_page
 def patient_checkin_result(request: HttpRequest, link: PatientLink, token: str,
                            pk: int) -> HttpResponse:
-    if not device_is_verified(request, link):
-        return redirect("patient-verify", token=token)
     checkin = services.patient_checkin(Actor.for_link(link, request), pk)
     result = checkin.result
     reasons: list[str] = []
@@ -164,7 +172,7 @@ def link_new(request: HttpRequest, session_pk: int) -> HttpResponse:
         try:
             issued = services.issue_link(actor, session_pk)
         except ServiceError as exc:
-            error = exc.message
+            error = refusal(exc).message
         else:
             response = render(request, "recovery/link_issued.html", {
                 "link": issued.link, "url": issued.url, "session": issued.link.session,
@@ -238,50 +246,31 @@ def escalation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        services.acknowledge_escalation(Actor.from_request(request), pk)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Acknowledged. The escalation is yours to follow up."))
-    return redirect("escalation-detail", pk=pk)
+    return submit(request, lambda: services.acknowledge_escalation(Actor.from_request(request),
+                                                                   pk),
+                  done=reverse("escalation-detail", args=[pk]),
+                  done_message=_("Acknowledged. The escalation is yours to follow up."))
 
 
 @login_required
 @require_POST
 def escalation_note(request: HttpRequest, pk: int) -> HttpResponse:
     form = NoteForm(request.POST)
-    if not form.is_valid():
-        return _render_escalation(request, pk, note_form=form)
-    try:
-        services.add_escalation_note(Actor.from_request(request), pk, form.cleaned_data["text"])
-    except ServiceError as exc:
-        if exc.field not in form.fields:
-            messages.error(request, exc.message)
-            return redirect("escalation-detail", pk=pk)
-        form.add_error(exc.field, exc.message)
-        return _render_escalation(request, pk, note_form=form)
-    messages.success(request, _("Note added."))
-    return redirect("escalation-detail", pk=pk)
+    return submit(request, lambda: services.add_escalation_note(
+        Actor.from_request(request), pk, form.cleaned_data["text"]),
+        form=form, show_again=lambda: _render_escalation(request, pk, note_form=form),
+        done=reverse("escalation-detail", args=[pk]), done_message=_("Note added."))
 
 
 @login_required
 @require_POST
 def escalation_close(request: HttpRequest, pk: int) -> HttpResponse:
     form = CloseForm(request.POST)
-    if not form.is_valid():
-        return _render_escalation(request, pk, close_form=form)
-    try:
-        services.close_escalation(Actor.from_request(request), pk,
-                                  form.cleaned_data["outcome"], form.cleaned_data["note"])
-    except ServiceError as exc:
-        if exc.field not in form.fields:
-            messages.error(request, exc.message)
-            return redirect("escalation-detail", pk=pk)
-        form.add_error(exc.field, exc.message)
-        return _render_escalation(request, pk, close_form=form)
-    messages.success(request, _("Escalation closed."))
-    return redirect("escalation-detail", pk=pk)
+    return submit(request, lambda: services.close_escalation(
+        Actor.from_request(request), pk, form.cleaned_data["outcome"],
+        form.cleaned_data["note"]),
+        form=form, show_again=lambda: _render_escalation(request, pk, close_form=form),
+        done=reverse("escalation-detail", args=[pk]), done_message=_("Escalation closed."))
 
 
 @login_required

@@ -18,6 +18,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+
 
 class BackupError(Exception):
     """Something the operator can fix (a missing pg_dump, an unwritable directory)."""
@@ -85,8 +87,6 @@ def backup_postgresql(database: dict[str, Any], directory: Path,
 
 def backup(directory: Path | None = None) -> Path:
     """Back up the configured database into ``directory`` (default: var/backups)."""
-    from django.conf import settings
-
     database = settings.DATABASES["default"]
     directory = directory or Path(settings.VAR_DIR) / "backups"
     engine = database["ENGINE"]

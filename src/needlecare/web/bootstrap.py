@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from needlecare.accounts.models import Clinic, Role, User
 from needlecare.audit.models import AuditEvent
-from needlecare.errors import ServiceError
+from needlecare.errors import Conflict, ServiceError
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def create_owner(new: NewOwner) -> User:
         if not username:
             raise ServiceError("required", str(_("Enter a username.")), field="username")
         if User.objects.filter(username__iexact=username).exists():
-            raise ServiceError("username_taken", str(_("That username is taken.")),
+            raise Conflict("username_taken", str(_("That username is taken.")),
                                field="username")
         if not clinic_name:
             raise ServiceError("required", str(_("Enter the clinic's name.")), field="clinic")

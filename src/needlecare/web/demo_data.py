@@ -4,8 +4,9 @@ Every person, date of birth, phone number (Ofcom's 07700 900xxx drama range) and
 (@example.test) here is made up. The data go in through the same services the pages use, so
 every row has its audit trail, as the staff member (or the patient's link) that would have
 made it. The clinic's history is simulated by running each service at the moment it would have
-happened: Django's clock (``django.utils.timezone.now``, which the services, the deadlines and
-``auto_now_add`` all read) is set to that moment while the service runs. Nothing else is faked.
+happened: the one clock (``needlecare.clock``, which the services, the deadlines and every
+model's creation time read) is held at that moment while the service runs. Nothing else is
+faked.
 
 The first owner is the one record made without a service (``web.bootstrap.create_owner``, the
 same code as ``needlecare createadmin``), since no owner exists yet to add them.
@@ -14,17 +15,15 @@ same code as ``needlecare createadmin``), since no owner exists yet to add them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from unittest import mock
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.utils import timezone
 
+from needlecare import clock
 from needlecare.access import Actor
 from needlecare.accounts.models import Clinic, User
 from needlecare.accounts.services import NewStaff, create_staff
@@ -77,20 +76,11 @@ FRONT_DESK = StaffMember("demo.desk", "front_desk", "Alex", "Marsh")
 STAFF = (OWNER, CLINICIAN, CLINICIAN_2, FRONT_DESK)
 
 
-# --- the clock ---------------------------------------------------------------------------------
-
-@contextmanager
-def clock(moment: dt.datetime) -> Iterator[None]:
-    """Run the services as if it were ``moment``."""
-    with mock.patch.object(timezone, "now", return_value=moment):
-        yield
-
-
 class History:
     """Moments in the clinic's zone relative to today, never later than the real now."""
 
     def __init__(self, time_zone: str) -> None:
-        self.now = timezone.now()
+        self.now = clock.now()
         self.zone = ZoneInfo(time_zone)
         self.today = self.now.astimezone(self.zone).date()
 
@@ -316,7 +306,7 @@ def _actor(user: User) -> Actor:
 def _build() -> Clinic:
     history = History(Clinic._meta.get_field("time_zone").default)
     users: dict[str, User] = {}
-    with clock(history.at(60, 9)):
+    with clock.at(history.at(60, 9)):
         owner = create_owner(NewOwner(
             clinic_name=CLINIC_NAME, clinic_phone=CLINIC_PHONE, username=OWNER.username,
             password=DEMO_PASSWORD, first_name=OWNER.first_name, last_name=OWNER.last_name,
@@ -342,7 +332,7 @@ def _patient(spec: PatientSpec, users: dict[str, User], history: History, n: int
     desk = _actor(users[spec.registered_by.username])
     stage = _STAGES.index(spec.stage)
 
-    with clock(history.at(start + 3, 9, 10 + n)):
+    with clock.at(history.at(start + 3, 9, 10 + n)):
         patient = register_patient(desk, PatientDetails(
             given_name=spec.given_name, family_name=spec.family_name,
             date_of_birth=spec.date_of_birth, phone=f"07700 900{spec.phone_suffix:03d}",
@@ -355,14 +345,14 @@ def _patient(spec: PatientSpec, users: dict[str, User], history: History, n: int
         return
 
     procedures = {code: _when(history, start, value) for code, value in spec.procedures.items()}
-    with clock(history.at(start, 10, 5 + n)):
+    with clock.at(history.at(start, 10, 5 + n)):
         consultation = care.record_consultation(clinician, patient.pk, intake(
             history, start, fitzpatrick=spec.fitzpatrick, indications=spec.indications,
             zones=spec.zones, conditions=spec.conditions, procedures=procedures))
     if stage < _STAGES.index("consented"):
         return
 
-    with clock(history.at(start, 10, 40 + n % 10)):
+    with clock.at(history.at(start, 10, 40 + n % 10)):
         care.sign_consent(clinician, patient.pk, kind="treatment", signed_name=spec.full_name,
                           understood=True, user_agent="Demo clinic tablet")
         if spec.photo_consent:
@@ -372,17 +362,17 @@ def _patient(spec: PatientSpec, users: dict[str, User], history: History, n: int
     if stage < _STAGES.index("planned"):
         return
 
-    with clock(history.at(start, 10, 50 + n % 10)):
+    with clock.at(history.at(start, 10, 50 + n % 10)):
         plan = care.create_plan(clinician, consultation.pk, spec.indications, spec.zones)
     if stage < _STAGES.index("booked"):
         return
 
     if spec.booked_today_at is not None:
-        with clock(history.at(start, 11)):
+        with clock.at(history.at(start, 11)):
             session = care.book_session(desk, plan.pk, history.future(0, spec.booked_today_at,
                                                                       30 if n % 2 else 0))
         if spec.draft_chart:
-            with clock(history.at(0, 8, 30)):
+            with clock.at(history.at(0, 8, 30)):
                 care.save_chart(clinician, session.pk, _chart(plan, history.today,
                                                               users, spec, complete=False))
         return
@@ -390,18 +380,18 @@ def _patient(spec: PatientSpec, users: dict[str, User], history: History, n: int
     assert spec.session_days_ago is not None
     days_ago = spec.session_days_ago
     session_day = history.today - dt.timedelta(days=days_ago)
-    with clock(history.at(start, 11)):
+    with clock.at(history.at(start, 11)):
         session = care.book_session(desk, plan.pk, dt.datetime.combine(
             session_day, dt.time(9 + n % 6, 0), tzinfo=history.zone))
-    with clock(history.at(days_ago, 9 + n % 6, 50)):
+    with clock.at(history.at(days_ago, 9 + n % 6, 50)):
         care.sign_session(clinician, session.pk, _chart(plan, session_day, users, spec))
-    with clock(history.at(days_ago, 9 + n % 6, 55)):
+    with clock.at(history.at(days_ago, 9 + n % 6, 55)):
         issued = recovery.issue_link(clinician, session.pk)
         if spec.next_session_today:
             care.book_session(desk, plan.pk, history.future(0, 16))
     patient_actor = Actor.for_link(issued.link)
     for checkin in spec.checkins:
-        with clock(history.at(days_ago - checkin.day, checkin.hour, n)):
+        with clock.at(history.at(days_ago - checkin.day, checkin.hour, n)):
             recovery.submit_checkin(patient_actor, {
                 "symptoms": {code: {"severity": s, "trend": t}
                              for code, (s, t) in checkin.symptoms.items()},
@@ -442,14 +432,14 @@ def _follow_up(follow: Follow, session: TreatmentSession, clinician: Actor, hist
     escalation = Escalation.objects.get(session=session)
     day = days_ago - last.day
     if follow.acknowledge:
-        with clock(history.at(day, last.hour, 40)):
+        with clock.at(history.at(day, last.hour, 40)):
             recovery.acknowledge_escalation(clinician, escalation.pk)
     if follow.outcome:
-        with clock(history.at(max(0, day - 1), 9, 15)):
+        with clock.at(history.at(max(0, day - 1), 9, 15)):
             recovery.acknowledge_escalation(clinician, escalation.pk)
             recovery.add_escalation_note(clinician, escalation.pk,
                                          "Called the patient back; booked to be seen.")
-        with clock(history.at(max(0, day - 1), 12, 30)):
+        with clock.at(history.at(max(0, day - 1), 12, 30)):
             recovery.close_escalation(clinician, escalation.pk, follow.outcome, follow.note)
 
 

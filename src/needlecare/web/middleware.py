@@ -1,8 +1,9 @@
-"""A staff session ends a fixed time after sign-in, however busy it has been.
+"""The site's own middleware: the absolute session limit, and the pages for access refusals.
 
-The idle limit (SESSION_COOKIE_AGE, renewed on every request) ends a forgotten session; this
-ends one that is kept alive all day on a shared reception computer. The sign-in time is stored
-in the session when the user signs in, or on the first request that finds none.
+A staff session ends a fixed time after sign-in, however busy it has been. The idle limit
+(SESSION_COOKIE_AGE, renewed on every request) ends a forgotten session; this ends one that is
+kept alive all day on a shared reception computer. The sign-in time is stored in the session
+when the user signs in, or on the first request that finds none.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+
+from needlecare import clock
+from needlecare.errors import ErrorKind, ServiceError
 
 SESSION_KEY = "needlecare_signed_in_at"
 
@@ -25,7 +29,7 @@ SESSION_KEY = "needlecare_signed_in_at"
 @receiver(user_logged_in, dispatch_uid="needlecare.absolute_session_timeout")
 def remember_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
-        request.session[SESSION_KEY] = timezone.now().timestamp()
+        request.session[SESSION_KEY] = clock.now().timestamp()
 
 
 class AbsoluteSessionTimeout:
@@ -34,7 +38,7 @@ class AbsoluteSessionTimeout:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            now = timezone.now().timestamp()
+            now = clock.now().timestamp()
             signed_in_at = request.session.get(SESSION_KEY)
             if not isinstance(signed_in_at, int | float):
                 request.session[SESSION_KEY] = now
@@ -57,3 +61,23 @@ class AbsoluteSessionTimeout:
             htmx_response["HX-Redirect"] = response.url
             return htmx_response
         return response
+
+
+class AccessRefusals:
+    """The access layer refuses with the project's own errors (``errors.NotFound``,
+    ``errors.Forbidden``); pages answer them as Django's 404 and 403 pages. Every other
+    refusal is shown by the view that called the service, next to what caused it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        # Raised here, Django's own handler renders the 404 or 403 page.
+        if isinstance(exception, ServiceError):
+            if exception.kind is ErrorKind.NOT_FOUND:
+                raise Http404(exception.message) from exception
+            if exception.kind is ErrorKind.FORBIDDEN:
+                raise PermissionDenied(exception.message) from exception

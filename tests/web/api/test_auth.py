@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.http import Http404
 from django.test import Client
 from django.utils import timezone
 
@@ -18,7 +17,7 @@ from needlecare.accounts.services import (
     revoke_api_token,
 )
 from needlecare.audit.models import AuditEvent
-from needlecare.errors import ServiceError
+from needlecare.errors import NotFound, ServiceError
 from needlecare.recovery.models import PatientLink
 from needlecare.recovery.tokens import MAX_DOB_ATTEMPTS
 from tests.factories import make_user
@@ -179,9 +178,9 @@ def test_an_owner_manages_staff_tokens_and_others_only_their_own(
         issue_api_token(clinician, world.front_desk.pk, "not mine")
     with pytest.raises(AccessDenied):
         revoke_api_token(desk, ApiToken.objects.get(user=world.clinician).pk)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         issue_api_token(owner, other_world.clinician.pk, "another clinic")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         revoke_api_token(owner, ApiToken.objects.get(user=other_world.clinician).pk)
     assert [t.name for t in list_api_tokens(desk, world.front_desk.pk)] == ["kiosk", "tests"]
     revoked = revoke_api_token(owner, for_desk.token.pk)

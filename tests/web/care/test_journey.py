@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from needlecare.accounts.models import Role
+from needlecare.care.aftercare import signed_session_facts
 from needlecare.care.models import (
     AftercareRecord,
     Consent,
@@ -15,7 +16,6 @@ from needlecare.care.models import (
     TreatmentPlan,
     TreatmentSession,
 )
-from needlecare.care.services import signed_session_facts
 from tests.factories import make_clinic, make_patient, make_user
 from tests.web.care.support import audit_actions, chart_post, client_for, intake_post, today
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from needlecare.access import Actor
 from needlecare.audit.models import AuditEvent
+from needlecare.care.aftercare import signed_session_facts
 from needlecare.care.models import (
     AftercareRecord,
     PlanStatus,
@@ -20,13 +21,7 @@ from needlecare.care.models import (
     SessionZone,
     TreatmentSession,
 )
-from needlecare.care.services import (
-    ChartData,
-    ZoneRow,
-    save_chart,
-    sign_session,
-    signed_session_facts,
-)
+from needlecare.care.services import ChartData, ZoneRow, save_chart, sign_session
 from needlecare.errors import ServiceError
 from tests.factories import (
     make_consent,

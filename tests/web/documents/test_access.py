@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +22,7 @@ from needlecare.audit.models import AuditEvent
 from needlecare.care.models import Consent
 from needlecare.documents import services
 from needlecare.documents.models import PatientDocument
+from needlecare.errors import NotFound
 from needlecare.recovery.models import PatientLink
 from needlecare.recovery.tokens import MAX_DOB_ATTEMPTS
 from tests.factories import (
@@ -266,7 +266,7 @@ def test_another_patients_link_reaches_none_of_this_patients_documents(linked: L
                      (services.session_calendar, linked.session.pk),
                      (services.store_consent_pdf, consent.consent_id),
                      (services.download, plan.pk), (services.download, consent.pk)]:
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             call(other, pk)
 
 
@@ -275,9 +275,9 @@ def test_a_link_reaches_its_own_session_only(linked: Linked) -> None:
     plan = make_plan(make_consultation(linked.patient, linked.clinician), linked.clinician)
     other_session = make_signed_session(plan, linked.clinician)
     actor = Actor.for_link(linked.link)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.store_aftercare_pdf(actor, other_session.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.session_calendar(actor, other_session.pk)
     assert services.store_aftercare_pdf(actor, linked.session.pk).session_id \
         == linked.session.pk
@@ -296,7 +296,7 @@ def test_the_patient_may_download_the_consent_of_their_session_only(linked: Link
         clinic=linked.clinic, patient=linked.patient, kind="photos", text_version="test-1",
         text="Synthetic photo consent.", signed_name=linked.patient.full_name,
         signed_at=timezone.now(), witnessed_by=linked.clinician)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.store_consent_pdf(actor, photos.pk)
 
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 from needlecare.access import Actor
 from needlecare.care import consent_texts
 from needlecare.care import services as care
+from needlecare.care.aftercare import signed_session_facts
 from needlecare.care.models import AftercareRecord, SessionStatus
-from needlecare.care.services import signed_session_facts
 from needlecare.clinical.aftercare import aftercare
 from needlecare.documents import pdf, services
 from needlecare.errors import ServiceError

@@ -154,13 +154,13 @@ def test_nothing_is_stored_when_the_session_is_not_signed(journey: dict) -> None
 
 
 def test_bad_ids_are_not_found(journey: dict) -> None:
-    from django.http import Http404
+    from needlecare.errors import NotFound
 
     actor: Any = Actor(user=journey["clinician"])
     for bad in ["x", "", "999999", "1.5"]:
         for call in (services.store_aftercare_pdf, services.store_consent_pdf,
                      services.download, services.session_calendar):
-            with pytest.raises(Http404):
+            with pytest.raises(NotFound):
                 call(actor, bad)
 
 

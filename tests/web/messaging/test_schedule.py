@@ -7,7 +7,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import transaction
 
+from needlecare import events
 from needlecare.care import services as care
 from needlecare.clinical.protocol.loader import default_protocol
 from needlecare.messaging.models import Message, MessageKind, MessageStatus, MessagingSettings
@@ -53,11 +55,12 @@ def test_a_signed_session_schedules_aftercare_now_and_the_check_ins_at_18h(
 
 
 def test_signing_again_schedules_nothing_twice(world: World) -> None:
-    from needlecare.messaging import scheduling
-
     sign(world)
     before = Message.objects.count()
-    scheduling.session_signed(world.session)
+    with transaction.atomic():
+        events.emit(events.SessionSigned(
+            clinic_id=world.clinic.pk, patient_id=world.patient.pk,
+            session_id=world.session.pk, plan_id=world.plan.pk))
     assert Message.objects.count() == before
 
 

@@ -33,6 +33,8 @@ class Outgoing:
 
 
 def deliver(outgoing: Outgoing) -> None:
+    # The channel modules import this one (for Outgoing): importing them at the top would
+    # be a circle.
     from needlecare.messaging.channels import email, sms
 
     if outgoing.channel == "email":
