@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from needlecare.clinical import vocabulary as vocab
+from needlecare.clinical.protocol.alternatives_loader import default_alternatives
 from needlecare.clinical.protocol.loader import Protocol, default_protocol, load_protocol
+from needlecare.clinical.protocol.outcomes_loader import default_outcomes
 from needlecare.clinical.rules_doc import REGENERATE, render
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "clinical-rules.md"
@@ -45,6 +47,31 @@ def test_every_rule_and_source_appears(text: str) -> None:
     assert not missing
 
 
+def test_every_outcome_measure_point_and_source_appears(text: str) -> None:
+    data = default_outcomes().data
+    keys = [*data.measures, *data.schedule, *data.adverse_events.types, *data.bibliography]
+    assert [key for key in keys if f"`{key}`" not in text] == []
+    section = text[text.index("## Outcome measures"):text.index("## Choosing a treatment")]
+    assert "| `vancouver_scar_scale` | Vancouver Scar Scale | clinician | `surgical_scars` |" in (
+        section)
+    assert "| 3 | Severe |" in section
+    assert "not shipped" in section
+
+
+def test_the_alternatives_table_has_every_option_risk_and_source(text: str) -> None:
+    data = default_alternatives().data
+    section = text[text.index("## Choosing a treatment"):text.index("## Controlled vocabulary")]
+    for key, option in data.options.items():
+        row = next(line for line in section.splitlines()
+                   if line.startswith(f"| {option.name} (`{key}`)"))
+        for part in (option.downtime, option.sessions, *option.suits.values()):
+            assert f"[{part.evidence.value}: {', '.join(part.sources)}]" in row, key
+    for key, rule in data.risks.items():
+        assert f"| `{key}` | {', '.join(f'`{o}`' for o in rule.options)} |" in section
+    for key in data.bibliography:
+        assert f"| `{key}` |" in section
+
+
 def test_every_vocabulary_term_appears(text: str) -> None:
     for category, table in vocab.VOCABULARIES.items():
         for term in table.values():
@@ -57,6 +84,7 @@ def test_every_section(text: str) -> None:
     assert headings == [
         "## How to read this document", "## Screening rules", "## Information flags",
         "## Planning", "## Aftercare items", "## Expected recovery course", "## Triage rules",
+        "## Outcome measures", "## Choosing a treatment: microneedling and its alternatives",
         "## Controlled vocabulary", "## Bibliography",
     ]
     for tag in ("| C |", "| C-low |", "| P |", "[V]"):

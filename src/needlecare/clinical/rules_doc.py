@@ -11,8 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from needlecare.clinical import vocabulary as vocab
+from needlecare.clinical.alternatives import RISK_LEVEL_MEANING
+from needlecare.clinical.protocol.alternatives_loader import default_alternatives
+from needlecare.clinical.protocol.alternatives_schema import RiskRule
 from needlecare.clinical.protocol.loader import Protocol
-from needlecare.clinical.protocol.schema import AftercareItem, TriageRule
+from needlecare.clinical.protocol.outcomes_loader import default_outcomes, total_range
+from needlecare.clinical.protocol.outcomes_schema import Item, Measure
+from needlecare.clinical.protocol.schema import AftercareItem, Citation, TriageRule
 from needlecare.clinical.vocabulary import Evidence, Level
 
 REGENERATE = "needlecare rules-doc > docs/clinical-rules.md"
@@ -44,7 +49,8 @@ _LEVEL_MEANING: Mapping[Level, str] = {
 def render(protocol: Protocol) -> str:
     """The whole document, ending in a newline."""
     sections = (_title, _how_to_read, _screening, _information, _planning, _aftercare,
-                _recovery, _triage, _vocabulary, _bibliography)
+                _recovery, _triage, _outcome_measures, _alternatives, _vocabulary,
+                _bibliography)
     blocks = ["\n".join(section(protocol)) for section in sections]
     return "\n\n".join(blocks).rstrip("\n") + "\n"
 
@@ -431,3 +437,179 @@ def _bibliography(p: Protocol) -> list[str]:
                     [(_code(key), c.citation, c.link, c.kind)
                      for key, c in sorted(p.data.bibliography.items())])
     return lines
+
+
+# --- sibling data files: outcome measures and the alternatives --------------------------------
+# Rendered from their own shipped files (not from the protocol passed in), each section with
+# its own sources table, so that the sections stand apart from the protocol's.
+
+def _sources_table(bibliography: Mapping[str, Citation]) -> list[str]:
+    return _table(["Key", "Citation", "Link", "Kind"],
+                  [(_code(key), c.citation, c.link, c.kind)
+                   for key, c in sorted(bibliography.items())])
+
+
+def _cited(text: str, evidence: Evidence, sources: Iterable[str]) -> str:
+    return f"{text} [{_evidence(evidence)}: {_sources(sources)}]"
+
+
+_ANCHOR_WORDS: Mapping[str, str] = {
+    "first_session": "the first session",
+    "each_session": "each later session",
+    "last_session": "the last session",
+}
+
+_CHANGE_WORDS: Mapping[str, str] = {
+    "from_baseline": "against the patient's baseline",
+    "rated": "rates change itself",
+    "none": "not a measure of change",
+}
+
+
+def _item_range(key: str, item: Item) -> str:
+    extra = "" if item.in_total else ", not in the score"
+    return f"{_code(key)} {item.min}–{item.max}{extra}"
+
+
+def _outcome_measures(p: Protocol) -> list[str]:
+    outcomes = default_outcomes()
+    data = outcomes.data
+    info = data.outcomes
+    inv = data.invitations
+    lines = [
+        "## Outcome measures",
+        "",
+        f"From `{outcomes.path.name}` (**{info.title}**, version {info.version}, effective "
+        f"{info.effective.isoformat()}; clinical reference: {info.reference}). A measure's "
+        "score is the sum of its items that count towards it; change is shown against the "
+        "patient's own baseline, except for a rating of change, which is read directly.",
+        "",
+        "Licensed questionnaires (FACE-Q, SCARS and FASQoL, DLQI and similar) are not shipped. "
+        "A clinic that holds a licence loads the instrument's items from its own TOML file "
+        "(format: `examples/clinic-questionnaire.toml`), which is checked like this file "
+        "(unknown keys, sources, ranges, a conversion table covering every raw total) and "
+        "joins the schedule points it names.",
+        "",
+    ]
+    lines += _table(
+        ["Measure", "Name", "Recorded by", "Indications", "Items (range)", "Score",
+         "Change", "Evidence", "Sources"],
+        [(_code(key), m.name, m.respondent, _codes(m.indications) or "all",
+          "; ".join(_item_range(k, i) for k, i in m.items.items()),
+          _score(m), _CHANGE_WORDS[m.change], _evidence(m.evidence), _sources(m.sources))
+         for key, m in data.measures.items()])
+    lines += ["", "### What each measure records", ""]
+    for key, m in data.measures.items():
+        lines.append(f"- {_code(key)}: {m.what}")
+        if m.patient:
+            lines.append(f"  - Patient reads: {m.patient}")
+        for item_key, item in m.items.items():
+            if item.levels:
+                labels = "; ".join(f"{v} = {text}" for v, text in sorted(item.levels.items()))
+                lines.append(f"  - {item.label} ({_code(item_key)}): {labels}")
+            if item.note:
+                lines.append(f"  - {item.label}: {item.note}")
+        if m.note:
+            lines.append(f"  - Note: {m.note}")
+    lines += [
+        "",
+        "### When outcomes are measured",
+        "",
+        "Dates count from the session named. Measures that do not suit the patient's "
+        "indications are left out; patient-reported measures at a point are sent as an "
+        f"invitation, open for {inv.answer_within_days} days with one reminder after "
+        f"{inv.reminder_after_days} days (evidence {_evidence(inv.evidence)}; sources: "
+        f"{_sources(inv.sources)}).",
+        "",
+    ]
+    lines += _table(
+        ["Point", "When", "Measures", "Patient reads", "Evidence", "Sources"],
+        [(_code(key), f"{pt.offset_days} days after {_ANCHOR_WORDS[pt.anchor]}"
+          if pt.offset_days else f"at {_ANCHOR_WORDS[pt.anchor]}",
+          _codes(pt.measures), pt.patient, _evidence(pt.evidence), _sources(pt.sources))
+         for key, pt in data.schedule.items()])
+    sev = data.adverse_events.severity
+    lines += [
+        "",
+        "### Adverse events",
+        "",
+        f"Severity: {sev.name}; grade {sev.serious_from} and above is reported as serious "
+        f"(evidence {_evidence(sev.evidence)}; sources: {_sources(sev.sources)}).",
+        "",
+    ]
+    lines += _table(["Grade", "Label", "Definition"],
+                    [(grade, g.label, g.definition) for grade, g in sorted(sev.grades.items())])
+    lines += [""]
+    lines += _table(["Type", "Label", "What it is", "Evidence", "Sources"],
+                    [(_code(key), t.label, t.what, _evidence(t.evidence), _sources(t.sources))
+                     for key, t in data.adverse_events.types.items()])
+    lines += ["", "### Sources for the outcome measures", ""]
+    lines += _sources_table(data.bibliography)
+    return lines
+
+
+def _score(m: Measure) -> str:
+    low, high = total_range(m)
+    return f"{low}–{high}, {m.better} is better"
+
+
+def _applies_when(rule: RiskRule) -> str:
+    if rule.always:
+        return "every patient"
+    parts = []
+    if rule.facts_any:
+        parts.append("; ".join(_fact(f) for f in rule.facts_any))
+    if rule.fitzpatrick_min is not None:
+        parts.append(f"Fitzpatrick {rule.fitzpatrick_min} or above")
+    if rule.zones_any:
+        parts.append(f"treating {_codes(rule.zones_any)}")
+    return " and ".join(parts)
+
+
+def _alternatives(p: Protocol) -> list[str]:
+    alternatives = default_alternatives()
+    data = alternatives.data
+    info = data.alternatives
+    lines = [
+        "## Choosing a treatment: microneedling and its alternatives",
+        "",
+        f"From `{alternatives.path.name}` (**{info.title}**, version {info.version}, "
+        f"effective {info.effective.isoformat()}; clinical reference: {info.reference}). "
+        "Each claim is followed by its evidence tag and sources in brackets. The comparison "
+        "shows every option, microneedling first; an option the clinic does not offer is "
+        "marked \"refer\".",
+        "",
+    ]
+    lines += _table(
+        ["Option", "What it is", "Suits", "Downtime", "Sessions"],
+        [(f"{o.name} ({_code(key)})" + (", adjunct" if o.kind == "adjunct" else ""),
+          _cited(o.patient, o.evidence, o.sources),
+          " ".join(_cited(s.clinician + (f" Scar types: {', '.join(s.scar_types)}."
+                                         if s.scar_types else "")
+                          + f" Indications: {_codes(s.indications)}.", s.evidence, s.sources)
+                   for s in o.suits.values()),
+          _cited(o.downtime.clinician, o.downtime.evidence, o.downtime.sources),
+          _cited(o.sessions.clinician, o.sessions.evidence, o.sessions.sources))
+         for key, o in data.options.items()])
+    lines += [
+        "",
+        "### Risks",
+        "",
+        "A risk is flagged for a patient when everything it depends on holds (\"applies\"), "
+        "and also when part of it is unknown but nothing known rules it out (\"possible\", "
+        "with the unanswered question named): a missing answer never hides a risk. Levels, "
+        "least to most:",
+        "",
+    ]
+    lines += [f"- `{level}`: {meaning}" for level, meaning in RISK_LEVEL_MEANING.items()]
+    lines += [""]
+    lines += _table(
+        ["Risk", "Options", "Applies when", "Level", "Clinician reads", "Evidence", "Sources"],
+        [(_code(key), _codes(r.options), _applies_when(r), _code(r.level), r.clinician,
+          _evidence(r.evidence), _sources(r.sources)) for key, r in data.risks.items()])
+    lines += ["", "What the patient reads:", ""]
+    lines += [f"- {_code(key)}: {r.patient}" for key, r in data.risks.items()]
+    lines += ["", "### Sources for the alternatives", ""]
+    lines += _sources_table(data.bibliography)
+    return lines
+
