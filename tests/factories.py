@@ -27,13 +27,16 @@ from needlecare.clinical.vocabulary import ALLERGIES, CONDITIONS, MEDICATIONS, P
 from needlecare.patients.models import Patient
 
 PASSWORD = "correct-horse-battery-staple"
+ALWAYS_OPEN = {str(day): [["00:00", "24:00"]] for day in range(7)}
 _seq = itertools.count(1)
 
 
 def make_clinic(**fields: Any) -> Clinic:
     n = next(_seq)
+    # Open round the clock unless a test gives hours: tests run at any real time, and only the
+    # tests about opening hours should depend on them.
     defaults: dict[str, Any] = {"name": f"Test Clinic {n}", "slug": f"test-clinic-{n}",
-                                "phone": "020 7946 0000"}
+                                "phone": "020 7946 0000", "opening_hours": ALWAYS_OPEN}
     return Clinic.objects.create(**{**defaults, **fields})
 
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from needlecare import clock
+from needlecare.accounts.countries import DEFAULT_COUNTRY
+from needlecare.hours import Hours, Interval
+
+
+def default_opening_hours() -> dict[str, list[list[str]]]:
+    """Monday to Friday, 09:00–17:30 (the owner sets the clinic's own on its settings page)."""
+    return {str(day): [["09:00", "17:30"]] for day in range(5)}
 
 
 class Clinic(models.Model):
@@ -14,14 +24,27 @@ class Clinic(models.Model):
     slug = models.SlugField(_("short name"), unique=True)
     phone = models.CharField(_("phone number patients call"), max_length=40)
     email = models.EmailField(_("clinic email"), blank=True)
-    address = models.TextField(_("address"), blank=True)
+    address = models.TextField(_("address"), blank=True, max_length=500)
+    # An ISO 3166 code; the settings form offers accounts.countries (kept out of the model's
+    # choices so that adding a country needs no migration).
+    country = models.CharField(_("country"), max_length=2, default=DEFAULT_COUNTRY)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/London")
-    # Monday = 0. Used for "next working day" deadlines of routine escalations.
-    working_days = models.CharField(_("working days"), max_length=20, default="0,1,2,3,4")
-    closes_at = models.TimeField(_("closing time"), default="17:30")
+    #: Open intervals per weekday (Monday = "0"): {"0": [["09:00", "13:00"], ["14:00",
+    #: "17:30"]], …}; a weekday that is missing or empty is closed. Kept on the row because
+    #: every check-in's deadline reads it.
+    opening_hours = models.JSONField(_("opening hours"), default=default_opening_hours)
     urgent_callback_hours = models.PositiveSmallIntegerField(
-        _("hours to call back an urgent report"), default=4)
+        _("hours within which the clinic calls back an urgent report"), default=4)
     emergency_number = models.CharField(_("emergency number"), max_length=20, default="999")
+    out_of_hours_name = models.CharField(
+        _("out-of-hours service"), max_length=120, blank=True,
+        help_text=_("Whom patients call when the clinic is closed and they cannot wait, "
+                    "for example the local urgent-care line."))
+    out_of_hours_phone = models.CharField(_("out-of-hours phone number"), max_length=40,
+                                          blank=True)
+    logo = models.FileField(_("logo"), upload_to="clinic-logos/", blank=True)
+    link_inactivity_days = models.PositiveSmallIntegerField(
+        _("days after which an unused personal link stops working"), default=365)
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
@@ -31,8 +54,52 @@ class Clinic(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def working_weekdays(self) -> set[int]:
-        return {int(d) for d in self.working_days.split(",") if d.strip().isdigit()}
+    def hours(self, closures: Iterable[ClinicClosure] | None = None) -> Hours:
+        """The clinic's opening hours with its closures (read from the database unless
+        given)."""
+        if closures is None:
+            today = clock.localdate()
+            closures = self.closures.filter(ends_on__gte=today - dt.timedelta(days=2))
+        closed: set[dt.date] = set()
+        for closure in closures:
+            day = closure.starts_on
+            while day <= closure.ends_on:
+                closed.add(day)
+                day += dt.timedelta(days=1)
+        return Hours(time_zone=self.time_zone, weekly=parse_weekly(self.opening_hours),
+                     closed_dates=frozenset(closed))
+
+
+def parse_time(text: str) -> dt.time:
+    """"HH:MM" as a time; "24:00" (closing at midnight) is 00:00, as ``hours`` reads it."""
+    return dt.time(0) if text == "24:00" else dt.time.fromisoformat(text)
+
+
+def parse_weekly(stored: dict[str, list[list[str]]]) -> dict[int, list[Interval]]:
+    """``Clinic.opening_hours`` as intervals of ``datetime.time`` by weekday."""
+    return {int(day): [(parse_time(opens), parse_time(closes)) for opens, closes in intervals]
+            for day, intervals in stored.items() if intervals}
+
+
+class ClinicClosure(models.Model):
+    """Days the clinic is closed all day: public holidays, training days, a holiday week."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="closures")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until (inclusive)"))
+    reason = models.CharField(_("reason"), max_length=120,
+                              help_text=_("For example “Christmas Day” or “Staff training”."))
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        indexes = [models.Index(fields=["clinic", "ends_on"])]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(ends_on__gte=models.F("starts_on")),
+            name="closure_ends_after_it_starts")]
+        verbose_name = _("closure")
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.starts_on}–{self.ends_on})"
 
 
 class Role(models.TextChoices):

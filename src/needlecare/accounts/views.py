@@ -1,20 +1,28 @@
-"""The owner's staff pages."""
+"""The owner's pages: staff, the clinic's settings; and every user's API tokens."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from needlecare.access import Actor, Permission, require
-from needlecare.accounts import services
-from needlecare.accounts.forms import ApiTokenForm, StaffCreateForm, StaffUpdateForm
+from needlecare.accounts import clinic_settings, services
+from needlecare.accounts.forms import (
+    ApiTokenForm,
+    ClinicSettingsForm,
+    ClosureForm,
+    StaffCreateForm,
+    StaffUpdateForm,
+)
+from needlecare.accounts.models import Clinic
 from needlecare.errors import ServiceError
-from needlecare.page_actions import refusal, show_refusal
+from needlecare.page_actions import refusal, show_refusal, submit
 
 
 @login_required
@@ -105,3 +113,76 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = services.revoke_api_token(Actor.from_request(request), pk)
     messages.success(request, _("The token “%(name)s” no longer works.") % {"name": token.name})
     return redirect("api-tokens")
+
+
+# --- the clinic's settings (owners) -----------------------------------------------------------
+
+def _settings_page(request: HttpRequest, form: ClinicSettingsForm,
+                   closure_form: ClosureForm | None = None) -> HttpResponse:
+    actor = Actor.from_request(request)
+    clinic = clinic_settings.clinic_for_settings(actor)
+    return render(request, "accounts/clinic_settings.html", {
+        "form": form, "clinic": clinic, "closure_form": closure_form or ClosureForm(),
+        "closures": clinic_settings.closures(actor),
+        "hour_fields": [form[f"hours_{day}"] for day in range(7)]})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clinic_settings_page(request: HttpRequest) -> HttpResponse:
+    actor = Actor.from_request(request)
+    if request.method == "GET":
+        clinic = clinic_settings.clinic_for_settings(actor)
+        return _settings_page(request, ClinicSettingsForm(
+            initial=ClinicSettingsForm.initial_for(clinic)))
+    form = ClinicSettingsForm(request.POST, request.FILES)
+
+    def save() -> object:
+        upload = form.cleaned_data.get("logo")
+        return clinic_settings.update_clinic_settings(
+            actor, form.settings(), logo=upload.read() if upload else None,
+            remove_logo=form.cleaned_data["remove_logo"])
+
+    return submit(request, save, form=form, show_again=lambda: _settings_page(request, form),
+                  done=reverse("clinic-settings"),
+                  done_message=_("The clinic's settings are saved. Patients see them from "
+                                 "now on."))
+
+
+@login_required
+@require_POST
+def closure_add(request: HttpRequest) -> HttpResponse:
+    actor = Actor.from_request(request)
+    form = ClosureForm(request.POST)
+    clinic = clinic_settings.clinic_for_settings(actor)
+    return submit(request, lambda: clinic_settings.add_closure(
+        actor, form.cleaned_data["starts_on"], form.cleaned_data["ends_on"],
+        form.cleaned_data["reason"]),
+        form=form, show_again=lambda: _settings_page(
+            request, ClinicSettingsForm(initial=ClinicSettingsForm.initial_for(clinic)), form),
+        done=reverse("clinic-settings") + "#closures", done_message=_("Closure added."))
+
+
+@login_required
+@require_POST
+def closure_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    return submit(request, lambda: clinic_settings.remove_closure(Actor.from_request(request),
+                                                                  pk),
+                  done=reverse("clinic-settings") + "#closures",
+                  done_message=_("Closure removed."))
+
+
+@require_GET
+def clinic_logo(request: HttpRequest, slug: str) -> HttpResponse:
+    """The clinic's logo, public (patient pages and messages show it before any sign-in)."""
+    clinic = Clinic.objects.filter(slug=slug).only("logo").first()
+    if clinic is None or not clinic.logo:
+        raise Http404("No logo.")
+    with clinic.logo.open("rb") as stored:
+        content = stored.read()
+    kind = "image/png" if clinic.logo.name.endswith(".png") else "image/jpeg"
+    response = HttpResponse(content, content_type=kind)
+    # The name changes with the content, so the file can be kept for a day.
+    response["Cache-Control"] = "public, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

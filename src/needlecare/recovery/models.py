@@ -92,6 +92,8 @@ class Escalation(models.Model):
     level = models.CharField(max_length=20, choices=Level.choices)
     reasons = models.JSONField(help_text="the triage reasons that opened or raised it")
     opened_at = models.DateTimeField()
+    #: Opened while the clinic was closed (its deadline is then the next opening).
+    opened_out_of_hours = models.BooleanField(default=False)
     deadline = models.DateTimeField(db_index=True)
     status = models.CharField(max_length=20, choices=EscalationStatus.choices,
                               default=EscalationStatus.OPEN, db_index=True)

@@ -44,6 +44,7 @@ from needlecare.events import (
     LinkRevoked,
     emit,
 )
+from needlecare.hours import is_open
 from needlecare.patients.access import access_patient, access_record
 from needlecare.recovery.deadlines import (
     checkin_due_session_dates,
@@ -315,13 +316,14 @@ def _escalate(actor: Actor, session: TreatmentSession, level: str,
     state = None if current is None else ActiveEscalation(
         level=current.level, status=current.status, deadline=current.deadline,
         reasons=current.reasons)
+    hours = session.clinic.hours()
     decision = decide_escalation(state, level, reasons,
-                                 clinic_deadline(level, now, session.clinic))
+                                 clinic_deadline(level, now, session.clinic, hours))
     if current is None:
         escalation = Escalation.objects.create(
             clinic_id=session.clinic_id, patient_id=session.patient_id, session=session,
             level=decision.level, reasons=decision.reasons, opened_at=now,
-            deadline=decision.deadline)
+            opened_out_of_hours=not is_open(hours, now), deadline=decision.deadline)
         audit(actor, "escalation.open", patient=session.patient, obj=escalation,
               detail={"level": decision.level, "deadline": decision.deadline.isoformat()})
         emit(EscalationOpened(clinic_id=session.clinic_id, patient_id=session.patient_id,

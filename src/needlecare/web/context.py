@@ -17,4 +17,5 @@ def clinic(request: HttpRequest) -> dict[str, Any]:
         "current_clinic": user.clinic,
         "can_clinical": actor.can(Permission.VIEW_CLINICAL),
         "can_manage_staff": actor.can(Permission.MANAGE_STAFF),
+        "can_manage_clinic": actor.can(Permission.MANAGE_CLINIC),
     }

@@ -26,6 +26,8 @@ from needlecare.recovery.models import PatientLink
 from tests.factories import make_clinic, make_consent, make_consultation, make_patient, make_user
 
 LONDON = ZoneInfo("Europe/London")
+#: The messaging world's clinic hours: Monday to Friday, 09:00–17:30.
+WEEKDAYS_9_TO_5_30 = {str(day): [["09:00", "17:30"]] for day in range(5)}
 #: A Monday morning in winter time; the clocks go forward on 29 March 2026.
 START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=LONDON)
 
@@ -61,7 +63,7 @@ def make_world(*, channel: str = "email", opt_in: bool = True, clinic: Clinic | 
 
     from tests.factories import make_plan
 
-    clinic = clinic or make_clinic(time_zone="Europe/London")
+    clinic = clinic or make_clinic(time_zone="Europe/London", opening_hours=WEEKDAYS_9_TO_5_30)
     clinician = make_user(clinic, Role.CLINICIAN, email="clinician@example.test")
     owner = make_user(clinic, Role.OWNER, email="owner@example.test")
     front_desk = make_user(clinic, Role.FRONT_DESK, email="desk@example.test")
