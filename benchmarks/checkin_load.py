@@ -73,7 +73,7 @@ def make_links(count: int, per_patient: int = 15) -> list[str]:
     from needlecare.access import Actor
     from needlecare.care import services as care
     from needlecare.patients.services import PatientDetails, register_patient
-    from needlecare.recovery.services import issue_link
+    from needlecare.recovery.links import replace_link
     from needlecare.web.bootstrap import NewOwner, create_owner
     from needlecare.web.demo_data import History, intake
 
@@ -100,7 +100,7 @@ def make_links(count: int, per_patient: int = 15) -> list[str]:
                 zones=(care.ZoneRow(zone="cheeks", depth_mm=Decimal("1.50"), passes=3),),
                 endpoint_reached="uniform pinpoint bleeding",
                 interval_reason="benchmark: many sessions on one plan"))
-            url = issue_link(actor, session.pk).url
+            url = replace_link(actor, session.patient_id).url
             tokens.append(url.rstrip("/").rsplit("/", 1)[1])
     return tokens
 

@@ -58,14 +58,21 @@ class ConsentWithdrawn(Event):
 
 @dataclass(frozen=True)
 class LinkIssued(Event):
+    """A patient's personal link was made (the first, or one replacing a revoked link)."""
+
     link_id: int
-    session_id: int
+
+
+@dataclass(frozen=True)
+class LinkSent(Event):
+    """Staff asked for the patient's personal link to be sent to them now."""
+
+    link_id: int
 
 
 @dataclass(frozen=True)
 class LinkRevoked(Event):
     link_id: int
-    session_id: int
 
 
 @dataclass(frozen=True)

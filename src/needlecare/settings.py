@@ -192,7 +192,6 @@ EMAIL_FILE_PATH = VAR_DIR / "sent-mail"
 DEFAULT_FROM_EMAIL = os.environ.get("NEEDLECARE_FROM_EMAIL", "needlecare@localhost")
 
 # The patient's personal link: how long it works, and how long a device stays verified.
-PATIENT_LINK_DAYS = int(os.environ.get("NEEDLECARE_PATIENT_LINK_DAYS", "60"))
 PATIENT_DEVICE_COOKIE_DAYS = 30
 # Where patient links point (the public address of this deployment).
 PUBLIC_BASE_URL = os.environ.get("NEEDLECARE_PUBLIC_URL", "http://127.0.0.1:8000")

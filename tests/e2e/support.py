@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from needlecare.access import Actor
 from needlecare.accounts.models import Role
 from needlecare.clinical.vocabulary import RED_FLAGS
-from needlecare.recovery.services import issue_link
+from needlecare.recovery.links import replace_link
 from tests.factories import (
     PASSWORD,
     make_clinic,
@@ -113,5 +113,5 @@ def signed_session_days_ago(days: int) -> dict[str, Any]:
     plan = make_plan(consultation, clinician)
     session = make_signed_session(plan, clinician,
                                   performed_on=timezone.localdate() - dt.timedelta(days=days))
-    issued = issue_link(Actor(user=clinician), session.pk)
+    issued = replace_link(Actor(user=clinician), session.patient_id)
     return {"clinician": clinician, "patient": patient, "session": session, "url": issued.url}

@@ -107,9 +107,11 @@ def test_clinician_to_patient_phone_to_worklist(desk: Page, phone: Page,
     expect(desk.get_by_text("Signed by")).to_be_visible()
     expect(desk.get_by_role("heading", name="Aftercare plan")).to_be_visible()
 
-    # The patient's personal link, shown once.
-    desk.get_by_role("button", name="Give the patient a check-in link").click()
-    url = desk.locator("#patient-link").input_value()
+    # The patient's personal link: made by the clinician and shown to them once.
+    desk.get_by_role("link", name="The patient's personal link: sent, opened, send again").click()
+    desk.get_by_label("The old link should stop working").check()
+    desk.get_by_role("button", name="Replace the link").click()
+    url = desk.locator("#new-patient-link").inner_text()
     assert "/p/" in url
 
     # On the phone: date of birth, then pus and fever.

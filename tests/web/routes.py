@@ -67,6 +67,9 @@ STAFF_ROUTES: list[Route] = [
     Route("staff-new", _no_kwargs, "post", Permission.MANAGE_STAFF),
     Route("staff-edit", lambda j: {"pk": j["clinician"].pk}, "get", Permission.MANAGE_STAFF),
     Route("staff-edit", lambda j: {"pk": j["clinician"].pk}, "post", Permission.MANAGE_STAFF),
+    Route("clinic-settings", _no_kwargs, "get", Permission.MANAGE_CLINIC),
+    Route("clinic-settings", _no_kwargs, "post", Permission.MANAGE_CLINIC),
+    Route("closure-add", _no_kwargs, "post", Permission.MANAGE_CLINIC),
 ]
 
 
@@ -132,8 +135,7 @@ def _recovery_checkin(journey: Journey) -> Any:
     existing = CheckIn.objects.filter(session=journey["session"]).first()
     if existing is not None:
         return existing
-    link = services.issue_link(Actor(user=journey["clinician"]), journey["session"].pk).link
-    return services.submit_checkin(Actor.for_link(link), {
+    return services.submit_checkin(Actor.for_link(_live_link(journey)), {
         "symptoms": {}, "red_flags": {code: code == "fever_or_chills" for code in RED_FLAGS},
         "note": ""}).checkin
 
@@ -142,20 +144,34 @@ def _escalation(journey: Journey) -> dict[str, Any]:
     return {"pk": _recovery_checkin(journey).escalation_id}
 
 
-def _link(journey: Journey) -> dict[str, Any]:
+def _live_link(journey: Journey) -> Any:
+    """The patient's working link, made once per journey (a clinician sends it)."""
     from needlecare.access import Actor
-    from needlecare.recovery import services
+    from needlecare.recovery import links
+    from needlecare.recovery.models import PatientLink
 
-    return {"pk": services.issue_link(Actor(user=journey["clinician"]),
-                                      journey["session"].pk).link.pk}
+    link = links.live_link(journey["patient"].pk) or links.send_link(
+        Actor(user=journey["clinician"]), journey["patient"].pk)
+    return PatientLink.objects.select_related("clinic").get(pk=link.pk)
+
+
+def _link(journey: Journey) -> dict[str, Any]:
+    return {"pk": _live_link(journey).pk}
+
+
+def _link_patient(journey: Journey) -> dict[str, Any]:
+    return {"patient_pk": journey["patient"].pk}
 
 
 RECOVERY_ROUTES: list[Route] = [
-    # Front desk may make and revoke a patient's personal link; everything clinical is not
-    # theirs. (The patient's own pages, /p/<token>/..., are covered in tests/web/recovery.)
-    Route("link-new", lambda j: {"session_pk": j["session"].pk}, "get", Permission.BOOK),
-    Route("link-new", lambda j: {"session_pk": j["session"].pk}, "post", Permission.BOOK),
-    Route("link-revoke", _link, "post", Permission.BOOK),
+    # Front desk may see and send a patient's personal link; replacing, revoking and
+    # unlocking it are clinical decisions, and so is everything else here. (The patient's own
+    # pages, /p/<token>/..., are covered in tests/web/recovery.)
+    Route("patient-link", _link_patient, "get", Permission.BOOK),
+    Route("link-send", _link_patient, "post", Permission.BOOK),
+    Route("link-replace", _link_patient, "post", Permission.WRITE_CLINICAL),
+    Route("link-revoke", _link, "post", Permission.WRITE_CLINICAL),
+    Route("link-unlock", _link, "post", Permission.WRITE_CLINICAL),
     Route("worklist", _no_kwargs, "get", Permission.VIEW_CLINICAL),
     Route("escalation-detail", _escalation, "get", Permission.VIEW_CLINICAL),
     Route("escalation-acknowledge", _escalation, "post", Permission.WRITE_CLINICAL),

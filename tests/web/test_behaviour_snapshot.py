@@ -25,6 +25,7 @@ import time_machine
 from needlecare.audit.models import AuditEvent
 from needlecare.care import services as care
 from needlecare.messaging.models import Message
+from needlecare.recovery import links
 from needlecare.recovery import services as recovery
 from needlecare.recovery.models import Escalation, Outcome
 from tests.web.messaging.support import chart, check_in, live_link, london, make_world, work
@@ -48,7 +49,7 @@ class _Labels:
         return self.seen[key]
 
 
-_KEY_IDS = re.compile(r"\.([sceug])(\d+)")
+_KEY_IDS = re.compile(r"\.([sceugl])(\d+)")
 
 
 def _key(dedupe_key: str, label: _Labels) -> str:
@@ -74,7 +75,7 @@ def _journey() -> dict[str, Any]:
         clock.move_to(london(2026, 3, 2, 10, 30))
         care.sign_session(staff, world.session.pk, chart(dt.date(2026, 3, 2)))
         work()
-        recovery.issue_link(desk, world.session.pk)
+        links.send_link(desk, world.patient.pk)
         link = live_link(world.session)
 
         # Day 1: reassuring. Day 2: contact the clinic. Day 3: urgent, then emergency.
@@ -97,7 +98,7 @@ def _journey() -> dict[str, Any]:
         work()
 
         care.cancel_session(desk, later.pk, "Patient is travelling.")
-        recovery.revoke_link(desk, link.pk)
+        links.revoke_link(staff, link.pk, "Patient lost their phone.")
         consent = world.patient.consents.get(kind="treatment")
         care.withdraw_consent(staff, consent.pk, "Patient changed their mind.")
         clock.move_to(london(2026, 4, 30, 12, 0))
@@ -105,7 +106,7 @@ def _journey() -> dict[str, Any]:
 
         label = _Labels()
         for prefix, pk in (("s", world.session.pk), ("s", later.pk), ("e", escalation.pk),
-                           ("u", world.clinician.pk), ("u", world.owner.pk)):
+                           ("u", world.clinician.pk), ("u", world.owner.pk), ("l", link.pk)):
             label(prefix, pk)
         outbox = [
             {"kind": m.kind, "recipient": m.recipient, "channel": m.channel,

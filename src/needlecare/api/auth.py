@@ -25,8 +25,8 @@ from needlecare.accounts.models import User
 from needlecare.accounts.services import API_TOKEN_PREFIX, api_token_user
 from needlecare.api.errors import ApiError
 from needlecare.errors import ServiceError
+from needlecare.recovery.links import verify_date_of_birth
 from needlecare.recovery.models import PatientLink
-from needlecare.recovery.services import verify_date_of_birth
 from needlecare.recovery.tokens import LinkState, find_link, link_state
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -106,7 +106,7 @@ def _check_date_of_birth(request: HttpRequest, link: PatientLink) -> None:
         outcome = verify_date_of_birth(Actor.for_link(link, request), date_of_birth)
     except ServiceError:
         outcome = None
-    if outcome is None or outcome.locked:
+    if outcome is None or outcome.locked_until is not None:
         raise ApiError(401, "link_locked", str(_LINK_MESSAGES[LinkState.LOCKED]))
     if not outcome.ok:
         raise ApiError(401, "date_of_birth_mismatch", str(_(

@@ -56,6 +56,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
          if clinical_write else None),
         (_("Record photo consent"),
          link("consent-new", patient.pk, query={"kind": "photos"}) if clinical_write else None),
+        (_("Personal link"), link("patient-link", patient.pk)
+         if actor.can(Permission.BOOK) else None),
     )
     if actor.can(Permission.BOOK):
         many = len(record.active_plans) > 1

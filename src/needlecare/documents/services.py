@@ -49,10 +49,10 @@ from needlecare.clinical.protocol.loader import default_protocol
 from needlecare.documents import ics
 from needlecare.documents.models import DocumentKind, PatientDocument, session_day
 from needlecare.documents.pdf import render_pdf
-from needlecare.errors import Conflict, Gone, NotFound, ServiceError
+from needlecare.errors import Conflict, NotFound, ServiceError
 from needlecare.patients.access import access_record
+from needlecare.recovery.links import require_usable
 from needlecare.recovery.models import PatientLink
-from needlecare.recovery.tokens import LinkState, link_state
 
 #: How long a booked session is shown in the calendar (sessions carry no end time).
 APPOINTMENT_LENGTH = dt.timedelta(hours=1)
@@ -185,23 +185,15 @@ def _permission(actor: Actor, staff: Permission) -> Permission:
     return Permission.PATIENT_SELF if actor.link is not None else staff
 
 
-def _check_link(actor: Actor, *, session_id: int | None = None,
-                consent_id: int | None = None) -> None:
-    """A patient's link reaches the documents of its own session only, while it works."""
+def _check_link(actor: Actor) -> None:
+    """A patient's link reaches their own documents (the access layer checks whose they are)
+    while it works."""
     if actor.link is None:
         return
-    current = (PatientLink.objects.select_related("session")
-               .filter(pk=actor.link.pk).first())
+    current = PatientLink.objects.select_related("clinic").filter(pk=actor.link.pk).first()
     if current is None:
         raise NotFound("No such link.")
-    if session_id is not None and session_id != current.session_id:
-        raise NotFound("No such session.")
-    if consent_id is not None and consent_id != current.session.consent_id:
-        raise NotFound("No such consent.")
-    state = link_state(current)
-    if state is not LinkState.USABLE:
-        raise Gone(f"link_{state.value}", _(
-            "This link no longer works. Please call your clinic."))
+    require_usable(current)
 
 
 # --- storing -------------------------------------------------------------------------------
@@ -266,11 +258,11 @@ def store_aftercare_pdf(actor: Actor, session_id: int | str) -> PatientDocument:
         session = access_record(actor, TreatmentSession, session_id,
                                 permission=_permission(actor, Permission.VIEW_CLINICAL),
                                 action="document.aftercare_plan", related=("clinic",))
-        _check_link(actor, session_id=session.pk)
+        _check_link(actor)
         page = _aftercare_page(session)
     content = page.render()
     with transaction.atomic():
-        _check_link(actor, session_id=session.pk)  # revoked while the PDF was rendered?
+        _check_link(actor)  # revoked while the PDF was rendered?
         return _store(actor, kind=DocumentKind.AFTERCARE_PLAN, content=content,
                       patient=session.patient, clinic=session.clinic, session=session)
 
@@ -282,11 +274,11 @@ def store_consent_pdf(actor: Actor, consent_id: int | str) -> PatientDocument:
                                 permission=_permission(actor, Permission.VIEW_DEMOGRAPHICS),
                                 action="document.consent",
                                 related=("clinic", "witnessed_by", "withdrawal_recorded_by"))
-        _check_link(actor, consent_id=consent.pk)
+        _check_link(actor)
         page = _consent_page(consent)
     content = page.render()
     with transaction.atomic():
-        _check_link(actor, consent_id=consent.pk)
+        _check_link(actor)
         return _store(actor, kind=DocumentKind.CONSENT, content=content,
                       patient=consent.patient, clinic=consent.clinic, consent=consent)
 
@@ -325,7 +317,7 @@ def read_document(document: PatientDocument) -> DocumentFile:
 
 def download(actor: Actor, document_id: int | str) -> DocumentFile:
     """A stored document, for the staff who may see its kind or the patient it was made for
-    (their link's session only)."""
+    (through their working link)."""
     def permission(document: PatientDocument) -> Permission:
         return _permission(actor, _STAFF_PERMISSION.get(DocumentKind(document.kind),
                                                         Permission.VIEW_CLINICAL))
@@ -334,16 +326,7 @@ def download(actor: Actor, document_id: int | str) -> DocumentFile:
         document = access_record(actor, PatientDocument, document_id, permission=permission,
                                  action="document.download",
                                  related=("clinic", "session", "consent"))
-        if actor.link is not None:
-            # A patient reaches only what was made for their link's session.
-            if document.kind == DocumentKind.CONSENT:
-                if document.consent_id is None:
-                    raise NotFound("No such document.")
-                _check_link(actor, consent_id=document.consent_id)
-            else:
-                if document.session_id is None:
-                    raise NotFound("No such document.")
-                _check_link(actor, session_id=document.session_id)
+        _check_link(actor)
         return read_document(document)
 
 
@@ -353,7 +336,7 @@ def session_calendar(actor: Actor, session_id: int | str) -> DocumentFile:
         session = access_record(actor, TreatmentSession, session_id,
                                 permission=_permission(actor, Permission.BOOK),
                                 action="document.calendar", related=("clinic",))
-        _check_link(actor, session_id=session.pk)
+        _check_link(actor)
         content = calendar_ics(session)
     day = session_day(session, ZoneInfo(session.clinic.time_zone))
     name = slugify(session.patient.full_name) or "patient"

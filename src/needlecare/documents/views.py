@@ -9,7 +9,7 @@ The patient's views resolve the personal link exactly as the phone pages do (rec
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
@@ -18,6 +18,7 @@ from needlecare.access import Actor
 from needlecare.documents import services
 from needlecare.documents.services import DocumentFile
 from needlecare.page_actions import submit
+from needlecare.recovery.links import current_session
 from needlecare.recovery.models import PatientLink
 from needlecare.recovery.views import patient_page
 
@@ -64,17 +65,26 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- the patient, through their personal link ----------------------------------------------
 
+def _current_session_id(link: PatientLink) -> int:
+    session = current_session(link.patient_id)
+    if session is None:
+        raise Http404("No treatment yet.")
+    return session.pk
+
+
 @require_GET
 @patient_page
 def patient_aftercare_pdf(request: HttpRequest, link: PatientLink, token: str) -> HttpResponse:
+    session_id = _current_session_id(link)
     return submit(request, lambda: services.read_document(services.store_aftercare_pdf(
-        Actor.for_link(link, request), link.session_id)),
+        Actor.for_link(link, request), session_id)),
         done=attachment, back=reverse("patient-home", args=[token]))
 
 
 @require_GET
 @patient_page
 def patient_calendar(request: HttpRequest, link: PatientLink, token: str) -> HttpResponse:
+    session_id = _current_session_id(link)
     return submit(request, lambda: services.session_calendar(Actor.for_link(link, request),
-                                                             link.session_id),
+                                                             session_id),
                   done=attachment, back=reverse("patient-home", args=[token]))

@@ -47,18 +47,20 @@ class MessageKind(models.TextChoices):
     NEXT_SESSION = "next_session", _("Next session reminder")
     CLINICIAN_ALERT = "clinician_alert", _("Clinician alert: urgent check-in")
     ESCALATION_OVERDUE = "escalation_overdue", _("Clinician alert: past its deadline")
+    PERSONAL_LINK = "personal_link", _("Personal link")
 
 
 #: Messages that carry the patient's personal link: revoking the link cancels them.
 LINK_BEARING = (MessageKind.AFTERCARE_PLAN, MessageKind.CHECKIN_INVITATION,
-                MessageKind.CHECKIN_REMINDER)
+                MessageKind.CHECKIN_REMINDER, MessageKind.PERSONAL_LINK)
 #: Messages whose very existence is clinical information (triage advice, escalations): only
 #: clinicians and owners see them. The front desk sees the other messages' status lines.
 CLINICAL_KINDS = (MessageKind.TRIAGE_NOTE, MessageKind.CLINICIAN_ALERT,
                   MessageKind.ESCALATION_OVERDUE)
 #: Patient messages that answer something the patient has just done (so they are awake):
 #: quiet hours do not hold them back.
-REPLIES = (MessageKind.TRIAGE_NOTE,)
+#: A personal link sent again is asked for by the patient (usually on the phone to the desk).
+REPLIES = (MessageKind.TRIAGE_NOTE, MessageKind.PERSONAL_LINK)
 
 
 class MessageChannel(models.TextChoices):

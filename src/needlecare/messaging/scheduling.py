@@ -45,6 +45,7 @@ from needlecare.events import (
     EscalationRaised,
     LinkIssued,
     LinkRevoked,
+    LinkSent,
     SessionBooked,
     SessionCancelled,
     SessionSigned,
@@ -62,6 +63,7 @@ from needlecare.messaging.models import (
 from needlecare.messaging.outbox import enqueue
 from needlecare.messaging.quiet_hours import outside_quiet_hours, quiet_hours
 from needlecare.patients.models import Patient
+from needlecare.recovery.links import current_session
 from needlecare.recovery.models import CheckIn, Escalation, EscalationStatus, PatientLink
 
 #: Triage levels after which the patient gets a note, and escalation levels that alert staff.
@@ -232,14 +234,16 @@ def on_consent_withdrawn(event: ConsentWithdrawn) -> None:
 
 
 def on_link_issued(event: LinkIssued) -> None:
-    """Pending link-bearing messages of the session now carry the link, and check-ins still
-    ahead that are not scheduled (cancelled with a revoked link) are scheduled with it."""
-    Message.objects.filter(session_id=event.session_id, kind__in=LINK_BEARING,
-                           status__in=CANCELLABLE).update(link_id=event.link_id)
-    session = TreatmentSession.objects.select_related("clinic", "patient").get(
-        pk=event.session_id)
-    if session.performed_on is None:
+    """Pending link-bearing messages of the patient now carry the new link, and check-ins of
+    their current session still ahead that are not scheduled (cancelled with a revoked link)
+    are scheduled with it."""
+    Message.objects.filter(patient_id=event.patient_id, recipient=Recipient.PATIENT,
+                           kind__in=LINK_BEARING, status__in=CANCELLABLE).update(
+        link_id=event.link_id)
+    session = current_session(event.patient_id)
+    if session is None or session.performed_on is None:
         return
+    session = TreatmentSession.objects.select_related("clinic", "patient").get(pk=session.pk)
     link = PatientLink.objects.get(pk=event.link_id)
     planner = _Planner(session.clinic)
     _plan_checkins(planner, session, link, clock.now(),
@@ -247,10 +251,20 @@ def on_link_issued(event: LinkIssued) -> None:
     planner.write()
 
 
+def on_link_sent(event: LinkSent) -> None:
+    """The patient's personal link, now (staff asked; a double click sends it once)."""
+    link = PatientLink.objects.select_related("clinic", "patient").get(pk=event.link_id)
+    now = clock.now()
+    planner = _Planner(link.clinic)
+    planner.patient(link.patient, MessageKind.PERSONAL_LINK, now,
+                    f"personal-link.l{link.pk}.t{int(now.timestamp()) // 60}", link=link)
+    planner.write()
+
+
 def on_link_revoked(event: LinkRevoked) -> None:
-    """Cancel the pending messages that would carry the revoked link (or the session's link,
+    """Cancel the pending messages that would carry the revoked link (or the patient's link,
     still to be issued)."""
-    _cancel(Message.objects.filter(session_id=event.session_id, kind__in=LINK_BEARING)
+    _cancel(Message.objects.filter(patient_id=event.patient_id, kind__in=LINK_BEARING)
             .filter(Q(link_id=event.link_id) | Q(link__isnull=True)),
             "The personal link was revoked.")
 
@@ -327,6 +341,7 @@ def register() -> None:
     events.subscribe(SessionCancelled, on_session_cancelled)
     events.subscribe(ConsentWithdrawn, on_consent_withdrawn)
     events.subscribe(LinkIssued, on_link_issued)
+    events.subscribe(LinkSent, on_link_sent)
     events.subscribe(LinkRevoked, on_link_revoked)
     events.subscribe(CheckinRecorded, on_checkin_recorded)
     events.subscribe(EscalationOpened, on_escalation_opened)

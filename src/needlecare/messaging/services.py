@@ -22,6 +22,7 @@ from needlecare.errors import Conflict, NotFound, ServiceError
 from needlecare.messaging.models import (
     CANCELLABLE,
     CLINICAL_KINDS,
+    LINK_BEARING,
     RETRYABLE,
     Message,
     MessageStatus,
@@ -119,6 +120,15 @@ def messages_of(actor: Actor, patient: Patient) -> PatientMessages:
     messages.sort(key=lambda m: not m.is_failure)  # failures first, each part newest first
     return PatientMessages(patient=patient, messages=messages,
                            clinical=actor.can(Permission.VIEW_CLINICAL))
+
+
+def link_deliveries(actor: Actor, patient: Patient) -> list[Message]:
+    """The messages that carried the patient's personal link, newest first (for a page that
+    has reached the patient through the access layer)."""
+    if patient.clinic_id != actor.clinic_id:
+        raise NotFound("No such patient.")
+    return list(_visible(actor).filter(patient_id=patient.pk, kind__in=LINK_BEARING)
+                .exclude(status=MessageStatus.CANCELLED).order_by("-due_at", "-id")[:20])
 
 
 def patient_messages(actor: Actor, patient_id: int | str) -> PatientMessages:

@@ -166,3 +166,8 @@ class CloseForm(forms.Form):
         help_text=_("Choose “Referred to a dermatologist” for a laser or peel referral."))
     note = forms.CharField(label=_("Closing note (optional)"), required=False, max_length=10000,
                            widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RevokeLinkForm(forms.Form):
+    reason = forms.CharField(label=_("Why should the link stop working?"), max_length=200,
+                             help_text=_("For example: the patient lost their phone."))

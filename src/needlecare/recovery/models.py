@@ -12,28 +12,48 @@ from needlecare import clock
 
 
 class PatientLink(models.Model):
-    """A personal link for one patient. Only a hash of the token is stored."""
+    """A patient's personal link to their care at the clinic. Only a hash of the token is
+    stored.
+
+    A patient has one working link at a time (a constraint): it stays valid while they are
+    the clinic's patient and use it, and stops after the clinic's inactivity period
+    (``Clinic.link_inactivity_days``) or when a clinician replaces or revokes it."""
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT,
                                 related_name="links")
-    session = models.ForeignKey("care.TreatmentSession", on_delete=models.PROTECT,
-                                related_name="links")
+    #: The session it was first made for (history; the link serves all of the patient's care).
+    session = models.ForeignKey("care.TreatmentSession", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="links")
     token_hash = models.CharField(max_length=64, unique=True)
-    # Messaging (issue 4): the token is derived from this nonce and SECRET_KEY
-    # (recovery.tokens.derive_token), so the worker can put it in a message. Links made
-    # before nonces have none and keep working by their hash.
+    # The token is derived from this nonce and SECRET_KEY (recovery.tokens.derive_token), so
+    # the outbox worker can put it in a message. Links made before nonces have none and keep
+    # working by their hash.
     nonce = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, related_name="+")
-    expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
     last_opened_at = models.DateTimeField(null=True, blank=True)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    #: Wrong dates of birth since the last right one or the last lock.
     failed_dob_attempts = models.PositiveSmallIntegerField(default=0)
+    #: Until when unverified devices are refused after too many wrong dates of birth.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    #: How many times it was locked: each lock lasts twice as long as the one before.
+    lock_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(
+            fields=["patient"], condition=models.Q(revoked_at__isnull=True),
+            name="one_working_link_per_patient")]
+
+    def last_used_at(self) -> dt.datetime:
+        """When the patient last opened a page or passed the date-of-birth step."""
+        return max(m for m in (self.created_at, self.last_opened_at, self.last_verified_at)
+                   if m is not None)
 
 
 class Level(models.TextChoices):

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
@@ -24,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 
 from needlecare import clock
-from needlecare.access import Actor, Permission, audit, hash_token, require
+from needlecare.access import Actor, Permission, audit, require
 from needlecare.accounts.models import Clinic, User
 from needlecare.care.aftercare import aftercare_document, signed_session_facts
 from needlecare.care.models import SessionStatus, TreatmentSession
@@ -35,23 +34,23 @@ from needlecare.clinical.triage import CheckIn as CheckInDocument
 from needlecare.clinical.triage import EarlierCheckIn, TriageReason, triage
 from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS
 from needlecare.clinical.vocabulary import Level as TriageLevel
-from needlecare.errors import Conflict, Gone, NotFound, ServiceError
+from needlecare.errors import Conflict, ServiceError
 from needlecare.events import (
     CheckinRecorded,
     EscalationOpened,
     EscalationRaised,
-    LinkIssued,
-    LinkRevoked,
     emit,
 )
 from needlecare.hours import is_open
 from needlecare.patients.access import access_patient, access_record
+from needlecare.patients.models import Patient
 from needlecare.recovery.deadlines import (
     checkin_due_session_dates,
     clinic_deadline,
     local_date,
     local_day_bounds,
 )
+from needlecare.recovery.links import current_session, own_link, require_usable
 from needlecare.recovery.models import (
     LEVEL_RANK,
     CheckIn,
@@ -63,138 +62,23 @@ from needlecare.recovery.models import (
     PatientLink,
 )
 from needlecare.recovery.rules import ActiveEscalation, EscalationAction, decide_escalation
-from needlecare.recovery.tokens import (
-    MAX_DOB_ATTEMPTS,
-    LinkState,
-    derive_token,
-    link_state,
-    link_url,
-    new_nonce,
-)
 
 ACTIVE_ESCALATION = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
-
-
-# --- personal links ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class IssuedLink:
-    link: PatientLink
-    #: The full address with the token in it. It exists only here: the database keeps a hash.
-    url: str
-
-
-def issue_link(actor: Actor, session_id: int | str) -> IssuedLink:
-    """Create the patient's personal link for a signed session.
-
-    A session has one working link at a time: issuing a new one (for a lost or locked link)
-    revokes the earlier ones."""
-    with transaction.atomic():
-        session = access_record(actor, TreatmentSession, session_id, permission=Permission.BOOK,
-                                action="link.issue", related=("clinic",))
-        if session.status != SessionStatus.SIGNED:
-            raise Conflict("session_not_signed", str(_(
-                "A personal link can be made only after the session has been signed.")))
-        now = clock.now()
-        replaced = PatientLink.objects.filter(
-            session_id=session.pk, revoked_at__isnull=True, expires_at__gt=now,
-        ).update(revoked_at=now)
-        nonce = new_nonce()  # the token is derived from it, so messages can carry the link
-        token = derive_token(nonce)
-        link = PatientLink.objects.create(
-            clinic_id=session.clinic_id, patient_id=session.patient_id, session=session,
-            token_hash=hash_token(token), nonce=nonce, created_by=actor.user,
-            expires_at=now + dt.timedelta(days=settings.PATIENT_LINK_DAYS))
-        audit(actor, "link.create", patient=session.patient, obj=link,
-              detail={"session": session.pk, "replaced": replaced})
-        emit(LinkIssued(clinic_id=link.clinic_id, patient_id=link.patient_id, link_id=link.pk,
-                        session_id=link.session_id))
-    return IssuedLink(link=link, url=link_url(token))
-
-
-def revoke_link(actor: Actor, link_id: int | str) -> PatientLink:
-    """Stop a personal link working. Revoking a revoked link changes nothing."""
-    with transaction.atomic():
-        link = access_record(actor, PatientLink, link_id, permission=Permission.BOOK,
-                             action="link.revoke")
-        PatientLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
-            revoked_at=clock.now())
-        link.refresh_from_db()
-        emit(LinkRevoked(clinic_id=link.clinic_id, patient_id=link.patient_id, link_id=link.pk,
-                         session_id=link.session_id))
-    return link
-
-
-@dataclass(frozen=True)
-class SessionLinks:
-    session: TreatmentSession
-    links: list[PatientLink]
-
-
-def session_links(actor: Actor, session_id: int | str) -> SessionLinks:
-    """The personal links made for a session, newest first (front desk may see these)."""
-    with transaction.atomic():
-        session = access_record(actor, TreatmentSession, session_id,
-                                permission=Permission.BOOK, action="link.list",
-                                related=("clinic",))
-        links = list(PatientLink.objects.filter(session_id=session.pk)
-                     .select_related("created_by").order_by("-created_at", "-id"))
-    for link in links:
-        link.state = link_state(link)
-    return SessionLinks(session=session, links=links)
-
-
-# --- the patient's own pages ------------------------------------------------------------------
-
-def own_link(actor: Actor, missing: str = "No such link.") -> PatientLink:
-    """The personal link a patient acts through (a staff actor has none)."""
-    if not isinstance(actor.link, PatientLink):
-        raise NotFound(missing)
-    return actor.link
 
 
 def _patient_permission(actor: Actor) -> Permission:
     return Permission.PATIENT_SELF if actor.link is not None else Permission.WRITE_CLINICAL
 
 
-def _require_usable(link: PatientLink) -> None:
-    state = link_state(link)
-    if state is not LinkState.USABLE:
-        raise Gone(f"link_{state.value}", str(_(
-            "This link no longer works. Please call your clinic.")))
-
-
-@dataclass(frozen=True)
-class VerifyOutcome:
-    ok: bool
-    attempts_left: int
-    locked: bool
-
-
-def verify_date_of_birth(actor: Actor, date_of_birth: dt.date) -> VerifyOutcome:
-    """Check the date of birth typed on a new device. Wrong dates count towards a lock."""
-    link = own_link(actor, "No such link.")
-    with transaction.atomic():
-        patient = access_patient(actor, link.patient_id, permission=Permission.PATIENT_SELF,
-                                 action="link.verify")
-        current = PatientLink.objects.select_for_update().get(pk=link.pk)
-        _require_usable(current)
-        if date_of_birth == patient.date_of_birth:
-            return VerifyOutcome(ok=True, attempts_left=MAX_DOB_ATTEMPTS
-                                 - current.failed_dob_attempts, locked=False)
-        current.failed_dob_attempts += 1
-        current.save(update_fields=["failed_dob_attempts"])
-        audit(actor, "link.verify_failed", patient=patient, obj=current,
-              detail={"failed_attempts": current.failed_dob_attempts})
-    left = max(0, MAX_DOB_ATTEMPTS - current.failed_dob_attempts)
-    return VerifyOutcome(ok=False, attempts_left=left, locked=left == 0)
-
+# --- the patient's own pages ------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class PatientToday:
     link: PatientLink
-    session: TreatmentSession
-    facts: SessionFacts
+    patient: Patient
+    #: The session whose aftercare the page shows (the latest signed), if any.
+    session: TreatmentSession | None
+    facts: SessionFacts | None
     today: dt.date
     day: int
     #: Instruction dicts of the needlecare.aftercare/1 document (with ``basis``).
@@ -208,18 +92,22 @@ class PatientToday:
 
 
 def patient_today(actor: Actor) -> PatientToday:
-    """What the patient's home page shows today."""
-    link = own_link(actor, "No such link.")
+    """What the patient's home page shows today: their latest session's aftercare."""
+    link = own_link(actor)
     with transaction.atomic():
-        session = access_record(actor, TreatmentSession, link.session_id,
-                                permission=Permission.PATIENT_SELF, action="patient.home",
-                                related=("clinic", "plan"))
-        _require_usable(PatientLink.objects.get(pk=link.pk))
+        patient = access_patient(actor, link.patient_id, permission=Permission.PATIENT_SELF,
+                                 action="patient.home")
+        require_usable(PatientLink.objects.select_related("clinic").get(pk=link.pk))
         now = clock.now()
         PatientLink.objects.filter(pk=link.pk).update(last_opened_at=now)
+        session = current_session(patient.pk)
+        today = local_date(now, link.clinic.time_zone)
+        if session is None:
+            return PatientToday(link=link, patient=patient, session=None, facts=None,
+                                today=today, day=0, instructions=[], normal_today=[],
+                                skin_notes=[], call_clinic="", week=None, plan_finished=True)
         facts = signed_session_facts(session)
         plan, _version = aftercare_document(session)
-    today = local_date(now, session.clinic.time_zone)
     day = max(0, (today - facts.date).days)
     instructions: list[dict[str, Any]] = []
     normal: list[dict[str, Any]] = []
@@ -243,7 +131,7 @@ def patient_today(actor: Actor) -> PatientToday:
     last_day = max([d.get("day", 0) for d in plan.get("days", [])]
                    + [w.get("to_day", 0) for w in plan.get("weeks", [])] + [0])
     return PatientToday(
-        link=link, session=session, facts=facts, today=today, day=day,
+        link=link, patient=patient, session=session, facts=facts, today=today, day=day,
         instructions=instructions, normal_today=normal, skin_notes=notes,
         call_clinic=plan.get("call_clinic", ""), week=week, plan_finished=day > last_day)
 
@@ -356,7 +244,7 @@ def _escalate(actor: Actor, session: TreatmentSession, level: str,
 def _record(actor: Actor, session: TreatmentSession, link: PatientLink | None,
             document: CheckInDocument) -> RecordedCheckIn:
     if link is not None:
-        _require_usable(PatientLink.objects.get(pk=link.pk))
+        require_usable(PatientLink.objects.select_related("clinic").get(pk=link.pk))
     fingerprint = checkin_fingerprint(document, session.pk, session.clinic.time_zone)
     same = CheckIn.objects.filter(session_id=session.pk, fingerprint=fingerprint).first()
     if same is not None:
@@ -392,6 +280,16 @@ def _session_for_checkin(actor: Actor, session_id: int) -> TreatmentSession:
                          related=("clinic", "plan"), lock=True)
 
 
+def _session_of(link: PatientLink) -> int:
+    """The session a patient's check-in is about: their latest signed one."""
+    session = current_session(link.patient_id)
+    if session is None:
+        raise Conflict("no_treatment", str(_(
+            "There is no treatment to check in about yet. Please call your clinic if you "
+            "are worried.")))
+    return session.pk
+
+
 def record_checkin(actor: Actor, link: PatientLink, document: CheckInDocument
                    ) -> RecordedCheckIn:
     """Triage a check-in document and store it, opening or raising the session's escalation.
@@ -399,28 +297,25 @@ def record_checkin(actor: Actor, link: PatientLink, document: CheckInDocument
     An identical check-in (same answers, session and local day) is returned, not stored
     again. An escalation's level never goes down and its deadline never moves later."""
     with transaction.atomic():
-        session = _session_for_checkin(actor, link.session_id)
+        session = _session_for_checkin(actor, _session_of(link))
         return _record(actor, session, link, document)
 
 
 def submit_checkin(actor: Actor, answers: Mapping[str, Any]) -> RecordedCheckIn:
     """The patient's form: build the check-in document from ``answers`` and record it."""
-    link = own_link(actor, "No such link.")
+    link = own_link(actor)
     with transaction.atomic():
-        session = _session_for_checkin(actor, link.session_id)
+        session = _session_for_checkin(actor, _session_of(link))
         document = build_checkin(session, answers)
         return _record(actor, session, link, document)
 
 
 def patient_checkin(actor: Actor, checkin_id: int | str) -> CheckIn:
-    """A check-in as its patient sees it afterwards: only through the link it was sent with."""
-    link = own_link(actor, "No such check-in.")
+    """A check-in as its patient sees it afterwards (the access layer checks it is theirs)."""
+    own_link(actor, "No such check-in.")
     with transaction.atomic():
-        checkin = access_record(actor, CheckIn, checkin_id, permission=Permission.PATIENT_SELF,
-                                action="checkin.result", related=("clinic",))
-        if checkin.session_id != link.session_id:
-            raise NotFound("No such check-in.")
-    return checkin
+        return access_record(actor, CheckIn, checkin_id, permission=Permission.PATIENT_SELF,
+                             action="checkin.result", related=("clinic",))
 
 
 # --- the clinicians' side ---------------------------------------------------------------------
@@ -479,8 +374,9 @@ def worklist(actor: Actor) -> Worklist:
             .exclude(status=SessionStatus.CANCELLED).select_related("patient")
             .order_by("scheduled_for", "id"))
         checked_today = CheckIn.objects.filter(session_id=OuterRef("pk"), submitted_at__gte=start)
-        live_link = PatientLink.objects.filter(session_id=OuterRef("pk"), revoked_at__isnull=True,
-                                               expires_at__gt=now)
+        # Inactivity is judged when the link is used; here "has a link" is enough.
+        live_link = PatientLink.objects.filter(patient_id=OuterRef("patient_id"),
+                                               revoked_at__isnull=True)
         due = list(
             TreatmentSession.objects.filter(clinic_id=clinic_id, status=SessionStatus.SIGNED,
                                             performed_on__in=checkin_due_session_dates(today))

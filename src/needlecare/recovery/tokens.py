@@ -16,6 +16,7 @@ one link's address.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -30,8 +31,12 @@ from needlecare.access import hash_token
 from needlecare.recovery.models import PatientLink
 
 TOKEN_BYTES = 32
-#: Wrong dates of birth a link accepts before it is locked for good.
+#: Wrong dates of birth a link accepts before it locks for unverified devices.
 MAX_DOB_ATTEMPTS = 5
+#: The first lock's length; each further lock of the same link lasts twice as long.
+FIRST_LOCK = dt.timedelta(minutes=15)
+#: The longest a lock lasts (a clinician can unlock sooner).
+LONGEST_LOCK = dt.timedelta(days=7)
 _COOKIE_SALT = "needlecare.recovery.patient-device"
 
 
@@ -66,14 +71,24 @@ class LinkState(StrEnum):
     LOCKED = "locked"
 
 
-def link_state(link: PatientLink) -> LinkState:
+def link_state(link: PatientLink, now: dt.datetime | None = None) -> LinkState:
+    """What the link does now: it needs its clinic (``find_link`` loads it) for the
+    inactivity period. A locked link still opens on a device that has verified before
+    (``patient_page`` checks that)."""
+    now = now or clock.now()
     if link.revoked_at is not None:
         return LinkState.REVOKED
-    if link.expires_at <= clock.now():
+    inactivity = dt.timedelta(days=link.clinic.link_inactivity_days)
+    if link.last_used_at() + inactivity <= now:
         return LinkState.EXPIRED
-    if link.failed_dob_attempts >= MAX_DOB_ATTEMPTS:
+    if link.locked_until is not None and link.locked_until > now:
         return LinkState.LOCKED
     return LinkState.USABLE
+
+
+def lock_length(lock_count: int) -> dt.timedelta:
+    """How long the link's next lock lasts, after ``lock_count`` earlier ones."""
+    return min(FIRST_LOCK * 2 ** min(lock_count, 20), LONGEST_LOCK)
 
 
 def find_link(token: str) -> PatientLink | None:

@@ -10,8 +10,11 @@ urlpatterns = [
     path("p/<str:token>/checkins/<int:pk>/", views.patient_checkin_result,
          name="patient-checkin-result"),
     # Staff.
-    path("sessions/<int:session_pk>/link/", views.link_new, name="link-new"),
+    path("patients/<int:patient_pk>/link/", views.patient_link, name="patient-link"),
+    path("patients/<int:patient_pk>/link/send/", views.link_send, name="link-send"),
+    path("patients/<int:patient_pk>/link/replace/", views.link_replace, name="link-replace"),
     path("links/<int:pk>/revoke/", views.link_revoke, name="link-revoke"),
+    path("links/<int:pk>/unlock/", views.link_unlock, name="link-unlock"),
     path("worklist/", views.worklist, name="worklist"),
     path("escalations/<int:pk>/", views.escalation_detail, name="escalation-detail"),
     path("escalations/<int:pk>/acknowledge/", views.escalation_acknowledge,

@@ -16,14 +16,20 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from needlecare.access import Actor
+from needlecare.access import Actor, Permission, require
 from needlecare.accounts.models import Clinic
 from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS
 from needlecare.errors import ServiceError
 from needlecare.page_actions import refusal, submit
-from needlecare.recovery import services
+from needlecare.recovery import links, services
 from needlecare.recovery.deadlines import CHECKIN_DAYS
-from needlecare.recovery.forms import CheckInForm, CloseForm, DateOfBirthForm, NoteForm
+from needlecare.recovery.forms import (
+    CheckInForm,
+    CloseForm,
+    DateOfBirthForm,
+    NoteForm,
+    RevokeLinkForm,
+)
 from needlecare.recovery.models import CheckIn, Level, PatientLink
 from needlecare.recovery.tokens import (
     LinkState,
@@ -69,9 +75,13 @@ def patient_page(view: PatientView | None = None, *,
                                   _clinic_context(None), status=404)
             else:
                 state = link_state(link)
+                if state is LinkState.LOCKED and device_is_verified(request, link):
+                    # Wrong dates of birth typed elsewhere lock out new devices only.
+                    state = LinkState.USABLE
                 if state is not LinkState.USABLE:
                     response = render(request, "recovery/patient_link_closed.html",
-                                      {**_clinic_context(link.clinic), "state": state.value},
+                                      {**_clinic_context(link.clinic), "state": state.value,
+                                       "locked_until": link.locked_until},
                                       status=403 if state is LinkState.LOCKED else 410)
                 elif verified and not device_is_verified(request, link):
                     response = redirect("patient-verify", token=token)
@@ -112,16 +122,17 @@ def patient_verify(request: HttpRequest, link: PatientLink, token: str) -> HttpR
     error = None
     if request.method == "POST" and form.is_valid():
         try:
-            outcome = services.verify_date_of_birth(Actor.for_link(link, request),
-                                                    form.cleaned_data["date_of_birth"])
+            outcome = links.verify_date_of_birth(Actor.for_link(link, request),
+                                                 form.cleaned_data["date_of_birth"])
         except ServiceError as exc:
             refusal(exc)
             outcome = None
-        if outcome is None or outcome.locked:
+        if outcome is None or outcome.locked_until is not None:
             link.refresh_from_db()
             state = link_state(link)
             return render(request, "recovery/patient_link_closed.html",
-                          {**_clinic_context(link.clinic), "state": state.value},
+                          {**_clinic_context(link.clinic), "state": state.value,
+                           "locked_until": link.locked_until},
                           status=403 if state is LinkState.LOCKED else 410)
         if outcome.ok:
             response = redirect("patient-home", token=token)
@@ -163,34 +174,73 @@ def patient_checkin_result(request: HttpRequest, link: PatientLink, token: str,
 
 # --- staff: personal links --------------------------------------------------------------------
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def link_new(request: HttpRequest, session_pk: int) -> HttpResponse:
+def _link_page(request: HttpRequest, patient_pk: int, *, url: str | None = None,
+               revoke_form: RevokeLinkForm | None = None) -> HttpResponse:
     actor = Actor.from_request(request)
-    error = None
-    if request.method == "POST":
-        try:
-            issued = services.issue_link(actor, session_pk)
-        except ServiceError as exc:
-            error = refusal(exc).message
-        else:
-            response = render(request, "recovery/link_issued.html", {
-                "link": issued.link, "url": issued.url, "session": issued.link.session,
-                "time_zone": issued.link.session.clinic.time_zone})
-            response["Cache-Control"] = "no-store, private"
-            return response
-    listing = services.session_links(actor, session_pk)
-    return render(request, "recovery/link_new.html", {
-        "session": listing.session, "links": listing.links, "error": error,
-        "time_zone": listing.session.clinic.time_zone})
+    status = links.link_status(actor, patient_pk)
+    response = render(request, "recovery/patient_link.html", {
+        "status": status, "patient": status.patient, "link": status.link,
+        "state": status.state.value if status.state else None, "url": url,
+        "can_replace": actor.can(Permission.WRITE_CLINICAL),
+        "revoke_form": revoke_form or RevokeLinkForm(),
+        "time_zone": status.patient.clinic.time_zone})
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@login_required
+@require_GET
+def patient_link(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    return _link_page(request, patient_pk)
+
+
+@login_required
+@require_POST
+def link_send(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    return submit(request, lambda: links.send_link(Actor.from_request(request), patient_pk),
+                  done=reverse("patient-link", args=[patient_pk]),
+                  done_message=_("The personal link is on its way to the patient, by their "
+                                 "usual channel."))
+
+
+@login_required
+@require_POST
+def link_replace(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    try:
+        issued = links.replace_link(actor, patient_pk,
+                                    confirmed=request.POST.get("confirm") == "yes")
+    except ServiceError as exc:
+        messages.error(request, refusal(exc).message)
+        return redirect("patient-link", patient_pk=patient_pk)
+    messages.success(request, _("The old link no longer works. The new one is on its way to "
+                                "the patient."))
+    # Shown once, to the clinician who made it (for reading out to the patient).
+    return _link_page(request, patient_pk, url=issued.url)
 
 
 @login_required
 @require_POST
 def link_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    link = services.revoke_link(Actor.from_request(request), pk)
-    messages.success(request, _("The link has been revoked. It no longer opens anything."))
-    return redirect("link-new", session_pk=link.session_id)
+    form = RevokeLinkForm(request.POST)
+    actor = Actor.from_request(request)
+    # Refused roles and strangers are answered before the form is looked at.
+    require(actor, Permission.WRITE_CLINICAL)
+    link = links.link_for_staff(actor, pk)
+    return submit(request, lambda: links.revoke_link(actor, pk, form.cleaned_data["reason"]),
+                  form=form, show_again=lambda: _link_page(request, link.patient_id,
+                                                           revoke_form=form),
+                  done=reverse("patient-link", args=[link.patient_id]),
+                  done_message=_("The link no longer opens anything."))
+
+
+@login_required
+@require_POST
+def link_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    return submit(request, lambda: links.unlock_link(Actor.from_request(request), pk),
+                  done=lambda link: redirect("patient-link", patient_pk=link.patient_id),
+                  back=reverse("worklist"),
+                  done_message=_("Unlocked: the patient can give their date of birth again."))
 
 
 # --- staff: worklist, escalations, check-ins --------------------------------------------------

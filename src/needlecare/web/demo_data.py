@@ -43,6 +43,7 @@ from needlecare.clinical import vocabulary as vocab
 from needlecare.messaging.models import Message
 from needlecare.patients.models import Patient
 from needlecare.patients.services import PatientDetails, register_patient
+from needlecare.recovery import links
 from needlecare.recovery import services as recovery
 from needlecare.recovery.models import (
     CheckIn,
@@ -386,10 +387,11 @@ def _patient(spec: PatientSpec, users: dict[str, User], history: History, n: int
     with clock.at(history.at(days_ago, 9 + n % 6, 50)):
         care.sign_session(clinician, session.pk, _chart(plan, session_day, users, spec))
     with clock.at(history.at(days_ago, 9 + n % 6, 55)):
-        issued = recovery.issue_link(clinician, session.pk)
+        link = links.send_link(clinician, session.patient_id)
         if spec.next_session_today:
             care.book_session(desk, plan.pk, history.future(0, 16))
-    patient_actor = Actor.for_link(issued.link)
+    patient_actor = Actor.for_link(PatientLink.objects.select_related("clinic").get(
+        pk=link.pk))
     for checkin in spec.checkins:
         with clock.at(history.at(days_ago - checkin.day, checkin.hour, n)):
             recovery.submit_checkin(patient_actor, {
@@ -452,7 +454,7 @@ def _issue_try_me_link(loaded: Loaded) -> None:
     clinician = User.objects.filter(username=CLINICIAN.username).first()
     if patient is None or session is None or clinician is None:
         return
-    issued = recovery.issue_link(_actor(clinician), session.pk)
+    issued = links.replace_link(_actor(clinician), patient.pk)
     loaded.try_me_url = issued.url
     loaded.try_me_dob = patient.date_of_birth
 

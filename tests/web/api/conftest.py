@@ -20,8 +20,8 @@ from needlecare.api.auth import DATE_OF_BIRTH_HEADER
 from needlecare.care.models import TreatmentSession
 from needlecare.clinical.vocabulary import RED_FLAGS
 from needlecare.patients.models import Patient
+from needlecare.recovery.links import replace_link
 from needlecare.recovery.models import PatientLink
-from needlecare.recovery.services import issue_link
 from needlecare.recovery.tokens import find_link
 from tests.factories import (
     journey_to_signed_session,
@@ -58,7 +58,7 @@ def make_world(days_ago: int = 2) -> World:
         session.scheduled_for = timezone.make_aware(dt.datetime.combine(when, dt.time(10)))
         session.cartridge_expiry = when + dt.timedelta(days=365)
         session.save()
-    issued = issue_link(Actor(user=j["clinician"]), session.pk)
+    issued = replace_link(Actor(user=j["clinician"]), session.patient_id)
     token = issued.url.rstrip("/").rsplit("/", 1)[-1]
     return World(clinic=j["clinic"], clinician=j["clinician"], owner=j["owner"],
                  front_desk=j["front_desk"], patient=j["patient"], session=session,
@@ -71,7 +71,7 @@ def add_patient(world: World, **fields: Any) -> tuple[PatientLink, str]:
     patient = make_patient(world.clinic, world.clinician, **{"given_name": "Robin", **fields})
     plan = make_plan(make_consultation(patient, world.clinician), world.clinician)
     session = make_signed_session(plan, world.clinician)
-    issued = issue_link(Actor(user=world.clinician), session.pk)
+    issued = replace_link(Actor(user=world.clinician), session.patient_id)
     return issued.link, issued.url.rstrip("/").rsplit("/", 1)[-1]
 
 

@@ -19,7 +19,6 @@ from needlecare.accounts.services import (
 from needlecare.audit.models import AuditEvent
 from needlecare.errors import NotFound, ServiceError
 from needlecare.recovery.models import PatientLink
-from needlecare.recovery.tokens import MAX_DOB_ATTEMPTS
 from tests.factories import make_user
 from tests.web.api.conftest import NORMAL_DAY_2, World, call, error_of
 
@@ -128,7 +127,8 @@ def _post_checkin(world: World) -> tuple[int, str]:
 
 def test_an_expired_link_is_401_link_expired(world: World) -> None:
     PatientLink.objects.filter(pk=world.link.pk).update(
-        expires_at=timezone.now() - dt.timedelta(minutes=1))
+        created_at=timezone.now() - dt.timedelta(days=400), last_opened_at=None,
+        last_verified_at=None)
     assert _post_checkin(world) == (401, "link_expired")
     assert call("GET", "/checkins/1", world.link_token).status_code == 401
     assert not world.session.checkins.exists()
@@ -141,7 +141,8 @@ def test_a_revoked_link_is_401_link_revoked(world: World) -> None:
 
 
 def test_a_locked_link_is_401_link_locked(world: World) -> None:
-    PatientLink.objects.filter(pk=world.link.pk).update(failed_dob_attempts=MAX_DOB_ATTEMPTS)
+    PatientLink.objects.filter(pk=world.link.pk).update(
+        locked_until=timezone.now() + dt.timedelta(minutes=15))
     assert _post_checkin(world) == (401, "link_locked")
 
 

@@ -9,6 +9,7 @@ date-of-birth step, and only their own session's documents.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -24,7 +25,6 @@ from needlecare.documents import services
 from needlecare.documents.models import PatientDocument
 from needlecare.errors import NotFound
 from needlecare.recovery.models import PatientLink
-from needlecare.recovery.tokens import MAX_DOB_ATTEMPTS
 from tests.factories import (
     journey_to_signed_session,
     make_consultation,
@@ -235,8 +235,8 @@ def test_a_device_verified_for_another_patient_is_asked_again(linked: Linked,
 @pytest.mark.parametrize("name", ["patient-aftercare-pdf", "patient-calendar"])
 @pytest.mark.parametrize(("change", "status"), [
     ({"revoked_at": timezone.now}, 410),
-    ({"expires_at": timezone.now}, 410),
-    ({"failed_dob_attempts": lambda: MAX_DOB_ATTEMPTS}, 403),
+    ({"created_at": lambda: timezone.now() - dt.timedelta(days=400),
+      "last_opened_at": lambda: None, "last_verified_at": lambda: None}, 410),
 ])
 def test_a_closed_link_is_refused_like_the_other_patient_pages(
         linked: Linked, name: str, change: dict, status: int) -> None:
@@ -270,20 +270,18 @@ def test_another_patients_link_reaches_none_of_this_patients_documents(linked: L
             call(other, pk)
 
 
-def test_a_link_reaches_its_own_session_only(linked: Linked) -> None:
-    """The same patient's other session is not the link's: not found through it."""
+def test_a_link_reaches_all_its_patients_sessions(linked: Linked) -> None:
+    """One link for all the patient's care: their other sessions' documents too."""
     plan = make_plan(make_consultation(linked.patient, linked.clinician), linked.clinician)
     other_session = make_signed_session(plan, linked.clinician)
     actor = Actor.for_link(linked.link)
-    with pytest.raises(NotFound):
-        services.store_aftercare_pdf(actor, other_session.pk)
-    with pytest.raises(NotFound):
-        services.session_calendar(actor, other_session.pk)
+    assert services.store_aftercare_pdf(actor, other_session.pk).session_id \
+        == other_session.pk
     assert services.store_aftercare_pdf(actor, linked.session.pk).session_id \
         == linked.session.pk
 
 
-def test_the_patient_may_download_the_consent_of_their_session_only(linked: Linked) -> None:
+def test_the_patient_may_download_their_own_consents(linked: Linked) -> None:
     session = linked.session
     consent = Consent.objects.filter(patient=linked.patient).latest("id")
     session.consent = consent
@@ -296,8 +294,7 @@ def test_the_patient_may_download_the_consent_of_their_session_only(linked: Link
         clinic=linked.clinic, patient=linked.patient, kind="photos", text_version="test-1",
         text="Synthetic photo consent.", signed_name=linked.patient.full_name,
         signed_at=timezone.now(), witnessed_by=linked.clinician)
-    with pytest.raises(NotFound):
-        services.store_consent_pdf(actor, photos.pk)
+    assert services.store_consent_pdf(actor, photos.pk).consent_id == photos.pk
 
 
 def test_a_link_revoked_after_the_page_opened_downloads_nothing(linked: Linked) -> None:

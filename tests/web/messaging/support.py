@@ -107,7 +107,9 @@ def local(moment: dt.datetime) -> dt.datetime:
 
 
 def live_link(session: TreatmentSession) -> PatientLink:
-    return PatientLink.objects.filter(session=session, revoked_at__isnull=True).get()
+    """The working personal link of the session's patient."""
+    return PatientLink.objects.filter(patient_id=session.patient_id,
+                                      revoked_at__isnull=True).get()
 
 
 def check_in(link: PatientLink, *, flags: tuple[str, ...] = (),
@@ -120,7 +122,7 @@ def check_in(link: PatientLink, *, flags: tuple[str, ...] = (),
         "red_flags": {code: code in flags for code in RED_FLAGS},
         "note": "",
     }
-    link = PatientLink.objects.select_related("clinic", "patient", "session").get(pk=link.pk)
+    link = PatientLink.objects.select_related("clinic", "patient").get(pk=link.pk)
     return recovery.submit_checkin(Actor.for_link(link), answers)
 
 

@@ -12,7 +12,7 @@ from needlecare.access import hash_token
 from needlecare.care import services as care
 from needlecare.care.models import Consent
 from needlecare.messaging.models import LINK_BEARING, MessageKind, MessageStatus
-from needlecare.recovery import services as recovery
+from needlecare.recovery import links
 from tests.web.messaging.support import World, live_link, london, messages, sign, work
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +49,7 @@ def test_revoking_the_link_cancels_the_messages_that_carry_it(world: World,
     sign(world)
     work()  # the aftercare message goes, with the session's first link
     link = live_link(world.session)
-    recovery.revoke_link(world.actor(), link.pk)
+    links.revoke_link(world.actor(), link.pk, "Lost phone")
     pending = messages(kind__in=LINK_BEARING, status=MessageStatus.PENDING)
     assert pending == []
     cancelled = messages(kind__in=LINK_BEARING, status=MessageStatus.CANCELLED)
@@ -66,12 +66,18 @@ def test_revoking_the_link_cancels_the_messages_that_carry_it(world: World,
 def test_a_new_link_takes_over_the_check_ins_still_ahead(world: World, clock: Any) -> None:
     sign(world)
     work()
-    recovery.revoke_link(world.actor(), live_link(world.session).pk)
+    links.revoke_link(world.actor(), live_link(world.session).pk, "Lost phone")
     clock.move_to(london(2026, 3, 4, 12))
-    issued = recovery.issue_link(world.actor(), world.session.pk)
+    issued = links.replace_link(world.actor(), world.patient.pk)
     new = messages(kind=MessageKind.CHECKIN_INVITATION, status=MessageStatus.PENDING)
     assert [m.context["day"] for m in new] == [3, 7, 14, 28, 56]
     assert {m.link for m in new} == {issued.link}
+    # The new link goes to the patient at once; the invitations carry it later.
+    mail.outbox.clear()
+    work()
+    [sent] = mail.outbox
+    assert sent.subject.startswith("Your personal link")
+    assert issued.url in sent.body
     mail.outbox.clear()
     clock.move_to(london(2026, 3, 5, 18))
     work()
@@ -82,10 +88,10 @@ def test_a_new_link_takes_over_the_check_ins_still_ahead(world: World, clock: An
 
 def test_a_link_issued_by_staff_before_the_worker_runs_is_the_one_sent(world: World) -> None:
     sign(world)
-    issued = recovery.issue_link(world.actor(), world.session.pk)
+    issued = links.replace_link(world.actor(), world.patient.pk)
     work()
-    [email] = mail.outbox
-    assert issued.url in email.body
+    assert len(mail.outbox) == 2  # the aftercare plan, and the link sent on its own
+    assert all(issued.url in email.body for email in mail.outbox)
     assert {m.link for m in messages(kind__in=LINK_BEARING)} == {issued.link}
 
 

@@ -14,6 +14,7 @@ from needlecare.access import hash_token
 from needlecare.audit.models import AuditEvent
 from needlecare.messaging.compose import LINK_PLACEHOLDER
 from needlecare.messaging.models import Message, MessageKind, MessageStatus
+from needlecare.recovery import links
 from needlecare.recovery.models import PatientLink
 from tests.web.messaging.support import (
     World,
@@ -193,8 +194,7 @@ def test_links_made_before_nonces_keep_working_but_are_not_sent(world: World) ->
     sign(world)
     old = PatientLink.objects.create(
         clinic=world.clinic, patient=world.patient, session=world.session,
-        token_hash=hash_token("an-old-random-token"), created_by=world.clinician,
-        expires_at=london(2027, 1, 1))
+        token_hash=hash_token("an-old-random-token"), created_by=world.clinician)
     assert Client().get("/p/an-old-random-token/").status_code == 302  # to the verify step
     work()
     message = only(MessageKind.AFTERCARE_PLAN)
@@ -204,10 +204,9 @@ def test_links_made_before_nonces_keep_working_but_are_not_sent(world: World) ->
 
 
 def test_a_changed_secret_key_stops_links_being_sent(world: World, settings: Any) -> None:
-    from needlecare.recovery import services as recovery
 
     sign(world)
-    recovery.issue_link(world.actor(), world.session.pk)
+    links.replace_link(world.actor(), world.patient.pk)
     settings.SECRET_KEY = "another-secret-key-" + "x" * 40
     work()
     assert "secret key has changed" in only(MessageKind.AFTERCARE_PLAN).reason

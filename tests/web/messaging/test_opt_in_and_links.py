@@ -12,7 +12,7 @@ from django.urls import reverse
 from needlecare.access import hash_token
 from needlecare.patients.models import Patient
 from needlecare.patients.services import PatientDetails, update_patient
-from needlecare.recovery import services as recovery
+from needlecare.recovery import links
 from needlecare.recovery.tokens import derive_token, token_for
 from tests.web.messaging.support import World, sign
 
@@ -57,7 +57,7 @@ def test_the_patient_page_says_when_the_patient_has_not_agreed(world: World) -> 
 def test_a_link_s_token_is_derived_from_its_nonce_and_only_its_hash_is_stored(
         world: World, settings: Any) -> None:
     sign(world)
-    issued = recovery.issue_link(world.actor(), world.session.pk)
+    issued = links.replace_link(world.actor(), world.patient.pk)
     link = issued.link
     token = issued.url.rstrip("/").rsplit("/", 1)[1]
     assert link.nonce

@@ -18,7 +18,7 @@ from needlecare.accounts.models import Clinic, User
 from needlecare.care.models import TreatmentSession
 from needlecare.clinical.vocabulary import RED_FLAGS
 from needlecare.patients.models import Patient
-from needlecare.recovery import services
+from needlecare.recovery import links
 from needlecare.recovery.models import PatientLink
 from tests.factories import (
     journey_to_signed_session,
@@ -50,7 +50,7 @@ def token_of(url: str) -> str:
 
 
 def issue(clinician: User, session: TreatmentSession) -> tuple[PatientLink, str, str]:
-    issued = services.issue_link(Actor(user=clinician), session.pk)
+    issued = links.replace_link(Actor(user=clinician), session.patient_id)
     return issued.link, token_of(issued.url), issued.url
 
 

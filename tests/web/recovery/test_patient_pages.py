@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from needlecare.access import Actor
 from needlecare.audit.models import AuditEvent
-from needlecare.recovery import services
+from needlecare.recovery import links
 from needlecare.recovery.models import CheckIn, PatientLink
 from tests.web.recovery.conftest import (
     NORMAL_DAY_2,
@@ -56,10 +56,12 @@ def test_expired_and_revoked_links_are_refused_on_every_patient_page(linked: Lin
     checkin = CheckIn.objects.get()
     assert response.status_code == 302
     if how == "expired":
+        # Not used for longer than the clinic's inactivity period (a year by default).
         PatientLink.objects.filter(pk=linked.link.pk).update(
-            expires_at=timezone.now() - dt.timedelta(minutes=1))
+            created_at=timezone.now() - dt.timedelta(days=400), last_opened_at=None,
+            last_verified_at=None)
     else:
-        services.revoke_link(Actor(user=linked.clinician), linked.link.pk)
+        links.revoke_link(Actor(user=linked.clinician), linked.link.pk, "Lost phone")
     for method, path, data in patient_routes(linked, checkin.pk):
         response = send(client, method, path, data)
         assert response.status_code == 410, (method, path)
@@ -105,21 +107,22 @@ def test_a_date_that_does_not_exist_is_not_counted_as_an_attempt(linked: Linked)
     assert linked.link.failed_dob_attempts == 0
 
 
-def test_five_wrong_dates_lock_the_link_until_a_new_one_is_issued(linked: Linked) -> None:
+def test_five_wrong_dates_lock_the_link_on_new_devices(linked: Linked) -> None:
     client = Client()
     for _ in range(4):
         assert client.post(linked.path("patient-verify"), dob_data(WRONG_DOB)).status_code == 200
     response = client.post(linked.path("patient-verify"), dob_data(WRONG_DOB))
     assert response.status_code == 403
     assert "locked" in response.content.decode()
-    # Even the right date no longer opens it, on any device.
+    # Even the right date no longer opens it on a new device while the lock lasts.
     right = client.post(linked.path("patient-verify"), dob_data(linked.patient.date_of_birth))
     assert right.status_code == 403
     assert Client().get(linked.path()).status_code == 403
     linked.link.refresh_from_db()
-    assert linked.link.failed_dob_attempts == 5
-    # The clinic issues a new link, which works.
-    issued = services.issue_link(Actor(user=linked.clinician), linked.session.pk)
+    assert linked.link.locked_until is not None
+    assert linked.link.lock_count == 1
+    # A clinician can replace the link, and the new one works at once.
+    issued = links.replace_link(Actor(user=linked.clinician), linked.patient.pk)
     token = issued.url.rstrip("/").rsplit("/", 1)[-1]
     response = Client().post(reverse("patient-verify", args=[token]),
                              dob_data(linked.patient.date_of_birth))

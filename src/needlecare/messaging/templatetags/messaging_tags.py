@@ -11,7 +11,7 @@ from typing import Any
 from django import template
 
 from needlecare.access import Actor
-from needlecare.messaging.services import messages_of
+from needlecare.messaging.services import link_deliveries, messages_of
 
 register = template.Library()
 
@@ -23,3 +23,11 @@ def patient_messages_section(context: Any, patient: Any) -> dict[str, Any]:
     return {"section": messages_of(Actor.from_request(request), patient),
             "here": request.get_full_path(), "csrf_token": context.get("csrf_token"),
             "time_zone": clinic.time_zone if clinic is not None else "UTC"}
+
+
+@register.inclusion_tag("messaging/_link_deliveries.html", takes_context=True)
+def link_deliveries_section(context: Any, patient: Any) -> dict[str, Any]:
+    """When and how the patient's personal link was sent (the link page shows it)."""
+    request = context["request"]
+    return {"deliveries": link_deliveries(Actor.from_request(request), patient),
+            "time_zone": context.get("time_zone", "UTC")}
