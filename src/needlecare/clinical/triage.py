@@ -140,6 +140,7 @@ class _Case:
     checkin: CheckIn
     day: int
     course: ExpectedCourse
+    expected: Mapping[str, SymptomExpectation]  # the course by symptom code
     symptoms: Mapping[str, _Symptom]
     protocol: Protocol
 
@@ -228,7 +229,7 @@ def _symptom_worsening(rule: TriageRule, case: _Case) -> Fired:
     for code in rule.symptoms:
         s = case.symptoms.get(code)
         if s is not None and s.worse and (
-                case.day > case.course.for_symptom(code).worsening_ok_until_day):
+                case.day > case.expected[code].worsening_ok_until_day):
             yield code, s.trend_assumed
 
 
@@ -236,7 +237,7 @@ def _symptom_persistent(rule: TriageRule, case: _Case) -> Fired:
     if not _in_days(rule, case.day):
         return
     for code in rule.symptoms:
-        if code in case.symptoms and case.course.for_symptom(code).phase == "not_expected":
+        if code in case.symptoms and case.expected[code].phase == "not_expected":
             yield code, False
 
 
@@ -245,7 +246,7 @@ def _symptom_above_expected(rule: TriageRule, case: _Case) -> Fired:
         return
     for code in rule.symptoms:
         s = case.symptoms.get(code)
-        expected = case.course.for_symptom(code)
+        expected = case.expected[code]
         if s is not None and expected.phase != "not_expected" and (
                 s.severity > expected.max_severity):
             yield code, s.severity_assumed
@@ -263,7 +264,7 @@ def _within_course(s: _Symptom, expected: SymptomExpectation, day: int) -> bool:
 def _symptom_expected(rule: TriageRule, case: _Case) -> Fired:
     for code in rule.symptoms:
         s = case.symptoms.get(code)
-        if s is not None and _within_course(s, case.course.for_symptom(code), case.day):
+        if s is not None and _within_course(s, case.expected[code], case.day):
             yield code, False
 
 
@@ -287,7 +288,9 @@ def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
     return pattern
 
 
-_KINDS: Mapping[str, Callable[[TriageRule, _Case], Fired]] = {
+Kind = Callable[[TriageRule, _Case], Fired]
+
+_KINDS: Mapping[str, Kind] = {
     "red_flag": _red_flag,
     "red_flag_with_symptom": _red_flag_with_symptom,
     "red_flags_together": _red_flags_together,
@@ -336,6 +339,12 @@ class _Reasons:
 
 
 _reasons_for = cached_per_protocol(_Reasons)
+
+
+@cached_per_protocol
+def _rules_for(protocol: Protocol) -> tuple[tuple[str, TriageRule, Kind], ...]:
+    return tuple((rule_id, rule, _KINDS[rule.kind])
+                 for rule_id, rule in protocol.data.triage.rules.items())
 
 
 def _advice(protocol: Protocol, level: Level, session: SessionFacts, day: int) -> list[str]:
@@ -399,12 +408,13 @@ def triage(checkin: CheckIn, protocol: Protocol | None = None) -> TriageResult:
     protocol = protocol or default_protocol()
     _check_known(checkin, protocol)
     day = (checkin.reported_at.date() - checkin.session.date).days
-    case = _Case(checkin, day, expected_course(checkin.session, day, protocol),
+    course = expected_course(checkin.session, day, protocol)
+    case = _Case(checkin, day, course, {s.symptom: s for s in course.symptoms},
                  _read_symptoms(checkin), protocol)
     reasons = _reasons_for(protocol)
     fired: list[TriageReason] = []
-    for rule_id, rule in protocol.data.triage.rules.items():
-        for subject, assumed in _KINDS[rule.kind](rule, case):
+    for rule_id, rule, kind in _rules_for(protocol):
+        for subject, assumed in kind(rule, case):
             fired.append(reasons.get(rule_id, rule, subject, assumed))
     fired.sort(key=lambda r: -r.level.rank)
     level = fired[0].level if fired else Level.EXPECTED
