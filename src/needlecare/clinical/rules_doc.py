@@ -513,7 +513,7 @@ def _vocabulary(p: Protocol) -> list[str]:
         "",
         "The codes intake forms, check-ins and protocol files use. A protocol that names a code "
         f"not listed here is refused. This protocol uses vocabulary edition {edition}; codes "
-        "are never removed or given another meaning.",
+        "are never removed, and a code narrowed by a later edition says so in its definition.",
     ]
     for category, table in vocab.VOCABULARIES.items():
         lines += ["", f"### {category.replace('_', ' ').capitalize()}", ""]

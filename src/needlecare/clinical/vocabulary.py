@@ -4,10 +4,11 @@ Codes are stable identifiers stored in records and protocol files; the display n
 definition are what clinicians read, and ``patient`` is the plain wording a patient sees on a
 phone. A protocol file that names a code not listed here is refused by the loader.
 
-Codes are only ever added, never removed or given another meaning, so that every stored record
-stays readable. Each term says in which vocabulary edition it was added (``since``); a protocol
-names the edition it was written for, and the loader and the engines treat a code from a later
-edition as unknown to it (an older protocol neither asks nor silently ignores it).
+Codes are only ever added, never removed, so that every stored record stays readable; when an
+edition splits a code, the narrowed code's definition says what it covered before. Each term
+says in which vocabulary edition it was added (``since``); a protocol names the edition it was
+written for, and the loader and the engines treat a code from a later edition as unknown to it
+(an older protocol neither asks nor silently ignores it).
 """
 
 from __future__ import annotations
