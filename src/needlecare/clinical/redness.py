@@ -32,7 +32,9 @@ from needlecare.clinical.protocol.schema import PhotoRedness
 from needlecare.clinical.recovery import depth_band
 from needlecare.clinical.session import SessionFacts
 
-AStarChange = Annotated[StrictFloat | StrictInt, Field(
+# StrictFloat takes integers but refuses booleans and strings; a union with StrictInt would
+# drop minimum/maximum from the JSON Schema.
+AStarChange = Annotated[StrictFloat, Field(
     ge=-60, le=60, description="change in CIELAB a* from the pre-treatment baseline photo")]
 
 
