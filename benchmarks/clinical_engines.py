@@ -24,6 +24,7 @@ from needlecare.clinical.protocol.loader import load_protocol
 from needlecare.clinical.screening import Intake, screen
 from needlecare.clinical.session import SessionFacts
 from needlecare.clinical.triage import CheckIn, triage
+from needlecare.clinical.vocabulary import RED_FLAGS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 LOAD_TARGET_MS = 200.0
@@ -33,11 +34,8 @@ SESSION = SessionFacts.model_validate({
     "date": "2026-03-16", "deepest_depth_mm": 1.5, "zones": ["cheeks", "chin"],
     "fitzpatrick": 4, "device": "pen", "products": ["hyaluronic_acid"],
 })
-NO_FLAGS = {flag: False for flag in (
-    "pus_or_yellow_crusts", "fever_or_chills", "spreading_redness", "bleeding_wont_stop",
-    "bleeding_heavy", "blisters_or_cold_sores", "hives_or_rash", "breathing_or_throat_swelling",
-    "eye_pain_or_swelling_shut", "vision_change", "severe_or_increasing_pain",
-    "new_dark_patches", "firm_bumps", "grid_or_track_marks", "numbness_burn_or_dent")}
+# Every red flag of the shipped vocabulary answered "no": an unanswered one reads as "yes".
+NO_FLAGS = dict.fromkeys(RED_FLAGS, False)
 
 
 def _at(day: int, hour: int = 9) -> dt.datetime:

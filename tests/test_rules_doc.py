@@ -9,7 +9,12 @@ import pytest
 
 from needlecare.clinical import vocabulary as vocab
 from needlecare.clinical.protocol.alternatives_loader import default_alternatives
-from needlecare.clinical.protocol.loader import Protocol, default_protocol, load_protocol
+from needlecare.clinical.protocol.loader import (
+    Protocol,
+    default_protocol,
+    load_protocol,
+    protocol_by_version,
+)
 from needlecare.clinical.protocol.outcomes_loader import default_outcomes
 from needlecare.clinical.rules_doc import REGENERATE, render
 
@@ -40,9 +45,13 @@ def test_title_names_protocol_version_and_date(text: str) -> None:
 
 def test_every_rule_and_source_appears(text: str) -> None:
     data = default_protocol().data
+    assert data.photo_redness
+    assert data.course
+    assert data.expectations
     keys = [*data.screening.rules, *data.planning.depth, *data.planning.preparation,
             *data.aftercare.items, *data.triage.rules, *data.recovery.symptoms,
-            *data.bibliography]
+            *data.bibliography, *data.photo_redness.curves, *data.course.rules,
+            *data.expectations.items]
     missing = [key for key in keys if f"`{key}`" not in text]
     assert not missing
 
@@ -84,6 +93,7 @@ def test_every_section(text: str) -> None:
     assert headings == [
         "## How to read this document", "## Screening rules", "## Information flags",
         "## Planning", "## Aftercare items", "## Expected recovery course", "## Triage rules",
+        "## Redness on photos", "## Course and booking", "## Expectations by stage",
         "## Outcome measures", "## Choosing a treatment: microneedling and its alternatives",
         "## Controlled vocabulary", "## Bibliography",
     ]
@@ -116,3 +126,22 @@ def test_output_does_not_depend_on_where_the_protocol_lives(tmp_path: Path) -> N
     shipped: Protocol = default_protocol()
     copy.write_text(shipped.path.read_text(encoding="utf-8"), encoding="utf-8")
     assert render(load_protocol(copy)) == render(shipped)
+
+
+def test_the_photo_thresholds_are_shown(text: str) -> None:
+    section = text[text.index("## Redness on photos"):text.index("## Course and booking")]
+    assert "a change under 3 a* is not a change" in section
+    assert "on 2 consecutive photo check-ins from day 8 on" in section
+    assert "each at least 3 a* above the band" in section
+    assert "| `deep` | 10 | 3.6 | 0 | P |" in section
+    assert "| `medium` | 8.0 / 11.0 |" in section
+
+
+def test_an_earlier_version_renders_its_own_rules_and_codes() -> None:
+    first = render(protocol_by_version("microneedling-2026.1"))
+    assert first.splitlines()[0] == "# Clinical rules: microneedling 2026.1"
+    assert "## Redness on photos" not in first
+    assert "## Course and booking" not in first
+    assert "vocabulary edition 1" in first
+    assert "`faint_or_dizzy`" not in first
+    assert "| `hives_or_rash` |" in first

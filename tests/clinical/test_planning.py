@@ -308,6 +308,13 @@ def test_precautions_are_copied_from_the_screening() -> None:
     assert len(result.precautions) >= 2
 
 
+def test_the_plans_precaution_for_current_isotretinoin_names_isotretinoin() -> None:
+    result = plan(["acne_scars"], ["cheeks"], 2, screened(medications={"isotretinoin": True}))
+    (precaution,) = [p for p in result.precautions if "Discuss both sources" in p or
+                     "discuss both sources" in p]
+    assert precaution.startswith("Isotretinoin now or within 6 months:")
+
+
 def test_a_skin_type_that_contradicts_the_screening_is_refused() -> None:
     with pytest.raises(ValueError, match="contradicts the screening"):
         plan(["acne_scars"], ["cheeks"], 2, screened(fitzpatrick=5))

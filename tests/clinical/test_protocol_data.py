@@ -1,7 +1,8 @@
 """The shipped protocol's content: every entry cited, every source real, tags honoured.
 
 Cross-checks against the clinical reference (``shared/clinical/reference.md``, beside the repo)
-are skipped when that file is absent.
+and the imaging notes (``shared/imaging.md``, for redness on photos) are skipped when those files
+are absent.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from needlecare.clinical.protocol.schema import ProtocolFile
 from needlecare.clinical.vocabulary import Evidence, Level, Verdict
 
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "clinical" / "reference.md"
-PRACTICE_KEYS = {"practice_handouts", "general_medicine"}
+IMAGING = REFERENCE.parent.parent / "imaging.md"
+PRACTICE_KEYS = {"practice_handouts", "general_medicine", "clinic_policy"}
 
 # Words that present a statement as evidence. Independent of the loader's own list on purpose.
 EVIDENCE_WORDS = re.compile(
@@ -52,6 +54,17 @@ def cited_entries(p: ProtocolFile) -> Iterator[tuple[str, Any]]:
             yield f"recovery.{group}.{key}", entry
     for key, trule in p.triage.rules.items():
         yield f"triage.rules.{key}", trule
+    if p.photo_redness is not None:
+        yield "photo_redness", p.photo_redness
+        for key, curve in p.photo_redness.curves.items():
+            yield f"photo_redness.curves.{key}", curve
+    if p.course is not None:
+        yield "course", p.course
+        for key, crule in p.course.rules.items():
+            yield f"course.rules.{key}", crule
+    if p.expectations is not None:
+        for key, item in p.expectations.items.items():
+            yield f"expectations.items.{key}", item
 
 
 ENTRIES = dict(cited_entries(data()))
@@ -86,6 +99,7 @@ def test_every_kind_of_rule_like_entry_is_present() -> None:
         "screening.rules.", "planning.depth.", "planning.sessions.", "planning.preparation.",
         "planning.anaesthetic.", "planning.results_timeline.", "aftercare.items.",
         "recovery.depth_bands.", "recovery.symptoms.", "recovery.skin_notes.", "triage.rules.",
+        "photo_redness.curves.", "course.rules.", "expectations.items.",
     ]
     for prefix in prefixes:
         assert any(place.startswith(prefix) for place in ENTRIES), prefix
@@ -126,11 +140,26 @@ def test_practice_keys_are_marked_as_practice() -> None:
 
 # --- against the clinical reference ------------------------------------------------------
 
+def imaging_text() -> str:
+    if not IMAGING.is_file():
+        pytest.skip(f"imaging notes not found at {IMAGING.resolve()}")
+    return IMAGING.read_text(encoding="utf-8")
+
+
 def test_every_bibliography_key_is_in_the_reference() -> None:
+    """Every source is in the clinical reference's bibliography, or (for redness on photos)
+    its identifier appears in the imaging notes."""
     reference_keys = set(reference_bibliography())
+    imaging = imaging_text()
     used = {key for entry in ENTRIES.values() for key in entry.sources}
-    missing = (set(data().bibliography) | used) - reference_keys - PRACTICE_KEYS
-    assert not missing, f"not in reference.md section 9: {sorted(missing)}"
+    bib = data().bibliography
+    missing = []
+    for key in (set(bib) | used) - reference_keys - PRACTICE_KEYS:
+        link = bib[key].link if key in bib else ""
+        ident = re.search(r"(PMC\d+|PMID \d+|[0-9a-f]{32,40})", link)
+        if ident is None or ident.group(1).replace("PMID ", "") not in imaging:
+            missing.append(key)
+    assert not missing, f"not in reference.md section 9 nor imaging.md: {sorted(missing)}"
 
 
 def test_the_practice_keys_are_not_literature() -> None:
@@ -147,8 +176,9 @@ def test_citation_links_match_the_reference() -> None:
 def test_secondary_sources_are_the_references_weak_sources() -> None:
     weak = reference_weak_sources()
     bib = data().bibliography
+    reference_keys = set(reference_bibliography())
     for key, citation in bib.items():
-        if key in PRACTICE_KEYS:
+        if key in PRACTICE_KEYS or key not in reference_keys:
             continue
         assert (citation.kind == "secondary") == (key in weak), key
 
@@ -188,7 +218,100 @@ REFERENCE_RULES: list[tuple[str, Verdict, set[str], tuple[int, int] | None]] = [
     ("waxing_threading", Verdict.DEFER, {"P"}, (5, 7)),
     # §2.2: at least 4 weeks between dermal-depth sessions, [C].
     ("previous_microneedling", Verdict.DEFER, {"C"}, (28, 28)),
+    # Added in 2026.2. §1.2: supplements "to reduce bruising" are not advice, so a precaution.
+    ("bleeding_supplement", Verdict.SUITABLE_WITH_PRECAUTIONS, {"P"}, None),
+    # §1.1 #13 notes the Koebner risk in vitiligo as common practice.
+    ("vitiligo_stable", Verdict.SUITABLE_WITH_PRECAUTIONS, {"P"}, None),
+    # Not in the reference: clinic policy, each with its reason in the clinician text.
+    ("rf_implanted_device", Verdict.NOT_SUITABLE, {"P"}, None),
+    ("unwell_today", Verdict.DEFER, {"P"}, None),
+    ("granuloma_history", Verdict.DEFER, {"P"}, None),
+    ("oral_retinoid_other", Verdict.SUITABLE_WITH_PRECAUTIONS, {"P"}, (180, 184)),
+    ("topical_steroid", Verdict.DEFER, {"P"}, (7, 28)),
+    ("antiseptic_allergy", Verdict.SUITABLE_WITH_PRECAUTIONS, {"P"}, None),
+    ("tattoo_area", Verdict.SUITABLE_WITH_PRECAUTIONS, {"P"}, None),
 ]
+
+
+def test_new_rules_that_are_clinic_policy_say_why() -> None:
+    """A rule citing only clinic_policy has no source: its clinician text must give the reason."""
+    for key, rule in data().screening.rules.items():
+        if "clinic_policy" in rule.sources:
+            assert rule.evidence is Evidence.PRACTICE, key
+            assert re.search(r"[Cc]linic policy", rule.clinician), key
+
+
+# Triage levels from reference §4.2 for the rules 2026.2 added or changed.
+REFERENCE_TRIAGE: list[tuple[str, Level, set[str]]] = [
+    ("rash_widespread", Level.URGENT, {"C"}),  # T4: urgent when spreading fast
+    ("rash", Level.CONTACT_CLINIC, {"C"}),  # T4: at the treated site
+    ("weeping_after_day0", Level.CONTACT_CLINIC, {"C"}),  # T4: weeping at the treated site
+    ("faint_with_skin_or_breathing_sign", Level.EMERGENCY, {"P"}),  # T11
+    ("warmth_increasing", Level.URGENT, {"P"}),  # T6: increasing warmth
+    ("pain_worsening_early", Level.URGENT, {"P"}),  # T10: getting worse rather than better
+    ("pain_worsening_after_48h", Level.URGENT, {"P"}),  # T6/T10
+    ("persistent_photo_redness", Level.CONTACT_CLINIC, {"P"}),  # issue 11: policy
+]
+
+
+@pytest.mark.parametrize(("rule_id", "level", "tags"),
+                         [pytest.param(*row, id=row[0]) for row in REFERENCE_TRIAGE])
+def test_triage_rule_matches_the_reference(rule_id: str, level: Level, tags: set[str]) -> None:
+    rule = data().triage.rules[rule_id]
+    assert rule.level is level
+    assert rule.evidence.value in tags
+
+
+def test_faintness_is_an_emergency_with_any_skin_or_breathing_sign() -> None:
+    rule = data().triage.rules["faint_with_skin_or_breathing_sign"]
+    assert rule.red_flags == ["faint_or_dizzy"]
+    assert {"hives_or_rash", "rash_widespread", "breathing_or_throat_swelling"} <= set(
+        rule.with_red_flags)
+
+
+def test_clear_ooze_is_not_bleeding() -> None:
+    rules = data().triage.rules
+    assert "weeping" not in rules["rebleeding"].symptoms
+    assert "clear" not in vocab.SYMPTOMS["pinpoint_bleeding"].patient
+    assert "weeping" in rules["weeping_after_day0"].symptoms
+
+
+def test_the_daily_call_line_names_severe_pain_and_redness_after_a_week() -> None:
+    line = data().aftercare.call_clinic
+    assert "severe pain" in line
+    assert "redness that has not faded after a week" in line
+    assert "feeling faint" in line
+
+
+# Each precaution starts by naming what it is about, wherever it is shown.
+PRECAUTION_SUBJECTS = {
+    "cold_sore_history": "Cold-sore history",
+    "diabetes_uncontrolled": "Uncontrolled diabetes",
+    "anticoagulant_or_antiplatelet": "Anticoagulant or antiplatelet",
+    "nsaid": "Regular NSAIDs",
+    "isotretinoin": "Isotretinoin",
+    "breastfeeding": "Breastfeeding",
+    "metal_allergy": "Metal (nickel) allergy",
+    "anaesthetic_or_product_allergy": "Allergy to a topical anaesthetic",
+    "darker_skin": "Fitzpatrick IV–VI",
+    "pih_or_melasma": "History of PIH or melasma",
+    "photosensitising_drug": "Photosensitising drug",
+    "autoimmune_disease": "Autoimmune",
+    "oral_retinoid_other": "Oral retinoid other than isotretinoin",
+    "bleeding_supplement": "Supplements that affect bleeding",
+    "antiseptic_allergy": "Allergy to the skin antiseptic",
+    "tattoo_area": "Tattoo or permanent make-up",
+    "vitiligo_stable": "Stable vitiligo",
+}
+
+
+def test_every_precaution_names_its_subject() -> None:
+    with_precaution = {key: rule.precaution for key, rule in data().screening.rules.items()
+                       if rule.precaution}
+    assert set(with_precaution) == set(PRECAUTION_SUBJECTS)
+    for key, text in with_precaution.items():
+        assert text.startswith(PRECAUTION_SUBJECTS[key] + ":") or text.startswith(
+            PRECAUTION_SUBJECTS[key] + " "), (key, text)
 
 
 @pytest.mark.parametrize(("rule_id", "verdict", "tags", "wait"),
@@ -310,17 +433,23 @@ REQUIRED_CODES: dict[str, set[str]] = {
         "bleeding_disorder", "pregnancy", "breastfeeding", "eczema_flare", "psoriasis_flare",
         "rosacea_active", "vitiligo_active", "autoimmune_disease", "suspicious_lesion",
         "sunburn", "open_wound", "metal_implants_area", "melasma", "pih_history",
+        "implanted_device", "unwell_today", "granuloma_history", "tattoo_area", "vitiligo_stable",
     },
     "medications": {
         "isotretinoin", "anticoagulant", "antiplatelet", "nsaid", "topical_retinoid",
         "systemic_immunosuppressant", "chemotherapy", "photosensitising_drug",
+        "topical_steroid", "oral_retinoid_other", "bleeding_supplement",
     },
     "procedures": {
         "chemical_peel_light", "chemical_peel_medium", "chemical_peel_deep", "laser_ablative",
         "laser_non_ablative", "ipl", "dermal_filler", "botulinum_toxin", "microneedling",
         "waxing_threading", "facial_surgery", "radiotherapy_area",
     },
-    "allergies": {"local_anaesthetic", "nickel", "product_ingredient"},
+    "allergies": {"local_anaesthetic", "nickel", "product_ingredient", "antiseptic"},
+    "symptoms": {"redness", "swelling", "pinpoint_bleeding", "pain", "warmth", "weeping",
+                 "scabs"},
+    "red_flags": {"hives_or_rash", "rash_widespread", "faint_or_dizzy", "pale_or_white_patches",
+                  "breathing_or_throat_swelling", "pus_or_yellow_crusts"},
     "zones": {"forehead", "periorbital", "nose", "cheeks", "perioral", "chin", "jawline", "neck",
               "decolletage", "scalp", "body"},
     "indications": {"acne_scars", "fine_lines", "texture_pores", "dyschromia_melasma",
@@ -343,6 +472,14 @@ def test_every_term_is_worded_for_clinicians_and_patients(vocabulary: str) -> No
         assert re.fullmatch(r"[a-z0-9_]+", code), code
         for wording in (term.display, term.definition, term.patient):
             assert wording.strip(), code
+
+
+def test_codes_added_after_the_first_edition_say_so() -> None:
+    added = {code for table in vocab.VOCABULARIES.values() for code, term in table.items()
+             if term.since > 1}
+    assert {"faint_or_dizzy", "weeping", "implanted_device", "antiseptic"} <= added
+    assert all(term.since <= vocab.EDITION for table in vocab.VOCABULARIES.values()
+               for term in table.values())
 
 
 def test_the_face_zones_are_zones() -> None:

@@ -13,15 +13,20 @@ from pathlib import Path
 import pytest
 
 from needlecare.clinical.common import CLINIC_POLICY_NOTE
+from needlecare.clinical.protocol import loader
 from needlecare.clinical.protocol.loader import (
+    DEFAULT_LABEL,
     DEFAULT_PROTOCOL,
+    PROTOCOL_DIR,
     Protocol,
     ProtocolError,
+    available_versions,
     default_protocol,
     load_protocol,
+    protocol_by_version,
 )
 from needlecare.clinical.screening import screen
-from needlecare.clinical.vocabulary import Evidence, Verdict
+from needlecare.clinical.vocabulary import EDITION, Evidence, Verdict
 
 from .conftest import days_before_planned, make_intake
 
@@ -113,12 +118,77 @@ def assert_problem(problems: list[str], file: Path, line: int, place: str, fragm
 def test_the_shipped_protocol_loads() -> None:
     protocol = load_protocol()
     assert isinstance(protocol, Protocol)
-    assert protocol.label == "microneedling-2026.1"
+    assert protocol.label == "microneedling-2026.2"
     assert protocol.path == DEFAULT_PROTOCOL
     assert protocol.overrides_path is None
-    assert protocol.data.protocol.effective == dt.date(2026, 11, 26)
+    assert protocol.data.protocol.effective == dt.date(2026, 12, 1)
+    assert protocol.vocabulary == EDITION
     assert len(protocol.data.screening.rules) >= 30
     assert len(protocol.data.triage.rules) >= 20
+    assert protocol.data.photo_redness is not None
+    assert protocol.data.course is not None
+    assert protocol.data.expectations is not None
+
+
+# --- every shipped version, by its label ---------------------------------------------------
+
+# The first shipped version, byte for byte: results stored under it are explained by it, so it
+# must never be edited (a change goes into a new version).
+FIRST_VERSION_SHA256 = "3f90e3ac3667da943663a701a84c16a7bc9185b21c466360481286296abe783e"
+
+
+def test_every_shipped_version_is_listed_oldest_first() -> None:
+    versions = available_versions()
+    assert versions[:2] == ["microneedling-2026.1", "microneedling-2026.2"]
+    assert versions[-1] == DEFAULT_LABEL
+
+
+@pytest.mark.parametrize("label", available_versions())
+def test_every_shipped_version_loads_by_its_label_once(label: str) -> None:
+    protocol = protocol_by_version(label)
+    assert protocol.label == label
+    assert protocol.path == PROTOCOL_DIR / f"{label}.toml"
+    assert protocol_by_version(label) is protocol
+
+
+def test_the_default_protocol_is_the_default_version() -> None:
+    assert default_protocol() is protocol_by_version(DEFAULT_LABEL)
+
+
+def test_the_first_version_is_unchanged() -> None:
+    import hashlib
+
+    text = (PROTOCOL_DIR / "microneedling-2026.1.toml").read_bytes()
+    assert hashlib.sha256(text).hexdigest() == FIRST_VERSION_SHA256
+
+
+def test_the_first_version_keeps_its_own_rules() -> None:
+    first = protocol_by_version("microneedling-2026.1")
+    assert first.vocabulary == 1
+    assert first.data.triage.rules["pain_worsening_early"].level == "contact_clinic"
+    assert default_protocol().data.triage.rules["pain_worsening_early"].level == "urgent"
+    assert first.data.photo_redness is None
+    assert first.data.course is None
+    assert "faint_or_dizzy" not in {f for r in first.data.triage.rules.values()
+                                    for f in r.red_flags}
+
+
+@pytest.mark.parametrize("label", ["microneedling-1999.1", "../protocol/microneedling-2026.1",
+                                   "microneedling-2026.1.toml", ""])
+def test_an_unknown_version_is_refused_naming_the_shipped_ones(label: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        protocol_by_version(label)
+    (problem,) = caught.value.problems
+    assert "no shipped protocol" in problem
+    assert "microneedling-2026.1, microneedling-2026.2" in problem
+
+
+def test_a_file_that_names_another_version_is_refused(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, SHIPPED, name="microneedling-2099.1.toml")
+    monkeypatch.setattr(loader, "PROTOCOL_DIR", tmp_path)
+    with pytest.raises(ProtocolError, match=r"names itself 'microneedling-2026\.2'"):
+        protocol_by_version.__wrapped__("microneedling-2099.1")
 
 
 def test_the_shipped_protocol_loads_from_an_explicit_path(tmp_path: Path) -> None:
@@ -316,6 +386,79 @@ REFUSALS: list[tuple[str, Mutation, str, tuple[str, str | None], str]] = [
      lambda t: add_key(t, "screening.rules.sunburn", "wait_days", "14"),
      "screening.rules.sunburn.wait_days", ("screening.rules.sunburn", "wait_days"),
      "needs dated facts"),
+    ("a new red flag with no triage rule",
+     lambda t: drop_table(t, "triage.rules.rash_widespread"),
+     "triage.rules", ("triage.rules.anaphylaxis", None),
+     "red flag 'rash_widespread' has no rule"),
+    ("a new symptom with no expected course",
+     lambda t: drop_table(t, "recovery.symptoms.weeping"),
+     "recovery.symptoms", ("recovery.symptoms.redness", None),
+     "no expected course for symptom 'weeping'"),
+    ("an unknown companion red flag",
+     lambda t: set_key(t, "triage.rules.faint_with_skin_or_breathing_sign", "with_red_flags",
+                       '["hives_or_rash", "swooning"]'),
+     "triage.rules.faint_with_skin_or_breathing_sign.with_red_flags.1",
+     ("triage.rules.faint_with_skin_or_breathing_sign", "with_red_flags"),
+     "unknown red flag code 'swooning'"),
+    ("a red_flags_together rule without companions",
+     lambda t: drop_key(t, "triage.rules.faint_with_skin_or_breathing_sign", "with_red_flags"),
+     "triage.rules.faint_with_skin_or_breathing_sign.with_red_flags",
+     ("triage.rules.faint_with_skin_or_breathing_sign", None),
+     "a red_flags_together rule needs with_red_flags"),
+    ("companions on a rule of another kind",
+     lambda t: add_key(t, "triage.rules.fever", "with_red_flags", '["hives_or_rash"]'),
+     "triage.rules.fever.with_red_flags", ("triage.rules.fever", "with_red_flags"),
+     "only a red_flags_together rule takes with_red_flags"),
+    ("a code newer than the protocol's vocabulary edition",
+     lambda t: t.replace("vocabulary = 2\n", "vocabulary = 1\n", 1),
+     "screening.rules.rf_implanted_device.facts.0",
+     ("screening.rules.rf_implanted_device", "facts"),
+     "unknown fact 'condition:implanted_device'"),
+    ("a vocabulary edition that does not exist",
+     lambda t: set_key(t, "protocol", "vocabulary", "99"),
+     "protocol.vocabulary", ("protocol", "vocabulary"), "does not exist yet"),
+    ("a photo curve missing for a depth band",
+     lambda t: drop_table(t, "photo_redness.curves.deep"),
+     "photo_redness.curves", ("photo_redness.curves.shallow", None),
+     "needs exactly one curve per recovery depth band"),
+    ("a photo flag margin below the noise floor",
+     lambda t: set_key(t, "photo_redness", "flag_margin_a", "2.0"),
+     "photo_redness.flag_margin_a", ("photo_redness", "flag_margin_a"),
+     "below the noise floor"),
+    ("photos flagged inside the redness fading window",
+     lambda t: set_key(t, "photo_redness", "from_day", "5"),
+     "photo_redness.from_day", ("photo_redness", "from_day"),
+     "must be after the redness fading window (day 7)"),
+    ("a single photo is enough to flag",
+     lambda t: set_key(t, "photo_redness", "consecutive_photos", "1"),
+     "photo_redness.consecutive_photos", ("photo_redness", "consecutive_photos"),
+     "greater than or equal to 2"),
+    ("a photo model no triage rule uses",
+     lambda t: drop_table(t, "triage.rules.persistent_photo_redness"),
+     "photo_redness", ("photo_redness", None), "no triage rule of kind photo_redness"),
+    ("a course rule without its entry",
+     lambda t: drop_table(t, "course.rules.open_escalation"),
+     "course.rules", ("course.rules.min_interval", None),
+     "no entry for the course rule 'open_escalation'"),
+    ("an expectation for an unknown stage",
+     lambda t: set_key(t, "expectations.items.maintenance_sessions", "stages", '["forever"]'),
+     "expectations.items.maintenance_sessions.stages.0",
+     ("expectations.items.maintenance_sessions", "stages"), "Input should be"),
+    ("a stage with nothing to expect",
+     lambda t: set_key(set_key(t, "expectations.items.maintenance_sessions", "stages",
+                               '["after_course"]'),
+                       "expectations.items.changes_last", "stages", '["booked"]'),
+     "expectations.items", ("expectations.items.redness_after_each_session", None),
+     "no expectation for the stage 'maintenance'"),
+    ("inverted stage days",
+     lambda t: set_key(t, "expectations", "remodelling_until_day", "7"),
+     "expectations.remodelling_until_day", ("expectations", "remodelling_until_day"),
+     "inverted range"),
+    ("[P] expectation claiming evidence",
+     lambda t: set_key(t, "expectations.items.changes_last", "patient",
+                       '"Studies show the changes last for ever."'),
+     "expectations.items.changes_last.patient", ("expectations.items.changes_last", "patient"),
+     "must not present itself as evidence"),
     ("fitzpatrick true in the protocol (bool trap)",
      lambda t: set_key(t, "planning.dark_skin", "from_fitzpatrick", "true"),
      "planning.dark_skin.from_fitzpatrick", ("planning.dark_skin", "from_fitzpatrick"),
@@ -352,6 +495,11 @@ CITED_TABLES = [
     "recovery.symptoms.redness",
     "recovery.skin_notes.darker_skin",
     "triage.rules.anaphylaxis",
+    "photo_redness",
+    "photo_redness.curves.medium",
+    "course",
+    "course.rules.min_interval",
+    "expectations.items.changes_last",
 ]
 
 
@@ -520,6 +668,27 @@ above_mm = 0.75
     assert clinic.recovery.rf_band == "shallow"
 
 
+def test_a_clinic_may_tune_the_photo_redness_policy(tmp_path: Path) -> None:
+    path = override(tmp_path, """
+[photo_redness]
+flag_margin_a = 4.0
+consecutive_photos = 3
+
+[photo_redness.curves.deep]
+tau_days = 4.0
+
+[course]
+late_after_extra_days = 7
+""")
+    clinic = load_protocol(overrides=path).data
+    assert clinic.photo_redness is not None
+    assert clinic.course is not None
+    assert clinic.photo_redness.flag_margin_a == 4.0
+    assert clinic.photo_redness.consecutive_photos == 3
+    assert clinic.photo_redness.curves["deep"].tau_days == 4.0
+    assert clinic.course.late_after_extra_days == 7
+
+
 REFUSED_OVERRIDES: list[tuple[str, str, str, int, str]] = [
     # (id, override text, dotted place, line in the override file, message fragment)
     ("disable a cited rule",
@@ -567,6 +736,9 @@ REFUSED_OVERRIDES: list[tuple[str, str, str, int, str]] = [
     ("name a field that does not exist",
      '[screening.rules.pregnancy]\ncolour = "red"\n',
      "screening.rules.pregnancy.colour", 2, "no such field on this entry"),
+    ("relax the cited minimum interval between sessions",
+     '[course.rules.min_interval]\nclinician = "Any time."\n',
+     "course.rules.min_interval.clinician", 2, "never relax"),
     ("change a value that is not clinic policy",
      '[protocol]\nversion = "2026.1-clinic"\n',
      "protocol.version", 2, "is not clinic-configurable"),

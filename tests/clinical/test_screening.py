@@ -123,6 +123,36 @@ VIGNETTES: list[tuple[str, dict[str, Any], Verdict, set[str], dt.date | None]] =
     ("an undated and a dated deferral",
      {"conditions": {"active_acne": True}, "procedures": {"dermal_filler": D(2026, 11, 28)}},
      DEFER, {"active_acne", "dermal_filler"}, D(2026, 12, 12)),
+    # --- added in 2026.2 (issue 9, item 5) ---
+    ("pacemaker with RF microneedling",
+     {"conditions": {"implanted_device": True}, "device": "rf"},
+     NOT_SUITABLE, {"rf_implanted_device"}, None),
+    ("pacemaker with a pen", {"conditions": {"implanted_device": True}}, OK, set(), None),
+    ("feeling unwell on the day", {"conditions": {"unwell_today": True}},
+     DEFER, {"unwell_today"}, None),
+    ("steroid cream on the area now", {"medications": {"topical_steroid": True}},
+     DEFER, {"topical_steroid"}, None),
+    ("steroid cream stopped 10 days before the planned date",
+     {"medications": {"topical_steroid": {"current": False,
+                                          "last_dose": days_before_planned(10)}}},
+     DEFER, {"topical_steroid"}, days_before_planned(10) + dt.timedelta(days=14)),
+    ("steroid cream stopped a month before", {"medications": {"topical_steroid": {
+        "current": False, "last_dose": days_before_planned(30)}}}, OK, set(), None),
+    ("acitretin two months ago",
+     {"medications": {"oral_retinoid_other": {"current": False, "last_dose": D(2026, 10, 1)}}},
+     PRECAUTION, {"oral_retinoid_other"}, None),
+    ("fish oil", {"medications": {"bleeding_supplement": True}},
+     PRECAUTION, {"bleeding_supplement"}, None),
+    ("granuloma after earlier microneedling", {"conditions": {"granuloma_history": True}},
+     DEFER, {"granuloma_history"}, None),
+    ("allergy to chlorhexidine", {"allergies": {"antiseptic": True}},
+     PRECAUTION, {"antiseptic_allergy"}, None),
+    ("permanent make-up in the area", {"conditions": {"tattoo_area": True}},
+     PRECAUTION, {"tattoo_area"}, None),
+    ("stable vitiligo", {"conditions": {"vitiligo_stable": True}},
+     PRECAUTION, {"vitiligo_stable"}, None),
+    ("spreading vitiligo still defers", {"conditions": {"vitiligo_active": True}},
+     DEFER, {"inflammatory_flare"}, None),
 ]
 
 
@@ -150,7 +180,7 @@ def test_a_healthy_fully_answered_intake_is_suitable_with_nothing_to_say() -> No
     assert result.information == []
     assert result.defer_until is None
     assert (result.assessed_on, result.planned_date) == (ASSESSED_ON, PLANNED_DATE)
-    assert (result.protocol.name, result.protocol.version) == ("microneedling", "2026.1")
+    assert (result.protocol.name, result.protocol.version) == ("microneedling", "2026.2")
 
 
 def test_keloid_is_not_suitable_on_cited_evidence() -> None:
@@ -389,6 +419,67 @@ def test_precautions_are_collected_in_reason_order() -> None:
                                 medications={"anticoagulant": True}))
     assert result.precautions == [r.precaution for r in result.reasons]
     assert any("Never advise" in p for p in result.precautions)
+
+
+def test_every_precaution_names_what_it_is_about() -> None:
+    result = screen(make_intake(medications={"isotretinoin": True, "bleeding_supplement": True},
+                                conditions={"tattoo_area": True}))
+    assert [p.split(":")[0] for p in result.precautions] == [
+        "Isotretinoin now or within 6 months", "Supplements that affect bleeding (fish oil, "
+        "ginkgo, garlic, vitamin E)", "Tattoo or permanent make-up in the area"]
+
+
+def test_bleeding_supplements_are_not_to_be_stopped_as_a_rule() -> None:
+    found = reason(screen(make_intake(medications={"bleeding_supplement": True})),
+                   "bleeding_supplement")
+    assert "not encoded as advice" in found.precaution
+    assert "stop" not in found.patient.lower()
+
+
+def test_a_new_policy_rule_says_it_is_clinic_policy() -> None:
+    found = reason(screen(make_intake(conditions={"unwell_today": True})), "unwell_today")
+    assert found.basis == "clinic_policy"
+    assert found.patient.endswith(CLINIC_POLICY_NOTE)
+    assert found.resolve_when == "the patient is well and free of fever"
+
+
+def test_an_unanswered_new_question_keeps_a_precaution() -> None:
+    result = screen(make_intake(conditions={"unwell_today": UNANSWERED}))
+    assert result.verdict is PRECAUTION
+    assert unanswered(result) == {"conditions.unwell_today"}
+
+
+class TestAnEarlierProtocolVersion:
+    """Intakes can still be screened under 2026.1, which knows only its own questions."""
+
+    @staticmethod
+    def old_intake(**overrides: Any) -> Intake:
+        intake = make_intake(**overrides)
+        return intake.model_copy(update={
+            section: {code: answer for code, answer in getattr(intake, section).items()
+                      if vocab.FACT_CATEGORIES[category][code].since == 1}
+            for section, category in (("conditions", "condition"),
+                                      ("medications", "medication"),
+                                      ("procedures", "procedure"), ("allergies", "allergy"))})
+
+    def test_an_intake_of_its_own_questions_is_screened(self) -> None:
+        from needlecare.clinical.protocol.loader import protocol_by_version
+
+        first = protocol_by_version("microneedling-2026.1")
+        result = screen(self.old_intake(medications={"isotretinoin": True}), first)
+        assert result.protocol.version == "2026.1"
+        assert result.verdict is PRECAUTION
+        assert result.unanswered == []
+        # 2026.1's precaution text, as it was shown then.
+        assert result.precautions == [first.data.screening.rules["isotretinoin"].precaution]
+
+    def test_a_question_it_did_not_ask_is_refused_not_ignored(self) -> None:
+        from needlecare.clinical.protocol.loader import protocol_by_version
+
+        first = protocol_by_version("microneedling-2026.1")
+        with pytest.raises(ValueError, match=r"condition 'implanted_device' is not part of "
+                                             r"protocol microneedling-2026\.1"):
+            screen(make_intake(), first)
 
 
 def test_anticoagulants_are_never_to_be_stopped() -> None:

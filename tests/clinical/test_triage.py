@@ -67,8 +67,9 @@ VIGNETTES: list[tuple[str, CheckIn, Level, set[str]]] = [
      Level.URGENT, {"severe_pain", "stronger_than_expected"}),
     ("pain getting worse on day 3", checkin(3, {"pain": {"severity": 3, "trend": "worse"}}),
      Level.URGENT, {"pain_worsening_after_48h", "stronger_than_expected"}),
+    # Reference T10: pain getting worse rather than better is urgent (contact_clinic in 2026.1).
     ("pain getting worse on day 1", checkin(1, {"pain": {"severity": 3, "trend": "worse"}}),
-     Level.CONTACT_CLINIC, {"pain_worsening_early"}),
+     Level.URGENT, {"pain_worsening_early"}),
     ("bleeding again on day 2",
      checkin(2, {"pinpoint_bleeding": {"severity": 2, "trend": "same"}}),
      Level.URGENT, {"rebleeding"}),
@@ -113,6 +114,58 @@ VIGNETTES: list[tuple[str, CheckIn, Level, set[str]]] = [
      checkin(3, {"redness": {"severity": 6, "trend": "better"}},
              session=session(deepest_depth_mm=2.0)),
      Level.EXPECTED, set()),
+    # --- added in 2026.2 (issue 9, item 5) ---
+    ("faint with hives on the treated skin (T11)",
+     checkin(0, flags={"faint_or_dizzy": True, "hives_or_rash": True}),
+     Level.EMERGENCY, {"faint_with_skin_or_breathing_sign", "faint_or_dizzy", "rash"}),
+    ("faint with hives all over (T11)",
+     checkin(1, flags={"faint_or_dizzy": True, "rash_widespread": True}),
+     Level.EMERGENCY, {"faint_with_skin_or_breathing_sign", "faint_or_dizzy",
+                       "rash_widespread"}),
+    ("faint with throat swelling (T11)",
+     checkin(0, flags={"faint_or_dizzy": True, "breathing_or_throat_swelling": True}),
+     Level.EMERGENCY, {"faint_with_skin_or_breathing_sign", "faint_or_dizzy", "anaphylaxis"}),
+    ("faint with spreading redness on day 4 (T7: very unwell)",
+     checkin(4, flags={"faint_or_dizzy": True, "spreading_redness": True}),
+     Level.EMERGENCY, {"faint_with_skin_or_breathing_sign", "faint_or_dizzy", "infection_signs"}),
+    ("dizzy on day 1 with no skin or breathing sign",
+     checkin(1, flags={"faint_or_dizzy": True}), Level.URGENT, {"faint_or_dizzy"}),
+    ("hives beyond the treated area (T4: urgent)",
+     checkin(2, flags={"rash_widespread": True}), Level.URGENT, {"rash_widespread"}),
+    ("clear fluid on the day of treatment is normal",
+     checkin(0, {"weeping": {"severity": 2, "trend": "same"}}), Level.EXPECTED, set()),
+    ("clear fluid still weeping on day 2 is not bleeding (T4)",
+     checkin(2, {"weeping": {"severity": 2, "trend": "same"}}),
+     Level.CONTACT_CLINIC, {"weeping_after_day0"}),
+    ("warm skin on the evening of treatment",
+     checkin(0, {"warmth": {"severity": 4, "trend": "same"}}), Level.EXPECTED, set()),
+    ("skin getting hotter on day 2 (T6)",
+     checkin(2, {"warmth": {"severity": 4, "trend": "worse"}}),
+     Level.URGENT, {"warmth_increasing", "stronger_than_expected"}),
+    ("warmth still there on day 5",
+     checkin(5, {"warmth": {"severity": 2, "trend": "better"}}),
+     Level.CONTACT_CLINIC, {"persistent_course"}),
+    ("pale patches after pen microneedling",
+     checkin(10, flags={"pale_or_white_patches": True}),
+     Level.CONTACT_CLINIC, {"pale_patches"}),
+    ("pale patches after RF microneedling",
+     checkin(1, flags={"pale_or_white_patches": True}, session=session(device="rf")),
+     Level.URGENT, {"pale_patches_rf", "pale_patches"}),
+    ("small dark scabs on day 4 after 1.5 mm",
+     checkin(4, {"scabs": {"severity": 2, "trend": "better"}}), Level.EXPECTED, set()),
+    ("scabs still there on day 12",
+     checkin(12, {"scabs": {"severity": 1, "trend": "same"}}),
+     Level.CONTACT_CLINIC, {"persistent_course"}),
+    ("yellow crusts are the infection red flag, not ordinary scabs",
+     checkin(4, {"scabs": {"severity": 2, "trend": "better"}}, {"pus_or_yellow_crusts": True}),
+     Level.URGENT, {"infection_signs"}),
+    # The numbing cream wears off on day 0, so rising pain that evening stays within the course
+    # (pain may rise until day 0); from day 1 it is urgent (T10).
+    ("pain rising on the evening of treatment",
+     checkin(0, {"pain": {"severity": 4, "trend": "worse"}}), Level.EXPECTED, set()),
+    ("the patient's note says dizzy although every box says no",
+     checkin(1, note="Felt a bit dizzy this morning"),
+     Level.CONTACT_CLINIC, {"free_text_mention"}),
 ]
 
 
@@ -157,6 +210,62 @@ def test_expected_course_for_today_is_included() -> None:
     assert result.expected.day == 2
     assert result.expected.for_symptom("redness").phase == "normal"
     assert result.expected.for_symptom("pinpoint_bleeding").phase == "not_expected"
+
+
+def test_faintness_alone_is_urgent_and_says_when_to_call_emergency_services() -> None:
+    result = triage(checkin(1, flags={"faint_or_dizzy": True}))
+    (reason,) = [r for r in result.reasons if r.rule == "faint_or_dizzy"]
+    assert "call emergency services" in reason.patient
+
+
+def test_faintness_with_an_unanswered_skin_sign_is_an_assumed_emergency() -> None:
+    flags = {"faint_or_dizzy": True, "hives_or_rash": None}
+    result = triage(checkin(1, flags=flags))
+    assert result.level is Level.EMERGENCY
+    together = next(r for r in result.reasons if r.rule == "faint_with_skin_or_breathing_sign")
+    assert together.assumed
+    assert together.subject == "faint_or_dizzy"
+
+
+def test_clear_ooze_never_reads_as_bleeding() -> None:
+    result = triage(checkin(3, {"weeping": {"severity": 3, "trend": "same"}}))
+    assert "rebleeding" not in fired(result)
+    assert result.level is Level.CONTACT_CLINIC
+
+
+class TestAnEarlierProtocolVersion:
+    """Check-ins can still be triaged under 2026.1, with its own rules and questions."""
+
+    @staticmethod
+    def first() -> Any:
+        from needlecare.clinical.protocol.loader import protocol_by_version
+
+        return protocol_by_version("microneedling-2026.1")
+
+    @staticmethod
+    def old_flags() -> dict[str, Any]:
+        return {code: False for code, term in RED_FLAGS.items() if term.since == 1}
+
+    def test_its_own_rules_apply(self) -> None:
+        doc = checkin(1, {"pain": {"severity": 3, "trend": "worse"}}, all_flags_answered=False,
+                      red_flags=self.old_flags())
+        result = triage(doc, self.first())
+        assert result.protocol.version == "2026.1"
+        assert result.level is Level.CONTACT_CLINIC  # 2026.1's level for T10
+        assert result.unanswered == []
+        assert "warmth" not in {s.symptom for s in result.expected.symptoms}
+
+    def test_a_question_it_did_not_ask_is_refused_not_ignored(self) -> None:
+        with pytest.raises(ValueError, match=r"red flag 'faint_or_dizzy' is not part of "
+                                             r"protocol microneedling-2026\.1"):
+            triage(checkin(1, all_flags_answered=False,
+                           red_flags={**self.old_flags(), "faint_or_dizzy": True}), self.first())
+
+    def test_photos_are_refused(self) -> None:
+        doc = checkin(9, all_flags_answered=False, red_flags=self.old_flags(),
+                      photos=[{"day": 8, "a_star_change": 6, "quality_ok": True}])
+        with pytest.raises(ValueError, match="does not read redness on photos"):
+            triage(doc, self.first())
 
 
 class TestMissingAnswers:
@@ -234,5 +343,5 @@ def test_output_round_trips_as_json() -> None:
     result = triage(checkin(3, flags={"pus_or_yellow_crusts": True}))
     dumped = result.model_dump(mode="json", by_alias=True)
     assert dumped["schema"] == "needlecare.triage/1"
-    assert dumped["protocol"] == {"name": "microneedling", "version": "2026.1"}
+    assert dumped["protocol"] == {"name": "microneedling", "version": "2026.2"}
     assert TriageResult.model_validate(dumped) == result

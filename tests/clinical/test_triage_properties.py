@@ -29,9 +29,19 @@ sessions = st.fixed_dictionaries({
 
 
 @st.composite
+def photos(draw: st.DrawFn, last_day: int) -> list[dict[str, Any]]:
+    return draw(st.lists(st.fixed_dictionaries({
+        "day": st.integers(0, last_day),
+        "a_star_change": st.floats(-5, 20, allow_nan=False),
+        "quality_ok": st.booleans(),
+    }), max_size=5))
+
+
+@st.composite
 def checkins(draw: st.DrawFn) -> dict[str, Any]:
     day = draw(st.integers(0, 60))
     return {
+        "photos": draw(photos(day)),
         "session": draw(sessions),
         "reported_at": dt.datetime.combine(SESSION_DAY + dt.timedelta(days=day),
                                            dt.time(20, 0)).isoformat(),
@@ -95,6 +105,31 @@ def test_removing_an_answer_never_lowers_the_level(doc: dict[str, Any],
     else:
         del fewer["symptoms"][answer[1]][answer[2]]
     assert level(fewer).rank >= level(doc).rank
+
+
+@settings(max_examples=300)
+@given(checkins())
+def test_photos_never_lower_the_level_the_answers_set(doc: dict[str, Any]) -> None:
+    without = {**doc, "photos": []}
+    assert level(doc).rank >= level(without).rank
+
+
+@settings(max_examples=300)
+@given(checkins(), st.data())
+def test_a_redder_photo_never_lowers_the_level(doc: dict[str, Any], data: st.DataObject) -> None:
+    if not doc["photos"]:
+        return
+    i = data.draw(st.integers(0, len(doc["photos"]) - 1))
+    redder = [dict(p) for p in doc["photos"]]
+    redder[i]["a_star_change"] += data.draw(st.floats(0, 20, allow_nan=False))
+    assert level({**doc, "photos": redder}).rank >= level(doc).rank
+
+
+@settings(max_examples=300)
+@given(checkins())
+def test_photos_alone_raise_a_level_to_contact_clinic_at_most(doc: dict[str, Any]) -> None:
+    quiet = {**doc, "symptoms": {}, "red_flags": dict.fromkeys(RED_FLAGS, False), "note": ""}
+    assert level(quiet).rank <= Level.CONTACT_CLINIC.rank
 
 
 @settings(max_examples=300)

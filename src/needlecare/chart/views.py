@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from needlecare import sections
 from needlecare.access import Actor, Permission
 from needlecare.chart import timeline
 from needlecare.patients.views import actions_for, link
@@ -69,4 +70,5 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "chart/patient_detail.html", {
         "record": record, "patient": patient, "entries": record.entries,
         "clinical": record.clinical, "actions": actions,
+        "sections": sections.render(sections.Page.PATIENT_CHART, actor, patient),
     })

@@ -22,7 +22,7 @@ from needlecare.clinical.common import (
 )
 from needlecare.clinical.protocol.loader import Protocol, default_protocol
 from needlecare.clinical.session import SessionFacts
-from needlecare.clinical.vocabulary import SYMPTOMS
+from needlecare.clinical.vocabulary import SYMPTOMS, codes_in
 
 Phase = Literal["not_yet", "normal", "fading", "not_expected"]
 Intensity = Literal["none", "mild", "moderate", "marked"]
@@ -86,8 +86,11 @@ def expected_course(session: SessionFacts, day: int,
 @functools.lru_cache(maxsize=4096)
 def _course(protocol: Protocol, band: str, fitzpatrick: int, day: int) -> ExpectedCourse:
     recovery = protocol.data.recovery
+    known = codes_in("symptoms", protocol.vocabulary)
     items = []
     for code in SYMPTOMS:
+        if code not in known:
+            continue
         course = recovery.symptoms[code]
         normal_until = course.normal_until[band]
         phase: Phase

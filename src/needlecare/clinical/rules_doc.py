@@ -8,6 +8,7 @@ between checkouts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 
 from needlecare.clinical import vocabulary as vocab
@@ -49,9 +50,9 @@ _LEVEL_MEANING: Mapping[Level, str] = {
 def render(protocol: Protocol) -> str:
     """The whole document, ending in a newline."""
     sections = (_title, _how_to_read, _screening, _information, _planning, _aftercare,
-                _recovery, _triage, _outcome_measures, _alternatives, _vocabulary,
-                _bibliography)
-    blocks = ["\n".join(section(protocol)) for section in sections]
+                _recovery, _triage, _photo_redness, _course, _expectations,
+                _outcome_measures, _alternatives, _vocabulary, _bibliography)
+    blocks = ["\n".join(lines) for section in sections if (lines := section(protocol))]
     return "\n\n".join(blocks).rstrip("\n") + "\n"
 
 
@@ -368,6 +369,10 @@ def _triggers(rule: TriageRule) -> str:
     parts = []
     if rule.red_flags:
         parts.append("red flag " + _terms(rule.red_flags, vocab.RED_FLAGS))
+    if rule.with_red_flags:
+        parts.append("together with any of " + _terms(rule.with_red_flags, vocab.RED_FLAGS))
+    if rule.kind == "photo_redness":
+        parts.append("photos (see Redness on photos)")
     if rule.symptoms:
         parts.append("symptom " + _codes(rule.symptoms))
     if rule.min_severity is not None:
@@ -384,12 +389,16 @@ def _triggers(rule: TriageRule) -> str:
 _KIND_MEANING: Mapping[str, str] = {
     "red_flag": "a red-flag question answered yes (or left unanswered)",
     "red_flag_with_symptom": "a red flag together with a symptom at or above a severity",
+    "red_flags_together": "a red flag together with any of the other red flags listed (each "
+                          "answered yes or left unanswered)",
     "symptom_severity": "a symptom at or above a severity",
     "symptom_worsening": "a symptom getting worse after the day its worsening is acceptable",
     "symptom_persistent": "a symptom still present after its expected course",
     "symptom_above_expected": "a symptom more severe than expected on that day",
     "symptom_expected": "a symptom within its expected course",
     "free_text": "the patient's note contains one of the words",
+    "photo_redness": "redness measured on photos above the expected band on consecutive photo "
+                     "check-ins (see Redness on photos)",
 }
 
 
@@ -416,18 +425,106 @@ def _triage(p: Protocol) -> list[str]:
     return lines[:-1]
 
 
+_PHOTO_DAYS = (0, 1, 2, 3, 5, 7, 8, 10, 14)
+
+
+def _photo_redness(p: Protocol) -> list[str]:
+    photo = p.data.photo_redness
+    if photo is None:
+        return []
+    bands = sorted(p.data.recovery.depth_bands.items(), key=lambda kv: kv[1].above_mm)
+    lines = [
+        "## Redness on photos",
+        "",
+        "Redness is measured on photos as the change in CIELAB a* from the patient's own "
+        "pre-treatment photo of the same view. The expected band on day t after a session runs "
+        "from 0 to A·e^(−t/τ) + c, by the recovery depth band of the session. "
+        f"Noise floor: a change under {_mm(photo.noise_floor_a)} a* is not a change. "
+        f"Persistent redness on photos: on {photo.consecutive_photos} consecutive photo "
+        f"check-ins from day {photo.from_day} on (after the redness fading window), each at "
+        f"least {_mm(photo.flag_margin_a)} a* above the band. Photos that fail the quality "
+        "checks are left out; several photos on one day count once, at their reddest. Photos "
+        "can raise a triage level, never lower one. "
+        f"{photo.clinician} Evidence {_evidence(photo.evidence)}; sources: "
+        f"{_sources(photo.sources)}.",
+        "",
+    ]
+    lines += _table(
+        ["Band", "A (a*)", "τ (days)", "c (a*)", "Evidence", "Sources"],
+        [(_code(name), _mm(c.peak_a), _mm(c.tau_days), _mm(c.residual_a),
+          _evidence(c.evidence), _sources(c.sources))
+         for name, _ in bands if (c := photo.curves.get(name)) is not None])
+    lines += ["", "Top of the expected band, then the change that counts as above it (a*):", ""]
+    rows = []
+    for name, _ in bands:
+        curve = photo.curves.get(name)
+        if curve is None:
+            continue
+        tops = [curve.peak_a * math.exp(-day / curve.tau_days) + curve.residual_a
+                for day in _PHOTO_DAYS]
+        rows.append((_code(name), *(f"{top:.1f} / {top + photo.flag_margin_a:.1f}"
+                                    for top in tops)))
+    lines += _table(["Band", *(f"Day {day}" for day in _PHOTO_DAYS)], rows)
+    return lines
+
+
+def _course(p: Protocol) -> list[str]:
+    course = p.data.course
+    if course is None:
+        return []
+    lines = [
+        "## Course and booking",
+        "",
+        "The earliest safe date for the next session is the latest of the first day asked about "
+        "and every dated rule below; while a rule without a date holds, no date is offered. "
+        f"Without an interval from the plan, {course.default_interval_days} days. An interval "
+        f"shorter than the plan's is early; more than {course.late_after_extra_days} days "
+        f"longer is late. {course.clinician} Evidence {_evidence(course.evidence)}; sources: "
+        f"{_sources(course.sources)}.",
+        "",
+    ]
+    lines += _table(
+        ["Rule", "Clinician", "Patient reads", "Evidence", "Sources"],
+        [(_code(key), rule.clinician, rule.patient, _evidence(rule.evidence),
+          _sources(rule.sources)) for key, rule in course.rules.items()])
+    return lines
+
+
+def _expectations(p: Protocol) -> list[str]:
+    exp = p.data.expectations
+    if exp is None:
+        return []
+    lines = [
+        "## Expectations by stage",
+        "",
+        "What the patient's page says to expect. Stages: `booked` (before the first session), "
+        f"`healing` (days 0–{exp.healing_until_day} after a session), `remodelling` (days "
+        f"{exp.healing_until_day + 1}–{exp.remodelling_until_day}), `after_course`, "
+        "`maintenance`. `P` items are clinic policy and never presented as evidence.",
+        "",
+    ]
+    lines += _table(
+        ["Item", "Stages", "Topic", "Patient reads", "Clinician", "Evidence", "Sources"],
+        [(_code(key), _codes(item.stages), item.topic, item.patient, item.clinician,
+          _evidence(item.evidence), _sources(item.sources))
+         for key, item in exp.items.items()])
+    return lines
+
+
 def _vocabulary(p: Protocol) -> list[str]:
+    edition = p.data.protocol.vocabulary
     lines = [
         "## Controlled vocabulary",
         "",
         "The codes intake forms, check-ins and protocol files use. A protocol that names a code "
-        "not listed here is refused.",
+        f"not listed here is refused. This protocol uses vocabulary edition {edition}; codes "
+        "are never removed, and a code narrowed by a later edition says so in its definition.",
     ]
     for category, table in vocab.VOCABULARIES.items():
         lines += ["", f"### {category.replace('_', ' ').capitalize()}", ""]
-        lines += _table(["Code", "Name", "Definition", "Patient wording"],
-                        [(_code(t.code), t.display, t.definition, t.patient)
-                         for t in table.values()])
+        lines += _table(["Code", "Name", "Definition", "Patient wording", "Since edition"],
+                        [(_code(t.code), t.display, t.definition, t.patient, t.since)
+                         for t in table.values() if t.since <= edition])
     return lines
 
 

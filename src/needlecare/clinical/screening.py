@@ -36,7 +36,7 @@ from needlecare.clinical.common import (
 )
 from needlecare.clinical.protocol.loader import Protocol, default_protocol
 from needlecare.clinical.protocol.schema import ScreeningRule
-from needlecare.clinical.vocabulary import Evidence, Verdict
+from needlecare.clinical.vocabulary import EDITION, Evidence, Verdict, codes_in
 
 INTAKE_SCHEMA: Final = "needlecare.intake/1"
 RESULT_SCHEMA: Final = "needlecare.screening/1"
@@ -240,9 +240,26 @@ def _information(intake: Intake, protocol: Protocol) -> Iterator[Information]:
                 return
 
 
+_SECTIONS = {"conditions": "condition", "medications": "medication",
+             "procedures": "procedure", "allergies": "allergy"}
+
+
+def _check_known(intake: Intake, protocol: Protocol) -> None:
+    """Refuse answers newer than the protocol: no rule of it would read them, so a "yes" would
+    be silently ignored."""
+    if protocol.vocabulary >= EDITION:
+        return
+    for section, what in _SECTIONS.items():
+        known = codes_in(section, protocol.vocabulary)
+        for code in getattr(intake, section):
+            if code not in known:
+                raise ValueError(f"{what} {code!r} is not part of protocol {protocol.label}")
+
+
 def screen(intake: Intake, protocol: Protocol | None = None) -> ScreeningResult:
     """Apply every enabled screening rule to the intake."""
     protocol = protocol or default_protocol()
+    _check_known(intake, protocol)
     reasons: list[Reason] = []
     unanswered: dict[str, Unanswered] = {}
     for rule_id, rule in protocol.data.screening.rules.items():

@@ -5,6 +5,10 @@ possible answer (an unanswered red-flag question as "yes", a missing severity as
 trend as "worse") and the reason is marked ``assumed``: leaving a question out can never lower
 the level. Earlier check-ins supply a trend the patient did not state: a severity higher than
 last time counts as worsening whatever the patient ticked.
+
+Redness measured on photos (``photos``) is one more input: it can add a reason, never remove
+one, so a photo can raise a level but never lower the level the patient's answers set. A code
+the protocol's vocabulary edition does not have is refused, never ignored.
 """
 
 from __future__ import annotations
@@ -37,8 +41,17 @@ from needlecare.clinical.common import (
 from needlecare.clinical.protocol.loader import Protocol, default_protocol
 from needlecare.clinical.protocol.schema import TriageRule
 from needlecare.clinical.recovery import ExpectedCourse, SymptomExpectation, expected_course
+from needlecare.clinical.redness import PhotoMeasurement, persistent_photo_redness
 from needlecare.clinical.session import SessionFacts
-from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS, Evidence, Level, Trend
+from needlecare.clinical.vocabulary import (
+    EDITION,
+    RED_FLAGS,
+    SYMPTOMS,
+    Evidence,
+    Level,
+    Trend,
+    codes_in,
+)
 
 CHECKIN_SCHEMA: Final = "needlecare.checkin/1"
 TRIAGE_SCHEMA: Final = "needlecare.triage/1"
@@ -69,6 +82,9 @@ class CheckIn(Document):
     note: str = Field(default="", max_length=4000, description="the patient's own words")
     previous: list[EarlierCheckIn] = Field(default=[], description="earlier check-ins for "
                                                                    "the same session")
+    photos: list[PhotoMeasurement] = Field(
+        default=[], description="redness measured on this session's photos so far, this "
+                                "check-in's included")
 
     @model_validator(mode="after")
     def _after_the_session(self) -> CheckIn:
@@ -78,6 +94,11 @@ class CheckIn(Document):
             if not self.session.date <= earlier.reported_at.date() <= self.reported_at.date():
                 raise ValueError(f"previous.{i}.reported_at is outside the session and this "
                                  "check-in")
+        today = (self.reported_at.date() - self.session.date).days
+        for i, photo in enumerate(self.photos):
+            if photo.day > today:
+                raise ValueError(f"photos.{i}.day {photo.day} is after this check-in (day "
+                                 f"{today})")
         return self
 
 
@@ -119,7 +140,9 @@ class _Case:
     checkin: CheckIn
     day: int
     course: ExpectedCourse
+    expected: Mapping[str, SymptomExpectation]  # the course by symptom code
     symptoms: Mapping[str, _Symptom]
+    protocol: Protocol
 
 
 def _read_symptoms(checkin: CheckIn) -> dict[str, _Symptom]:
@@ -158,6 +181,24 @@ def _red_flag(rule: TriageRule, case: _Case) -> Fired:
             yield flag, False
 
 
+def _red_flags_together(rule: TriageRule, case: _Case) -> Fired:
+    answers = case.checkin.red_flags
+    # Each side reads as the worst answer: an unanswered flag counts as "yes" (assumed).
+    companions = [answers.get(flag) for flag in rule.with_red_flags
+                  if answers.get(flag) is not False]
+    if not companions:
+        return
+    companion_assumed = all(answer is None for answer in companions)
+    for flag, assumed in _red_flag(rule, case):
+        yield flag, assumed or companion_assumed
+
+
+def _photo_redness(rule: TriageRule, case: _Case) -> Fired:
+    if case.checkin.photos and persistent_photo_redness(
+            case.checkin.session, case.checkin.photos, case.protocol) is not None:
+        yield None, False
+
+
 def _red_flag_with_symptom(rule: TriageRule, case: _Case) -> Fired:
     threshold = rule.min_severity or 0
     strong = [(code, s) for code in rule.symptoms
@@ -188,7 +229,7 @@ def _symptom_worsening(rule: TriageRule, case: _Case) -> Fired:
     for code in rule.symptoms:
         s = case.symptoms.get(code)
         if s is not None and s.worse and (
-                case.day > case.course.for_symptom(code).worsening_ok_until_day):
+                case.day > case.expected[code].worsening_ok_until_day):
             yield code, s.trend_assumed
 
 
@@ -196,7 +237,7 @@ def _symptom_persistent(rule: TriageRule, case: _Case) -> Fired:
     if not _in_days(rule, case.day):
         return
     for code in rule.symptoms:
-        if code in case.symptoms and case.course.for_symptom(code).phase == "not_expected":
+        if code in case.symptoms and case.expected[code].phase == "not_expected":
             yield code, False
 
 
@@ -205,7 +246,7 @@ def _symptom_above_expected(rule: TriageRule, case: _Case) -> Fired:
         return
     for code in rule.symptoms:
         s = case.symptoms.get(code)
-        expected = case.course.for_symptom(code)
+        expected = case.expected[code]
         if s is not None and expected.phase != "not_expected" and (
                 s.severity > expected.max_severity):
             yield code, s.severity_assumed
@@ -223,7 +264,7 @@ def _within_course(s: _Symptom, expected: SymptomExpectation, day: int) -> bool:
 def _symptom_expected(rule: TriageRule, case: _Case) -> Fired:
     for code in rule.symptoms:
         s = case.symptoms.get(code)
-        if s is not None and _within_course(s, case.course.for_symptom(code), case.day):
+        if s is not None and _within_course(s, case.expected[code], case.day):
             yield code, False
 
 
@@ -247,15 +288,19 @@ def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
     return pattern
 
 
-_KINDS: Mapping[str, Callable[[TriageRule, _Case], Fired]] = {
+Kind = Callable[[TriageRule, _Case], Fired]
+
+_KINDS: Mapping[str, Kind] = {
     "red_flag": _red_flag,
     "red_flag_with_symptom": _red_flag_with_symptom,
+    "red_flags_together": _red_flags_together,
     "symptom_severity": _symptom_severity,
     "symptom_worsening": _symptom_worsening,
     "symptom_persistent": _symptom_persistent,
     "symptom_above_expected": _symptom_above_expected,
     "symptom_expected": _symptom_expected,
     "free_text": _free_text,
+    "photo_redness": _photo_redness,
 }
 
 
@@ -296,6 +341,12 @@ class _Reasons:
 _reasons_for = cached_per_protocol(_Reasons)
 
 
+@cached_per_protocol
+def _rules_for(protocol: Protocol) -> tuple[tuple[str, TriageRule, Kind], ...]:
+    return tuple((rule_id, rule, _KINDS[rule.kind])
+                 for rule_id, rule in protocol.data.triage.rules.items())
+
+
 def _advice(protocol: Protocol, level: Level, session: SessionFacts, day: int) -> list[str]:
     return list(_advice_for(protocol, level, day, float(session.deepest_depth_mm),
                             session.fitzpatrick, session.device, tuple(session.zones),
@@ -322,8 +373,28 @@ def _advice_for(protocol: Protocol, level: Level, day: int, depth: float, fitzpa
     return tuple(lines)
 
 
-def _unanswered(checkin: CheckIn) -> list[str]:
-    missing = [f"red_flags.{code}" for code in RED_FLAGS if checkin.red_flags.get(code) is None]
+def _check_known(checkin: CheckIn, protocol: Protocol) -> None:
+    """Refuse codes newer than the protocol: its rules would silently pass them over."""
+    if protocol.vocabulary >= EDITION:
+        return
+    flags = codes_in("red_flags", protocol.vocabulary)
+    symptoms = codes_in("symptoms", protocol.vocabulary)
+    answers: list[CheckIn | EarlierCheckIn] = [checkin, *checkin.previous]
+    for doc in answers:
+        for code in doc.red_flags:
+            if code not in flags:
+                raise ValueError(f"red flag {code!r} is not part of protocol {protocol.label}")
+        for code in doc.symptoms:
+            if code not in symptoms:
+                raise ValueError(f"symptom {code!r} is not part of protocol {protocol.label}")
+    if checkin.photos and protocol.data.photo_redness is None:
+        raise ValueError(f"protocol {protocol.label} does not read redness on photos")
+
+
+def _unanswered(checkin: CheckIn, protocol: Protocol) -> list[str]:
+    flags = codes_in("red_flags", protocol.vocabulary)
+    missing = [f"red_flags.{code}" for code in RED_FLAGS
+               if code in flags and checkin.red_flags.get(code) is None]
     for code, report in checkin.symptoms.items():
         if report.severity is None:
             missing.append(f"symptoms.{code}.severity")
@@ -335,13 +406,15 @@ def _unanswered(checkin: CheckIn) -> list[str]:
 def triage(checkin: CheckIn, protocol: Protocol | None = None) -> TriageResult:
     """Apply every triage rule to a check-in."""
     protocol = protocol or default_protocol()
+    _check_known(checkin, protocol)
     day = (checkin.reported_at.date() - checkin.session.date).days
-    case = _Case(checkin, day, expected_course(checkin.session, day, protocol),
-                 _read_symptoms(checkin))
+    course = expected_course(checkin.session, day, protocol)
+    case = _Case(checkin, day, course, {s.symptom: s for s in course.symptoms},
+                 _read_symptoms(checkin), protocol)
     reasons = _reasons_for(protocol)
     fired: list[TriageReason] = []
-    for rule_id, rule in protocol.data.triage.rules.items():
-        for subject, assumed in _KINDS[rule.kind](rule, case):
+    for rule_id, rule, kind in _rules_for(protocol):
+        for subject, assumed in kind(rule, case):
             fired.append(reasons.get(rule_id, rule, subject, assumed))
     fired.sort(key=lambda r: -r.level.rank)
     level = fired[0].level if fired else Level.EXPECTED
@@ -352,5 +425,5 @@ def triage(checkin: CheckIn, protocol: Protocol | None = None) -> TriageResult:
         reasons=fired,
         advice=_advice(protocol, level, checkin.session, day),
         expected=case.course,
-        unanswered=_unanswered(checkin),
+        unanswered=_unanswered(checkin, protocol),
     )

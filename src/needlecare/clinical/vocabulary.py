@@ -3,14 +3,24 @@
 Codes are stable identifiers stored in records and protocol files; the display name and the
 definition are what clinicians read, and ``patient`` is the plain wording a patient sees on a
 phone. A protocol file that names a code not listed here is refused by the loader.
+
+Codes are only ever added, never removed, so that every stored record stays readable; when an
+edition splits a code, the narrowed code's definition says what it covered before. Each term
+says in which vocabulary edition it was added (``since``); a protocol names the edition it was
+written for, and the loader and the engines treat a code from a later edition as unknown to it
+(an older protocol neither asks nor silently ignores it).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+
+#: The latest vocabulary edition; protocols name the edition they were written for.
+EDITION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +29,7 @@ class Term:
     display: str
     definition: str
     patient: str
+    since: int = 1
 
 
 def _terms(*terms: Term) -> Mapping[str, Term]:
@@ -148,6 +159,24 @@ CONDITIONS = _terms(
     Term("metal_implants_area", "Gold threads or metal implants in the area",
          "Gold threads, plates or other metal implants under the treatment area.",
          "gold threads or metal implants where you are being treated"),
+    Term("implanted_device", "Implanted electronic device",
+         "Pacemaker, implantable defibrillator or another implanted electronic device.",
+         "a pacemaker, defibrillator or other electronic device implanted in your body",
+         since=2),
+    Term("unwell_today", "Unwell or feverish on the day",
+         "Feeling unwell, feverish or having an acute infection on the day of treatment.",
+         "feeling unwell or feverish today", since=2),
+    Term("granuloma_history", "Granuloma or delayed reaction after microneedling",
+         "A granuloma, or another reaction starting days to weeks later, after an earlier "
+         "microneedling treatment.",
+         "lumps or a reaction that started days or weeks after an earlier microneedling "
+         "treatment", since=2),
+    Term("tattoo_area", "Tattoo or permanent make-up in the area",
+         "A tattoo or permanent make-up (micropigmentation) in the treatment area.",
+         "a tattoo or permanent make-up where you are being treated", since=2),
+    Term("vitiligo_stable", "Stable vitiligo",
+         "Vitiligo that has not spread or changed in the last 12 months.",
+         "vitiligo (white patches) that has not changed for a year or more", since=2),
 )
 
 MEDICATIONS = _terms(
@@ -172,6 +201,16 @@ MEDICATIONS = _terms(
          "a medicine that makes you sensitive to the sun"),
     Term("chemotherapy", "Chemotherapy", "Cancer chemotherapy, current or recent.",
          "chemotherapy"),
+    Term("topical_steroid", "Topical corticosteroid on the area",
+         "A corticosteroid cream or ointment (e.g. hydrocortisone, betamethasone) used on the "
+         "treatment area.",
+         "a steroid cream or ointment on the area being treated", since=2),
+    Term("oral_retinoid_other", "Oral retinoid other than isotretinoin",
+         "Acitretin, alitretinoin or another retinoid taken by mouth.",
+         "other vitamin A tablets for the skin, such as acitretin", since=2),
+    Term("bleeding_supplement", "Supplement that affects bleeding",
+         "Fish oil, ginkgo, garlic, vitamin E, turmeric or similar supplements.",
+         "supplements such as fish oil, ginkgo, garlic or vitamin E", since=2),
 )
 
 PROCEDURES = _terms(
@@ -211,6 +250,9 @@ ALLERGIES = _terms(
     Term("product_ingredient", "Allergy to a product to be applied",
          "Allergy to an ingredient of a glide, serum or aftercare product planned for use.",
          "allergy to an ingredient of the creams or serums used"),
+    Term("antiseptic", "Allergy to the skin antiseptic",
+         "Allergy to chlorhexidine, povidone-iodine or another skin antiseptic.",
+         "allergy to skin-cleaning antiseptics such as chlorhexidine", since=2),
 )
 
 ZONES = _terms(
@@ -268,9 +310,10 @@ PRODUCTS = _terms(
 SYMPTOMS = _terms(
     Term("redness", "Erythema", "Redness of the treated skin.", "redness"),
     Term("swelling", "Oedema", "Swelling of the treated skin.", "swelling"),
-    Term("pinpoint_bleeding", "Pinpoint bleeding or ooze",
-         "Pinpoint bleeding or clear ooze from the needle channels.",
-         "tiny spots of blood or clear fluid"),
+    Term("pinpoint_bleeding", "Pinpoint bleeding",
+         "Pinpoint bleeding from the needle channels. (Until vocabulary edition 2 this code "
+         "also covered clear ooze, which is now `weeping`.)",
+         "tiny spots of blood"),
     Term("pain", "Pain or burning", "Pain, burning or tenderness.", "pain, burning or soreness"),
     Term("dryness_flaking", "Dryness and flaking", "Dry skin and fine flaking.",
          "dry or flaking skin"),
@@ -281,6 +324,15 @@ SYMPTOMS = _terms(
          "sore glands in your neck or jaw"),
     Term("breakouts", "Pimples, whiteheads or milia", "Acneiform flare or milia.",
          "new pimples or whiteheads"),
+    Term("warmth", "Warmth of the area", "The treated skin feels warm or hot.",
+         "the treated skin feeling warm or hot", since=2),
+    Term("weeping", "Weeping clear fluid",
+         "Clear or straw-coloured fluid oozing from the treated skin, without blood.",
+         "clear fluid oozing from the skin", since=2),
+    Term("scabs", "Scabs that are not yellow",
+         "Small dark or brown scabs or crusts over the needle marks; yellow or honey-coloured "
+         "crusts are the red flag `pus_or_yellow_crusts`.",
+         "small dark or brown scabs (not yellow)", since=2),
 )
 
 RED_FLAGS = _terms(
@@ -300,8 +352,16 @@ RED_FLAGS = _terms(
     Term("blisters_or_cold_sores", "Clustered blisters or cold sores",
          "Grouped vesicles or painful crusted sores, especially perioral.",
          "groups of small blisters, or cold sores"),
-    Term("hives_or_rash", "Hives or a spreading rash", "Urticaria or an itchy spreading rash.",
-         "hives, or an itchy rash that is spreading"),
+    Term("hives_or_rash", "Itchy rash or hives on the treated skin",
+         "Urticaria or an itchy rash at the treated site. (Until vocabulary edition 2 the "
+         "wording also covered a spreading rash, which is now `rash_widespread`.)",
+         "an itchy rash or hives on the treated skin"),
+    Term("rash_widespread", "Hives or rash beyond the treated area, or spreading fast",
+         "Urticaria or a rash away from the treated site, or one spreading quickly.",
+         "hives or a rash beyond the treated area, or a rash that is spreading fast", since=2),
+    Term("faint_or_dizzy", "Faintness or dizziness",
+         "Feeling faint, light-headed or dizzy, or having fainted.",
+         "feeling faint or dizzy, or having fainted", since=2),
     Term("breathing_or_throat_swelling", "Difficulty breathing or swelling of lips, tongue or "
          "throat", "Signs of anaphylaxis.",
          "difficulty breathing, or swelling of your lips, tongue or throat"),
@@ -322,6 +382,9 @@ RED_FLAGS = _terms(
     Term("numbness_burn_or_dent", "Numbness, burns or dents",
          "Numbness, burn marks or dents (fat loss) in the treated area.",
          "numbness, burn marks or dents in the skin"),
+    Term("pale_or_white_patches", "Pale or white patches",
+         "Blanched, pale or white areas in or around the treated skin.",
+         "pale or white patches on the treated skin", since=2),
 )
 
 FITZPATRICK = _terms(
@@ -358,7 +421,15 @@ VOCABULARIES: Mapping[str, Mapping[str, Term]] = MappingProxyType({
 })
 
 
-def is_known_fact(ref: str) -> bool:
-    """True for a protocol fact reference such as ``condition:keloid_history``."""
+def is_known_fact(ref: str, edition: int = EDITION) -> bool:
+    """True for a protocol fact reference such as ``condition:keloid_history``, in ``edition``."""
     category, _, code = ref.partition(":")
-    return code in FACT_CATEGORIES.get(category, {})
+    term = FACT_CATEGORIES.get(category, {}).get(code)
+    return term is not None and term.since <= edition
+
+
+@functools.cache
+def codes_in(vocabulary: str, edition: int) -> frozenset[str]:
+    """The codes of one vocabulary (``"red_flags"``) that ``edition`` has."""
+    return frozenset(code for code, term in VOCABULARIES[vocabulary].items()
+                     if term.since <= edition)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from needlecare import sections
 from needlecare.access import Actor, Permission, require
 from needlecare.accounts.models import Clinic
 from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS
@@ -101,10 +102,12 @@ def patient_page(view: PatientView | None = None, *,
 
 def _render_home(request: HttpRequest, link: PatientLink, token: str, form: CheckInForm,
                  error: str | None = None) -> HttpResponse:
-    today = services.patient_today(Actor.for_link(link, request))
+    actor = Actor.for_link(link, request)
+    today = services.patient_today(actor)
     return render(request, "recovery/patient_home.html", {
         **_clinic_context(link.clinic), "token": token, "today": today, "form": form,
-        "error": error})
+        "error": error,
+        "sections": sections.render(sections.Page.PATIENT_HOME, actor, today.patient)})
 
 
 @require_GET

@@ -29,7 +29,7 @@ def test_a_normal_check_in_is_201_expected_healing(world: World) -> None:
     assert body["reasons"] == []
     assert body["assumed"] == []
     assert "normal healing" in body["advice"][0]
-    assert body["protocol_version"] == "microneedling-2026.1"
+    assert body["protocol_version"] == "microneedling-2026.2"
     assert body["clinical"] is None
     assert (checkin.session, checkin.link) == (world.session, world.link)
     assert checkin.answers["symptoms"]["redness"] == {"severity": 3, "trend": "better"}

@@ -36,7 +36,7 @@ def test_a_clinician_takes_a_patient_from_consultation_to_a_signed_session() -> 
     assert response.status_code == 302
     assert response["Location"] == reverse("consultation-detail", args=[consultation.pk])
     assert consultation.verdict == "suitable_with_precautions"
-    assert consultation.protocol_version == "microneedling-2026.1"
+    assert consultation.protocol_version == "microneedling-2026.2"
     assert consultation.intake["date_of_birth"] == patient.date_of_birth.isoformat()
 
     page = client.get(response["Location"]).content.decode()
@@ -88,7 +88,7 @@ def test_a_clinician_takes_a_patient_from_consultation_to_a_signed_session() -> 
     assert session.practitioner == clinician  # left empty on the chart: the signer
 
     record = AftercareRecord.objects.get(session=session)
-    assert record.protocol_version == "microneedling-2026.1"
+    assert record.protocol_version == "microneedling-2026.2"
     assert [d["day"] for d in record.plan["days"]] == list(range(15))
     assert record.plan["days"][0]["date"] == today().isoformat()
     assert record.plan["session"]["fitzpatrick"] == 4

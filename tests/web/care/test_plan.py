@@ -41,7 +41,7 @@ def test_a_plan_stores_the_generated_document_and_its_working_values(
     plan = TreatmentPlan.objects.latest("id")
     assert response["Location"] == reverse("plan-detail", args=[plan.pk])
     assert plan.generated["schema"] == "needlecare.plan/1"
-    assert plan.protocol_version == "microneedling-2026.1"
+    assert plan.protocol_version == "microneedling-2026.2"
     assert plan.sessions_planned == plan.generated["sessions"]["sessions_max"]
     assert plan.interval_days == plan.generated["sessions"]["interval_days"]
     assert plan.depth_ranges == {"cheeks": [1.5, 2.0]}

@@ -56,7 +56,7 @@ def test_aftercare_pdf_holds_the_patients_plan_day_by_day(journey: dict) -> None
     assert "pus or yellow crusts" in text
     assert "call 999 now" in text
     assert "What is normal" in text
-    assert "microneedling-2026.1" in text
+    assert "microneedling-2026.2" in text
 
 
 def test_every_page_carries_the_clinics_name_and_phone(journey: dict) -> None:

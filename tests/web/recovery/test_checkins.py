@@ -50,7 +50,7 @@ def test_a_normal_day_2_check_in_is_expected_healing(linked: Linked) -> None:
     assert checkin.level == "expected"
     assert checkin.escalation is None
     assert not Escalation.objects.exists()
-    assert checkin.protocol_version == "microneedling-2026.1"
+    assert checkin.protocol_version == "microneedling-2026.2"
     assert checkin.result["day"] == 2
     assert checkin.result["unanswered"] == []
     assert checkin.answers["symptoms"]["redness"] == {"severity": 3, "trend": "better"}

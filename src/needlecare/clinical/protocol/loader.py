@@ -5,6 +5,11 @@ TOML can find the entry. Cross-checks: every code is in the vocabulary, every ru
 sources that resolve, no range is inverted or overlapping, [C-low] evidence never drives more
 than a precaution or a "contact the clinic", and clinic-policy ([P]) patient text never claims
 evidence.
+
+Every protocol version ever shipped stays in this folder and loads by its label
+(``protocol_by_version("microneedling-2026.1")``), so that a stored result can always be
+explained by the rules that produced it. Codes are checked against the vocabulary edition the
+protocol names: an older protocol is complete for the codes it knew.
 """
 
 from __future__ import annotations
@@ -12,22 +17,28 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
 from needlecare.clinical import vocabulary as vocab
 from needlecare.clinical.protocol.schema import (
+    COURSE_RULE_CODES,
     AftercareItem,
     ProtocolFile,
+    Stage,
 )
 from needlecare.clinical.vocabulary import Evidence, Level, Verdict
 
 PROTOCOL_DIR = Path(__file__).resolve().parent
-DEFAULT_PROTOCOL = PROTOCOL_DIR / "microneedling-2026.1.toml"
+DEFAULT_LABEL = "microneedling-2026.2"
+DEFAULT_PROTOCOL = PROTOCOL_DIR / f"{DEFAULT_LABEL}.toml"
+# Only the treatment protocols: the sibling data files (outcomes-…, alternatives-…) beside
+# them have their own loaders and versions.
+_LABEL = re.compile(r"microneedling-[0-9][0-9A-Za-z.]*")
 
 # Words that present something as evidence; clinic policy must not use them with patients.
 _EVIDENCE_WORDS = re.compile(
@@ -63,6 +74,11 @@ class Protocol:
     @property
     def label(self) -> str:
         return f"{self.name}-{self.version}"
+
+    @property
+    def vocabulary(self) -> int:
+        """The vocabulary edition the protocol was written for."""
+        return self.data.protocol.vocabulary
 
 
 class _Lines:
@@ -134,7 +150,30 @@ def load_protocol(path: Path | str | None = None,
 @functools.cache
 def default_protocol() -> Protocol:
     """The shipped protocol, loaded once per process."""
-    return load_protocol()
+    return protocol_by_version(DEFAULT_LABEL)
+
+
+def available_versions() -> list[str]:
+    """Labels of every shipped protocol version, oldest first."""
+    return sorted((p.stem for p in PROTOCOL_DIR.glob("*.toml") if _LABEL.fullmatch(p.stem)),
+                  key=_version_order)
+
+
+def _version_order(label: str) -> tuple[object, ...]:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"[-.]", label))
+
+
+@functools.cache
+def protocol_by_version(label: str) -> Protocol:
+    """A shipped protocol version by its label (``"microneedling-2026.1"``), loaded once per
+    process, so that stored results can be explained by the rules that produced them."""
+    if not _LABEL.fullmatch(label) or not (PROTOCOL_DIR / f"{label}.toml").is_file():
+        known = ", ".join(available_versions())
+        raise ProtocolError([f"no shipped protocol {label!r}; shipped versions: {known}"])
+    protocol = load_protocol(PROTOCOL_DIR / f"{label}.toml")
+    if protocol.label != label:
+        raise ProtocolError([f"{protocol.path}: names itself {protocol.label!r}, not {label!r}"])
+    return protocol
 
 
 def _validate(raw: dict[str, Any], path: Path, lines: _Lines) -> ProtocolFile:
@@ -162,12 +201,24 @@ Place = tuple[object, ...]
 
 
 def _cross_check(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
+    if p.protocol.vocabulary > vocab.EDITION:
+        yield (("protocol", "vocabulary"),
+               f"vocabulary edition {p.protocol.vocabulary} does not exist yet (latest: "
+               f"{vocab.EDITION})")
+        return
     yield from _check_cited(p)
     yield from _check_screening(p)
     yield from _check_planning(p)
     yield from _check_aftercare(p)
     yield from _check_recovery(p)
     yield from _check_triage(p)
+    yield from _check_photo_redness(p)
+    yield from _check_course(p)
+    yield from _check_expectations(p)
+
+
+def _codes(p: ProtocolFile, vocabulary: str) -> frozenset[str]:
+    return vocab.codes_in(vocabulary, p.protocol.vocabulary)
 
 
 def _cited_entries(p: ProtocolFile) -> Iterator[tuple[Place, Any]]:
@@ -187,6 +238,17 @@ def _cited_entries(p: ProtocolFile) -> Iterator[tuple[Place, Any]]:
             yield ("recovery", group, key), entry
     for key, trule in p.triage.rules.items():
         yield ("triage", "rules", key), trule
+    if p.photo_redness is not None:
+        yield ("photo_redness",), p.photo_redness
+        for key, curve in p.photo_redness.curves.items():
+            yield ("photo_redness", "curves", key), curve
+    if p.course is not None:
+        yield ("course",), p.course
+        for key, crule in p.course.rules.items():
+            yield ("course", "rules", key), crule
+    if p.expectations is not None:
+        for key, expectation in p.expectations.items.items():
+            yield ("expectations", "items", key), expectation
 
 
 def _check_cited(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
@@ -203,10 +265,10 @@ def _check_cited(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
                     )
 
 
-def _unknown(codes: Iterable[str], table: Mapping[str, object], what: str,
+def _unknown(codes: Iterable[str], known: Collection[str], what: str,
              place: Place) -> Iterator[tuple[Place, str]]:
     for i, code in enumerate(codes):
-        if code not in table:
+        if code not in known:
             yield (*place, i), f"unknown {what} code {code!r}"
 
 
@@ -214,10 +276,12 @@ def _check_screening(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
     for key, rule in p.screening.rules.items():
         place: Place = ("screening", "rules", key)
         for i, fact in enumerate(rule.facts):
-            if not (vocab.is_known_fact(fact) or _is_skin_type_fact(fact)):
+            if not (vocab.is_known_fact(fact, p.protocol.vocabulary)
+                    or _is_skin_type_fact(fact)):
                 yield (*place, "facts", i), f"unknown fact {fact!r}"
-        yield from _unknown(rule.zones_any, vocab.ZONES, "zone", (*place, "zones_any"))
-        yield from _unknown(rule.devices_any, vocab.DEVICES, "device", (*place, "devices_any"))
+        yield from _unknown(rule.zones_any, _codes(p, "zones"), "zone", (*place, "zones_any"))
+        yield from _unknown(rule.devices_any, _codes(p, "devices"), "device",
+                            (*place, "devices_any"))
         dated = all(f.split(":")[0] in {"medication", "procedure"} for f in rule.facts)
         if rule.wait_days is not None and not dated:
             yield (*place, "wait_days"), "a waiting period needs dated facts (medication/procedure)"
@@ -231,9 +295,9 @@ def _check_screening(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
     info = p.screening.information
     for i, use in enumerate(info.authorised_uses):
         use_place: Place = ("screening", "information", "authorised_uses", i)
-        yield from _unknown(use.indications, vocab.INDICATIONS, "indication",
+        yield from _unknown(use.indications, _codes(p, "indications"), "indication",
                             (*use_place, "indications"))
-        yield from _unknown(use.zones, vocab.ZONES, "zone", (*use_place, "zones"))
+        yield from _unknown(use.zones, _codes(p, "zones"), "zone", (*use_place, "zones"))
 
 
 def _is_skin_type_fact(fact: str) -> bool:
@@ -245,9 +309,9 @@ def _check_planning(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
     seen: dict[tuple[str, str], str] = {}
     for key, entry in p.planning.depth.items():
         place: Place = ("planning", "depth", key)
-        if entry.zone not in vocab.ZONES:
+        if entry.zone not in _codes(p, "zones"):
             yield (*place, "zone"), f"unknown zone code {entry.zone!r}"
-        yield from _unknown(entry.indications, vocab.INDICATIONS, "indication",
+        yield from _unknown(entry.indications, _codes(p, "indications"), "indication",
                             (*place, "indications"))
         if entry.min_mm > entry.max_mm:
             yield (*place, "min_mm"), f"inverted range {entry.min_mm}–{entry.max_mm} mm"
@@ -258,20 +322,20 @@ def _check_planning(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
             seen[pair] = key
         if entry.evidence is Evidence.CITED_LOW:
             yield (*place, "evidence"), "[C-low] cannot set a depth range"
-    for indication in vocab.INDICATIONS:
+    for indication in sorted(_codes(p, "indications"), key=list(vocab.INDICATIONS).index):
         if indication not in p.planning.sessions:
             yield ("planning", "sessions"), f"no session plan for indication {indication!r}"
         if not any(indication in e.indications for e in p.planning.depth.values()):
             yield ("planning", "depth"), f"no depth range for indication {indication!r}"
     for key, plan in p.planning.sessions.items():
         place = ("planning", "sessions", key)
-        if key not in vocab.INDICATIONS:
+        if key not in _codes(p, "indications"):
             yield place, f"unknown indication code {key!r}"
         if plan.sessions_min > plan.sessions_max:
             yield (*place, "sessions_min"), "inverted range: sessions_min above sessions_max"
     for key, prep in p.planning.preparation.items():
         for i, fact in enumerate(prep.when_facts):
-            if not vocab.is_known_fact(fact):
+            if not vocab.is_known_fact(fact, p.protocol.vocabulary):
                 yield ("planning", "preparation", key, "when_facts", i), f"unknown fact {fact!r}"
     for key, an in p.planning.anaesthetic.items():
         if an.minutes_min > an.minutes_max:
@@ -282,9 +346,11 @@ def _check_aftercare(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
     items = list(p.aftercare.items.items())
     for key, item in items:
         place: Place = ("aftercare", "items", key)
-        yield from _unknown(item.products_any, vocab.PRODUCTS, "product", (*place, "products_any"))
-        yield from _unknown(item.zones_any, vocab.ZONES, "zone", (*place, "zones_any"))
-        yield from _unknown(item.devices_any, vocab.DEVICES, "device", (*place, "devices_any"))
+        yield from _unknown(item.products_any, _codes(p, "products"), "product",
+                            (*place, "products_any"))
+        yield from _unknown(item.zones_any, _codes(p, "zones"), "zone", (*place, "zones_any"))
+        yield from _unknown(item.devices_any, _codes(p, "devices"), "device",
+                            (*place, "devices_any"))
     for i, (key_a, a) in enumerate(items):
         for key_b, b in items[i + 1:]:
             if a.slot == b.slot and _may_apply_together(a, b) and _days_overlap(a, b):
@@ -337,12 +403,13 @@ def _check_recovery(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
         yield ("recovery", "depth_bands"), "bands must reach 3.0 mm"
     if p.recovery.rf_band not in p.recovery.depth_bands:
         yield ("recovery", "rf_band"), f"unknown depth band {p.recovery.rf_band!r}"
+    symptoms = _codes(p, "symptoms")
     for code in vocab.SYMPTOMS:
-        if code not in p.recovery.symptoms:
+        if code in symptoms and code not in p.recovery.symptoms:
             yield ("recovery", "symptoms"), f"no expected course for symptom {code!r}"
     for key, course in p.recovery.symptoms.items():
         place = ("recovery", "symptoms", key)
-        if key not in vocab.SYMPTOMS:
+        if key not in symptoms:
             yield place, f"unknown symptom code {key!r}"
         if set(course.normal_until) != set(p.recovery.depth_bands):
             yield (*place, "normal_until"), "needs exactly one value per depth band"
@@ -358,12 +425,14 @@ def _check_recovery(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
 _KIND_NEEDS: Mapping[str, tuple[str, ...]] = {
     "red_flag": ("red_flags",),
     "red_flag_with_symptom": ("red_flags", "symptoms", "min_severity"),
+    "red_flags_together": ("red_flags", "with_red_flags"),
     "symptom_severity": ("symptoms", "min_severity"),
     "symptom_worsening": ("symptoms",),
     "symptom_persistent": ("symptoms",),
     "symptom_above_expected": ("symptoms",),
     "symptom_expected": ("symptoms",),
     "free_text": ("keywords",),
+    "photo_redness": (),
 }
 
 
@@ -373,9 +442,17 @@ def _check_triage(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
         for needed in _KIND_NEEDS[rule.kind]:
             if getattr(rule, needed) in (None, []):
                 yield (*place, needed), f"a {rule.kind} rule needs {needed}"
-        yield from _unknown(rule.red_flags, vocab.RED_FLAGS, "red flag", (*place, "red_flags"))
-        yield from _unknown(rule.symptoms, vocab.SYMPTOMS, "symptom", (*place, "symptoms"))
-        yield from _unknown(rule.devices_any, vocab.DEVICES, "device", (*place, "devices_any"))
+        red_flags, symptoms = _codes(p, "red_flags"), _codes(p, "symptoms")
+        yield from _unknown(rule.red_flags, red_flags, "red flag", (*place, "red_flags"))
+        yield from _unknown(rule.with_red_flags, red_flags, "red flag",
+                            (*place, "with_red_flags"))
+        yield from _unknown(rule.symptoms, symptoms, "symptom", (*place, "symptoms"))
+        yield from _unknown(rule.devices_any, _codes(p, "devices"), "device",
+                            (*place, "devices_any"))
+        if rule.with_red_flags and rule.kind != "red_flags_together":
+            yield (*place, "with_red_flags"), "only a red_flags_together rule takes with_red_flags"
+        if rule.kind == "photo_redness" and p.photo_redness is None:
+            yield (*place, "kind"), "a photo_redness rule needs the [photo_redness] table"
         if rule.evidence is Evidence.CITED_LOW and rule.level.rank > Level.CONTACT_CLINIC.rank:
             yield (*place, "level"), "[C-low] evidence may drive 'contact_clinic' at most"
         if rule.kind == "symptom_expected" and rule.level is not Level.EXPECTED:
@@ -383,11 +460,55 @@ def _check_triage(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
         if rule.kind != "symptom_expected" and rule.level is Level.EXPECTED:
             yield (*place, "level"), "only symptom_expected rules may have level 'expected'"
     for flag in vocab.RED_FLAGS:
+        if flag not in _codes(p, "red_flags"):
+            continue
         if not any(flag in r.red_flags for r in p.triage.rules.values()):
             yield ("triage", "rules"), f"red flag {flag!r} has no rule: it would be dropped"
     for level in Level:
         if level not in p.triage.advice:
             yield ("triage", "advice"), f"no advice for level {level.value!r}"
+
+
+def _check_photo_redness(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
+    photo = p.photo_redness
+    if photo is None:
+        return
+    if set(photo.curves) != set(p.recovery.depth_bands):
+        yield ("photo_redness", "curves"), "needs exactly one curve per recovery depth band"
+    if photo.flag_margin_a < photo.noise_floor_a:
+        yield (("photo_redness", "flag_margin_a"),
+               "is below the noise floor: a change under the noise floor is not a change")
+    redness = p.recovery.symptoms.get("redness")
+    if redness is not None:
+        fading_ends = max([*redness.normal_until.values(), redness.tolerable_until or 0])
+        if photo.from_day <= fading_ends:
+            yield (("photo_redness", "from_day"),
+                   f"must be after the redness fading window (day {fading_ends})")
+    if not any(r.kind == "photo_redness" for r in p.triage.rules.values()):
+        yield ("photo_redness",), "no triage rule of kind photo_redness uses it"
+
+
+def _check_course(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
+    if p.course is None:
+        return
+    for code in COURSE_RULE_CODES:
+        if code not in p.course.rules:
+            yield ("course", "rules"), f"no entry for the course rule {code!r}"
+    for code in p.course.rules:
+        if code not in COURSE_RULE_CODES:
+            yield ("course", "rules", code), f"unknown course rule {code!r}"
+
+
+def _check_expectations(p: ProtocolFile) -> Iterator[tuple[Place, str]]:
+    exp = p.expectations
+    if exp is None:
+        return
+    if exp.remodelling_until_day <= exp.healing_until_day:
+        yield (("expectations", "remodelling_until_day"),
+               "inverted range: must be after healing_until_day")
+    for stage in get_args(Stage):
+        if not any(stage in item.stages for item in exp.items.values()):
+            yield ("expectations", "items"), f"no expectation for the stage {stage!r}"
 
 
 # --- clinic overrides --------------------------------------------------------------------

@@ -37,6 +37,7 @@ class ProtocolInfo(Strict):
     title: Text
     effective: dt.date
     reference: Text
+    vocabulary: Annotated[StrictInt, Field(ge=1, description="vocabulary edition")] = 1
 
 
 class Citation(Strict):
@@ -210,8 +211,9 @@ class Recovery(Cited):
 
 
 TriageKind = Literal[
-    "red_flag", "red_flag_with_symptom", "symptom_severity", "symptom_worsening",
-    "symptom_persistent", "symptom_above_expected", "symptom_expected", "free_text",
+    "red_flag", "red_flag_with_symptom", "red_flags_together", "symptom_severity",
+    "symptom_worsening", "symptom_persistent", "symptom_above_expected", "symptom_expected",
+    "free_text", "photo_redness",
 ]
 
 
@@ -219,6 +221,7 @@ class TriageRule(Cited):
     kind: TriageKind
     level: Level
     red_flags: list[Text] = []
+    with_red_flags: list[Text] = []
     symptoms: list[Text] = []
     devices_any: list[Text] = []
     min_severity: Severity | None = None
@@ -239,6 +242,64 @@ class Triage(Strict):
     advice: dict[Level, Advice]
 
 
+ADelta = Annotated[float, Field(ge=0, le=30, description="change in CIELAB a*")]
+
+
+class RednessCurve(Cited):
+    """The top of the expected band: ``peak_a · e^(−day / tau_days) + residual_a``."""
+
+    peak_a: Annotated[float, Field(gt=0, le=30)]
+    tau_days: Annotated[float, Field(gt=0, le=30)]
+    residual_a: ADelta = 0.0
+
+
+class PhotoRedness(Cited):
+    """Redness measured on photos (change in a* from the patient's own baseline)."""
+
+    noise_floor_a: Annotated[float, Field(gt=0, le=10)]
+    flag_margin_a: Annotated[float, Field(gt=0, le=20)]
+    consecutive_photos: Annotated[StrictInt, Field(ge=2, le=10)]
+    from_day: Days
+    clinician: Text
+    curves: dict[str, RednessCurve]
+
+
+class CourseRule(Cited):
+    clinician: Text
+    patient: Text
+
+
+#: The rules the earliest-safe-date function applies; each needs its wording and sources.
+COURSE_RULE_CODES = (
+    "min_interval", "screening_defer", "consent_valid_from",
+    "screening_undated", "open_escalation", "no_active_plan", "no_consent", "consent_expired",
+)
+
+
+class Course(Cited):
+    default_interval_days: Annotated[StrictInt, Field(ge=1, le=365)]
+    late_after_extra_days: Annotated[StrictInt, Field(ge=0, le=365)]
+    clinician: Text
+    rules: dict[str, CourseRule]
+
+
+Stage = Literal["booked", "healing", "remodelling", "after_course", "maintenance"]
+Topic = Literal["this_stage", "results_show", "builds", "lasting"]
+
+
+class ExpectationItem(Cited):
+    stages: Annotated[list[Stage], Field(min_length=1)]
+    topic: Topic
+    clinician: Text
+    patient: Text
+
+
+class Expectations(Strict):
+    healing_until_day: Days
+    remodelling_until_day: Days
+    items: dict[str, ExpectationItem]
+
+
 class ProtocolFile(Strict):
     protocol: ProtocolInfo
     bibliography: dict[str, Citation]
@@ -247,3 +308,7 @@ class ProtocolFile(Strict):
     aftercare: Aftercare
     recovery: Recovery
     triage: Triage
+    # Added in microneedling-2026.2; earlier versions have none of them.
+    photo_redness: PhotoRedness | None = None
+    course: Course | None = None
+    expectations: Expectations | None = None
