@@ -31,23 +31,34 @@ def ftyp_brands(data: bytes) -> tuple[bytes, frozenset[bytes]] | None:
     return major, compatible
 
 
+# Boxes that may stand at the top level of a HEIF file (ISO/IEC 14496-12, 23008-12).
+_TOP_LEVEL_BOXES = frozenset({b"ftyp", b"meta", b"mdat", b"moov", b"free", b"skip", b"uuid",
+                              b"moof", b"mfra", b"styp", b"sidx", b"pdin", b"jumb", b"idat",
+                              b"etyp", b"mini"})
+
+
 def top_level_end(data: bytes) -> int:
-    """The offset where the last top-level box ends; raises ContainerError when a box runs
-    past the end of the file."""
+    """The offset where the last top-level box ends.
+
+    Bytes that do not start a known top-level box are data after the image (the offset where
+    they start is returned); a known box that runs past the end of the file means the file was
+    cut off (ContainerError).
+    """
     position = 0
     while position < len(data):
         if position + 8 > len(data):
             raise ContainerError("truncated", "the file ends inside a box header")
         size, kind = struct.unpack_from(">I4s", data, position)
+        if kind not in _TOP_LEVEL_BOXES:
+            return position
         if size == 1:
             if position + 16 > len(data):
                 raise ContainerError("truncated", "the file ends inside a box header")
             (size,) = struct.unpack_from(">Q", data, position + 8)
         elif size == 0:  # the last box runs to the end of the file
             return len(data)
-        if size < 8 or not all(32 <= c < 127 for c in kind):
-            # Not a box: whatever follows the previous box is data after the image.
-            return position
+        if size < 8:
+            raise ContainerError("malformed", "impossible box size")
         if position + size > len(data):
             raise ContainerError("truncated", "the file ends inside a box")
         position += size

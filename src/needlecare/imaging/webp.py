@@ -59,7 +59,8 @@ def walk(data: bytes) -> Layout:
             raise ContainerError("truncated", "a chunk crosses the end of the file")
         chunks.append(Chunk(kind, position, chunk_end))
         position = chunk_end
-    if not any(c.kind in {b"VP8 ", b"VP8L"} for c in chunks):
+    # Animations keep their frames inside ANMF chunks (and are refused by intake as such).
+    if not any(c.kind in {b"VP8 ", b"VP8L", b"ANMF"} for c in chunks):
         raise ContainerError("malformed", "no image data")
     return Layout(tuple(chunks), end)
 

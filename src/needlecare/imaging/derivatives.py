@@ -1,0 +1,71 @@
+"""Thumbnail and screen-size copies of a stored photo, made once at intake.
+
+They are converted to sRGB and carry the sRGB profile: PDFs (WeasyPrint), e-mail clients and
+some browsers' image decoders ignore embedded profiles, and a Display P3 copy read as sRGB
+looks washed out. They are upright (orientation applied) and have no other metadata. They are
+for looking at, never for measuring: measurement always reads the stored original.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, ImageCms, ImageOps
+
+from needlecare.imaging import heif
+
+# The screen copy is what a JPEG decodes to at 1/2, 1/4 or 1/8 scale (between 1025 and 2048
+# pixels on the long side for any photo larger than that): DCT-domain scaling costs nothing,
+# while resampling 12 megapixels to an arbitrary size costs more than the rest of the intake.
+SIZES: dict[str, int] = {"thumbnail": 320, "screen": 2048}
+QUALITY = 85
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+_SRGB_BYTES = _SRGB.tobytes()
+
+
+@dataclass(frozen=True)
+class Derivative:
+    name: str
+    data: bytes
+    width: int
+    height: int
+    content_type: str = "image/jpeg"
+
+
+def _to_srgb(image: Image.Image, profile: bytes | None) -> Image.Image:
+    if not profile:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB")
+    except (OSError, ImageCms.PyCMSError):
+        return image  # an unreadable profile: shown as sRGB, as browsers would
+    return converted if converted is not None else image
+
+
+def make_derivatives(data: bytes, sizes: dict[str, int] | None = None) -> list[Derivative]:
+    """JPEG copies of a stored photo whose long side is at most each of ``sizes``."""
+    sizes = sizes or SIZES
+    largest = max(sizes.values())
+    image = heif.open_image(data) if heif.is_heif(data) else Image.open(io.BytesIO(data))
+    if image.format == "JPEG" and max(image.size) > largest:
+        # The smallest DCT scale whose long side is still over half the largest size.
+        ratio = (largest // 2 + 1) / max(image.size)
+        image.draft("RGB", (round(image.width * ratio), round(image.height * ratio)))
+    profile = image.info.get("icc_profile")
+    ImageOps.exif_transpose(image, in_place=True)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    image.thumbnail((largest, largest), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    image = _to_srgb(image, profile)
+    out = []
+    for name, side in sorted(sizes.items(), key=lambda item: -item[1]):
+        copy = image.copy()
+        copy.thumbnail((side, side), Image.Resampling.BICUBIC, reducing_gap=2.0)
+        buffer = io.BytesIO()
+        copy.save(buffer, "JPEG", quality=QUALITY, icc_profile=_SRGB_BYTES, optimize=False)
+        out.append(Derivative(name, buffer.getvalue(), copy.width, copy.height))
+        image = copy  # each smaller size from the previous one
+    return out
