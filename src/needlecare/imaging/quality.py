@@ -20,9 +20,10 @@ from needlecare.imaging.landmarks import Face
 # The face's width as a share of the photo's width, and in pixels at measurement scale.
 MIN_FACE_SHARE = 0.25
 MIN_FACE_PIXELS = 150
-# Variance of the Laplacian of the face, resampled to FACE_SHARPNESS_WIDTH pixels wide.
+# Variance of the Laplacian of the face, resampled to FACE_SHARPNESS_WIDTH pixels wide and
+# scaled to a mean luma of 128 (so a dimmer photo is not taken for a blurred one).
 FACE_SHARPNESS_WIDTH = 200
-MIN_SHARPNESS = 20.0
+MIN_SHARPNESS = 15.0
 # Shares of face pixels clipped (any channel at or above 250, or all at or below 10).
 MAX_CLIPPED_HIGHLIGHTS = 0.02
 MAX_CLIPPED_SHADOWS = 0.02
@@ -88,7 +89,8 @@ def _sharpness(rgb: npt.NDArray[np.uint8], face: Face) -> float:
     inside = np.asarray(cv2.erode(cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST),
                                   np.ones((5, 5), np.uint8)), dtype=bool)
     laplacian = np.asarray(cv2.Laplacian(resized, cv2.CV_32F))
-    values = laplacian[inside]
+    brightness = float(resized[inside].mean()) if inside.any() else 0.0
+    values = laplacian[inside] * (128.0 / max(brightness, 1.0))
     return float(values.var()) if values.size else 0.0
 
 
