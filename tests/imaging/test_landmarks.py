@@ -25,8 +25,10 @@ def test_the_face_is_found_with_its_eyes_where_they_are(portrait_face: Face) -> 
     assert portrait_face.points.shape == (468, 2)
     (rx, ry), (lx, ly) = portrait_face.eye_centres()
     # In the 900-pixel portrait the astronaut's eyes are near (312, 306) and (441, 312).
-    assert 285 < rx < 340 and 280 < ry < 335
-    assert 415 < lx < 470 and 285 < ly < 340
+    assert 285 < rx < 340
+    assert 280 < ry < 335
+    assert 415 < lx < 470
+    assert 285 < ly < 340
     assert 200 < portrait_face.width < 400
 
 
@@ -49,7 +51,8 @@ def test_regions_lie_on_skin_inside_the_face(portrait: synthetic.RGB8, portrait_
     lab = lab_from_rgb8(portrait[mask], decode_for_measurement(synthetic.encode(portrait)).space)
     # Skin: light and reddish-yellow; hair, eyes, teeth and background are not.
     assert np.median(lab[:, 0]) > 50
-    assert np.median(lab[:, 1]) > 4 and np.median(lab[:, 2]) > 8
+    assert np.median(lab[:, 1]) > 4
+    assert np.median(lab[:, 2]) > 8
 
 
 def _similarity(angle_degrees: float, scale: float, shift: tuple[float, float],
@@ -84,7 +87,8 @@ def test_two_point_alignment_maps_the_eyes_exactly() -> None:
     assert np.allclose(mapped, reference, atol=1e-6)
     # A similarity: no shear, the same scale on both axes.
     a, b = matrix[0, 0], matrix[1, 0]
-    assert matrix[0, 1] == pytest.approx(-b) and matrix[1, 1] == pytest.approx(a)
+    assert matrix[0, 1] == pytest.approx(-b)
+    assert matrix[1, 1] == pytest.approx(a)
     with pytest.raises(ValueError, match="apart"):
         alignment.from_eye_centres(((5.0, 5.0), (5.0, 5.0)), reference)
 
@@ -123,5 +127,6 @@ def test_hiding_the_eyes_covers_both_eyes_and_nothing_far_from_them(
 def test_hiding_the_eyes_from_two_clicked_points(portrait: synthetic.RGB8) -> None:
     eyes = ((312.0, 306.0), (441.0, 312.0))
     hidden = hide_eyes(portrait, eyes)
-    assert (hidden[306, 312] == 0).all() and (hidden[312, 441] == 0).all()
+    assert (hidden[306, 312] == 0).all()
+    assert (hidden[312, 441] == 0).all()
     assert (hidden[700, 450] == portrait[700, 450]).all()
