@@ -37,8 +37,7 @@ def rgb_to_xyz_matrix(primaries: list[tuple[float, float]],
     xyz = np.array([[x / y, 1.0, (1 - x - y) / y] for x, y in primaries]).T
     wx, wy = white
     scale = np.linalg.solve(xyz, np.array([wx / wy, 1.0, (1 - wx - wy) / wy]))
-    result: npt.NDArray[np.float64] = xyz * scale
-    return result
+    return np.asarray(xyz @ np.diag(scale), dtype=np.float64)
 
 
 P3_TO_XYZ = rgb_to_xyz_matrix([(0.680, 0.320), (0.265, 0.690), (0.150, 0.060)],

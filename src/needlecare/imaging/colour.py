@@ -81,8 +81,8 @@ def decode_for_measurement(data: bytes, *,
     if image.format == "JPEG" and factor > 1:
         # DCT-domain scaling: libjpeg decodes at 1/2, 1/4 or 1/8 directly.
         image.draft("RGB", (original[0] // factor, original[1] // factor))
-    image = ImageOps.exif_transpose(image)
     profile = image.info.get("icc_profile")
+    ImageOps.exif_transpose(image, in_place=True)
     if image.mode != "RGB":
         image = image.convert("RGB")
     if max(image.size) >= 2 * long_side:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import Image, ImageCms, ImageOps
 
@@ -34,15 +35,22 @@ class Derivative:
     content_type: str = "image/jpeg"
 
 
+@lru_cache(maxsize=16)
+def _transform_to_srgb(profile: bytes) -> ImageCms.ImageCmsTransform:
+    # Building a transform costs more than applying it to a small image; phones repeat profiles.
+    source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+    return ImageCms.buildTransform(source, _SRGB, "RGB", "RGB")
+
+
 def _to_srgb(image: Image.Image, profile: bytes | None) -> Image.Image:
-    if not profile:
+    if not profile or profile == _SRGB_BYTES:
         return image
     try:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-        converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB")
+        transform = _transform_to_srgb(bytes(profile))
     except (OSError, ImageCms.PyCMSError):
         return image  # an unreadable profile: shown as sRGB, as browsers would
-    return converted if converted is not None else image
+    ImageCms.applyTransform(image, transform, inPlace=True)
+    return image
 
 
 def make_derivatives(data: bytes, sizes: dict[str, int] | None = None) -> list[Derivative]:

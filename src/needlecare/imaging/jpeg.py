@@ -19,9 +19,10 @@ SOI = b"\xff\xd8"
 EOI = 0xD9
 SOS = 0xDA
 APP0, APP1, APP2, APP14, COM = 0xE0, 0xE1, 0xE2, 0xEE, 0xFE
-# The next marker inside entropy-coded data: 0xFF (maybe repeated as fill) followed by a byte
-# that is neither a stuffed zero nor a restart marker.
-_NEXT_MARKER = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
+# The next marker inside entropy-coded data: 0xFF followed by a byte that is neither a stuffed
+# zero, a restart marker nor another 0xFF (fill bytes before a marker stay with the data).
+# Written without a repetition: "\xff+" makes the search twenty times slower.
+_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def walk(data: bytes, start: int = 0) -> Layout:
             found = _NEXT_MARKER.search(data, position)
             if found is None:
                 raise ContainerError("truncated", "the image ends inside its pixel data")
-            marker_at = found.end() - 2
+            marker_at = found.start()
             pieces.append(Piece(None, position, marker_at))
             position = marker_at
 

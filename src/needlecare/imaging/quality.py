@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from needlecare.imaging.colour import MeasurementImage
-from needlecare.imaging.landmarks import Face
+from needlecare.imaging.landmarks import Face, Window, channel_extremes
 
 # The face's width as a share of the photo's width, and in pixels at measurement scale.
 MIN_FACE_SHARE = 0.25
@@ -73,13 +73,9 @@ def _luma(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
 
 
-def _sharpness(rgb: npt.NDArray[np.uint8], face: Face) -> float:
-    x0, y0 = np.floor(face.points.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(face.points.max(axis=0)).astype(int)
-    height, width = rgb.shape[:2]
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
-    crop = _luma(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
-    mask = face.face_mask()[y0:y1, x0:x1].astype(np.uint8)
+def _sharpness(luma: npt.NDArray[np.uint8], window: Window, face: Face) -> float:
+    crop = luma[window.rows, window.columns]
+    mask = window.mask.astype(np.uint8)
     scale = FACE_SHARPNESS_WIDTH / max(face.width, 1.0)
     size = (max(8, round(crop.shape[1] * scale)), max(8, round(crop.shape[0] * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
@@ -94,14 +90,26 @@ def _sharpness(rgb: npt.NDArray[np.uint8], face: Face) -> float:
     return float(values.var()) if values.size else 0.0
 
 
+_CODES = np.arange(256) / 255.0
+_LINEAR_POWER_6 = np.where(_CODES <= 0.04045, _CODES / 12.92,
+                           ((_CODES + 0.055) / 1.055) ** 2.4) ** 6
+
+
 def _colour_cast(rgb: npt.NDArray[np.uint8]) -> float:
     """Shades of grey (Minkowski p = 6) over the whole frame in linear light, never over the
-    skin alone (that would take the redness for a cast)."""
-    step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 200_000)))
-    sample = rgb[::step, ::step].reshape(-1, 3).astype(np.float32) / 255.0
-    linear = np.where(sample <= 0.04045, sample / 12.92, ((sample + 0.055) / 1.055) ** 2.4)
-    estimate = np.power(np.mean(np.power(linear, 6.0), axis=0), 1.0 / 6.0)
-    return float(estimate.max() / max(float(estimate.min()), 1e-6))
+    skin alone (that would take the redness for a cast). Computed from channel histograms."""
+    estimate = []
+    for channel in range(3):
+        counts = cv2.calcHist([rgb], [channel], None, [256], [0, 256]).ravel()
+        estimate.append((counts @ _LINEAR_POWER_6 / max(counts.sum(), 1.0)) ** (1 / 6))
+    return float(max(estimate) / max(min(estimate), 1e-6))
+
+
+def _median(values: npt.NDArray[np.uint8]) -> float:
+    if not values.size:
+        return 0.0
+    cumulative = np.cumsum(np.bincount(values, minlength=256))
+    return float(np.searchsorted(cumulative, values.size / 2))
 
 
 def assess(image: MeasurementImage, face: Face | None) -> QualityReport:
@@ -109,12 +117,16 @@ def assess(image: MeasurementImage, face: Face | None) -> QualityReport:
     rgb = image.rgb
     problems: list[str] = []
     metrics: dict[str, float] = {}
-    region = face.face_mask() if face is not None else np.ones(rgb.shape[:2], dtype=bool)
-    pixels = rgb[region]
-    luma = _luma(rgb)[region]
-    metrics["face_luma_median"] = float(np.median(luma)) if luma.size else 0.0
-    metrics["clipped_highlights"] = float(np.mean(pixels.max(axis=1) >= 250))
-    metrics["clipped_shadows"] = float(np.mean(pixels.max(axis=1) <= 10))
+    height, width = rgb.shape[:2]
+    window = (face.face_window() if face is not None else
+              Window(slice(0, height), slice(0, width), np.ones((height, width), dtype=bool)))
+    crop = window.crop(rgb)
+    face_luma = _luma(crop)
+    largest = channel_extremes(crop)[0][window.mask]
+    count = max(int(largest.size), 1)
+    metrics["face_luma_median"] = _median(face_luma[window.mask])
+    metrics["clipped_highlights"] = np.count_nonzero(largest >= 250) / count
+    metrics["clipped_shadows"] = np.count_nonzero(largest <= 10) / count
     step = max(1, rgb.shape[0] // 200)
     sample = rgb[::step, ::step].astype(np.int16)
     colourless = bool(np.abs(sample[..., 0] - sample[..., 1]).max() == 0
@@ -134,7 +146,8 @@ def assess(image: MeasurementImage, face: Face | None) -> QualityReport:
         metrics["face_pixels"] = face.width
         if metrics["face_share"] < MIN_FACE_SHARE or face.width < MIN_FACE_PIXELS:
             problems.append("face_too_small")
-        metrics["sharpness"] = _sharpness(rgb, face)
+        metrics["sharpness"] = _sharpness(face_luma, Window(slice(None), slice(None),
+                                                            window.mask), face)
         if metrics["sharpness"] < MIN_SHARPNESS:
             problems.append("blurred")
     if not colourless:

@@ -21,7 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from needlecare.imaging.colour import MeasurementImage, lab_from_rgb8
-from needlecare.imaging.landmarks import REGION_POINTS, Face, polygon_mask
+from needlecare.imaging.landmarks import (
+    REGION_POINTS,
+    Face,
+    channel_extremes,
+    polygon_window,
+)
 from needlecare.imaging.quality import QualityReport
 
 NOISE_FLOOR_A_STAR = 3.0
@@ -81,10 +86,13 @@ class ZoneChange:
 
 def _region(image: MeasurementImage, face: Face, zone: str) -> RegionReading | None:
     erode = max(1, round(ERODE_SHARE * face.width))
-    mask = polygon_mask(face.regions(zone), image.size, erode_px=erode)
-    pixels = image.rgb[mask]
+    window = polygon_window(face.regions(zone), image.size, erode_px=erode)
+    crop = window.crop(image.rgb)
+    if not crop.size:
+        return None
+    largest, smallest = channel_extremes(crop)
     # Clipped pixels hold no colour information.
-    pixels = pixels[(pixels.max(axis=1) < 250) & (pixels.min(axis=1) > 5)]
+    pixels = crop[window.mask & (largest < 250) & (smallest > 5)]
     if len(pixels) < MIN_REGION_PIXELS:
         return None
     lab = lab_from_rgb8(np.ascontiguousarray(pixels), image.space)
