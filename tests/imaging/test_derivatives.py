@@ -43,3 +43,21 @@ def test_display_p3_colours_are_converted_to_srgb_for_the_copies() -> None:
     thumbnail = make_derivatives(stored)[-1]
     pixel = np.asarray(Image.open(io.BytesIO(thumbnail.data)))[100, 100].astype(int)
     assert np.abs(pixel - np.array([200, 60, 50])).max() <= 4
+
+
+def test_the_upload_pipeline_measures_what_a_fresh_decode_measures() -> None:
+    from needlecare.imaging.analysis import analyse_photo
+    from needlecare.imaging.upload import process_upload
+
+    big = np.ascontiguousarray(np.kron(synthetic.portrait(), np.ones((3, 3, 1), np.uint8)))
+    processed = process_upload(synthetic.encode(big, icc=synthetic.display_p3_profile()))
+    assert processed.analysis is not None
+    assert processed.analysis.redness is not None, processed.analysis.quality.codes
+    fresh = analyse_photo(processed.accepted.data).redness
+    assert fresh is not None
+    for zone, reading in processed.analysis.redness.zones.items():
+        assert abs(reading.a_star - fresh.zones[zone].a_star) < 0.3, zone
+    assert {d.name for d in processed.derivatives} == {"thumbnail", "screen"}
+    # The preview was not changed by making the derivatives or measuring.
+    assert processed.accepted.preview is not None
+    assert max(processed.accepted.preview.size) == 1350

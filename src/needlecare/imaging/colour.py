@@ -29,6 +29,7 @@ from needlecare.imaging.icc import (
 MEASUREMENT_LONG_SIDE = 1000
 
 _DELTA = 6.0 / 29.0
+_CHANNEL_OFFSETS = np.array([0, 256, 512], dtype=np.intp)
 
 
 @dataclass(frozen=True)
@@ -49,17 +50,20 @@ class MeasurementImage:
 
 def lab_from_rgb8(pixels: npt.NDArray[np.uint8], space: ColourSpace) -> npt.NDArray[np.float32]:
     """CIELAB (D65) of an (N, 3) array of 8-bit encoded RGB values in ``space``."""
-    lut = space.to_linear
-    linear = np.stack([lut[0][pixels[:, 0]], lut[1][pixels[:, 1]], lut[2][pixels[:, 2]]],
-                      axis=1)
-    xyz = (linear @ space.to_xyz.T.astype(np.float32)) / D65_WHITE.astype(np.float32)
-    f = np.where(xyz > _DELTA ** 3, np.cbrt(np.maximum(xyz, 0.0)),
-                 xyz / (3 * _DELTA ** 2) + 4.0 / 29.0)
+    # One gather through the three tables laid end to end, and the white folded into the
+    # matrix: this runs once per region on every measurement.
+    linear = space.to_linear.reshape(-1)[pixels.astype(np.intp) + _CHANNEL_OFFSETS]
+    to_relative_xyz = (space.to_xyz / D65_WHITE[:, None]).T.astype(np.float32)
+    xyz = linear @ to_relative_xyz
+    f = np.cbrt(np.maximum(xyz, 0.0))
+    small = xyz <= _DELTA ** 3
+    f[small] = xyz[small] / (3 * _DELTA ** 2) + 4.0 / 29.0
     lab = np.empty_like(f)
     lab[:, 0] = 116.0 * f[:, 1] - 16.0
     lab[:, 1] = 500.0 * (f[:, 0] - f[:, 1])
     lab[:, 2] = 200.0 * (f[:, 1] - f[:, 2])
-    return lab.astype(np.float32, copy=False)
+    result: npt.NDArray[np.float32] = lab.astype(np.float32, copy=False)
+    return result
 
 
 def _open(data: bytes) -> Image.Image:
@@ -81,12 +85,22 @@ def decode_for_measurement(data: bytes, *,
     if image.format == "JPEG" and factor > 1:
         # DCT-domain scaling: libjpeg decodes at 1/2, 1/4 or 1/8 directly.
         image.draft("RGB", (original[0] // factor, original[1] // factor))
+    return measurement_image(image, original, long_side=long_side)
+
+
+def measurement_image(image: Image.Image, original_size: tuple[int, int], *,
+                      long_side: int = MEASUREMENT_LONG_SIDE) -> MeasurementImage:
+    """The measurement image of an already decoded photo (``image`` is not modified), e.g. the
+    preview intake decoded; ``original_size`` is the size of the stored photo."""
     profile = image.info.get("icc_profile")
-    ImageOps.exif_transpose(image, in_place=True)
-    if image.mode != "RGB":
-        image = image.convert("RGB")
     if max(image.size) >= 2 * long_side:
-        image = image.reduce(max(image.size) // long_side)
+        # Box-filter reduction: a new, small image carrying the same metadata.
+        working = image.reduce(max(image.size) // long_side)
+    else:
+        working = image.copy()
+    ImageOps.exif_transpose(working, in_place=True)
+    if working.mode != "RGB":
+        working = working.convert("RGB")
     converted = False
     try:
         space = colour_space(profile)
@@ -94,9 +108,9 @@ def decode_for_measurement(data: bytes, *,
         # A table-based profile: littlecms converts it to sRGB, in 8 bits.
         source = ImageCms.ImageCmsProfile(io.BytesIO(bytes(profile or b"")))
         target = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-        converted_image = ImageCms.profileToProfile(image, source, target, outputMode="RGB")
+        converted_image = ImageCms.profileToProfile(working, source, target, outputMode="RGB")
         if converted_image is not None:
-            image = converted_image
+            working = converted_image
         space, converted = srgb(), True
-    rgb = np.asarray(image, dtype=np.uint8)
-    return MeasurementImage(rgb, space, profile_fingerprint(profile), original, converted)
+    rgb = np.asarray(working, dtype=np.uint8)
+    return MeasurementImage(rgb, space, profile_fingerprint(profile), original_size, converted)

@@ -20,6 +20,7 @@ from needlecare.imaging import heif
 # pixels on the long side for any photo larger than that): DCT-domain scaling costs nothing,
 # while resampling 12 megapixels to an arbitrary size costs more than the rest of the intake.
 SIZES: dict[str, int] = {"thumbnail": 320, "screen": 2048}
+PREVIEW_LONG_SIDE = max(SIZES.values())
 QUALITY = 85
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -53,15 +54,29 @@ def _to_srgb(image: Image.Image, profile: bytes | None) -> Image.Image:
     return image
 
 
-def make_derivatives(data: bytes, sizes: dict[str, int] | None = None) -> list[Derivative]:
-    """JPEG copies of a stored photo whose long side is at most each of ``sizes``."""
+def draft_for_preview(image: Image.Image, largest: int = PREVIEW_LONG_SIDE) -> None:
+    """Ask a JPEG to decode at the smallest DCT scale whose long side is still over half of
+    ``largest`` (a no-op for other formats and for small photos)."""
+    if image.format == "JPEG" and max(image.size) > largest:
+        ratio = (largest // 2 + 1) / max(image.size)
+        image.draft(image.mode if image.mode in {"L", "CMYK"} else "RGB",
+                    (round(image.width * ratio), round(image.height * ratio)))
+
+
+def make_derivatives(data: bytes, sizes: dict[str, int] | None = None,
+                     decoded: Image.Image | None = None) -> list[Derivative]:
+    """JPEG copies of a stored photo whose long side is at most each of ``sizes``.
+
+    ``decoded`` is the photo already decoded (at least as large as the largest size, e.g. the
+    preview intake made), to skip decoding ``data`` again; it is not modified.
+    """
     sizes = sizes or SIZES
     largest = max(sizes.values())
-    image = heif.open_image(data) if heif.is_heif(data) else Image.open(io.BytesIO(data))
-    if image.format == "JPEG" and max(image.size) > largest:
-        # The smallest DCT scale whose long side is still over half the largest size.
-        ratio = (largest // 2 + 1) / max(image.size)
-        image.draft("RGB", (round(image.width * ratio), round(image.height * ratio)))
+    if decoded is not None:
+        image = decoded.copy()
+    else:
+        image = heif.open_image(data) if heif.is_heif(data) else Image.open(io.BytesIO(data))
+        draft_for_preview(image, largest)
     profile = image.info.get("icc_profile")
     ImageOps.exif_transpose(image, in_place=True)
     if image.mode != "RGB":

@@ -23,6 +23,7 @@ from needlecare.imaging.camera import (
     orientation_only_exif,
 )
 from needlecare.imaging.container import ContainerError
+from needlecare.imaging.derivatives import draft_for_preview
 from needlecare.imaging.formats import ImageFormat, also_valid_as, describe_other, sniff
 
 # HEIF photos are stored as JPEG (see ``_heif_to_jpeg``): high quality, no chroma subsampling.
@@ -77,6 +78,9 @@ class AcceptedImage:
     orientation: int  # EXIF orientation kept in the stored file (1 = as stored)
     icc_profile: bytes | None
     camera: CameraFacts = field(default_factory=CameraFacts)
+    # The pixels as intake decoded them (a JPEG at the preview scale, orientation not applied),
+    # for making derivatives and measuring without decoding the stored file again.
+    preview: Image.Image | None = field(default=None, compare=False, repr=False)
 
     @property
     def content_type(self) -> str:
@@ -160,12 +164,11 @@ def _check_pixels(image: Image.Image, limits: IntakeLimits) -> None:
 
 
 def _decode(image: Image.Image) -> None:
-    """Decode every byte of pixel data, so a damaged or cut-off file is refused now."""
+    """Decode every byte of pixel data, so a damaged or cut-off file is refused now. A JPEG is
+    decoded at the preview scale: libjpeg still reads every Huffman-coded block, and the
+    derivatives and the measurement can start from these pixels instead of decoding again."""
     try:
-        if image.format == "JPEG":
-            # Even at 1/8 scale libjpeg reads every Huffman-coded block, at a fraction of the
-            # cost of a full decode.
-            image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
+        draft_for_preview(image)
         image.load()
     except OSError as error:
         code = "truncated" if "truncated" in str(error).lower() else "malformed"
@@ -230,4 +233,4 @@ def accept_image(data: bytes, limits: IntakeLimits | None = None) -> AcceptedIma
     # Defence in depth: what is stored must itself be a clean file of the stored format.
     if sniff(stored) is not stored_kind or also_valid_as(stored) is not None:
         raise IntakeRefused("malformed")
-    return AcceptedImage(kind, stored_kind, stored, width, height, turn, profile, facts)
+    return AcceptedImage(kind, stored_kind, stored, width, height, turn, profile, facts, image)
