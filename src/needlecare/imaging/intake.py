@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -137,14 +138,18 @@ def _check_structure(data: bytes, kind: ImageFormat) -> object:
         raise IntakeRefused(error.code) from error
 
 
-def _open(data: bytes, kind: ImageFormat) -> Image.Image:
+def _open(data: bytes, kind: ImageFormat, limits: IntakeLimits) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = heif.open_image(data) if kind is ImageFormat.HEIF else Image.open(
                 io.BytesIO(data), formats=[kind.name])
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
-        raise IntakeRefused("too_many_pixels", pixels="over 89", limit="the maximum") from error
+        # Pillow's own guard (beyond ~89 MP) fires while reading the header.
+        found = re.search(r"\((\d+) pixels\)", str(error))
+        pixels = _megapixels(int(found.group(1))) if found else "too many"
+        raise IntakeRefused("too_many_pixels", pixels=pixels,
+                            limit=_megapixels(limits.max_pixels)) from error
     except (OSError, ValueError, SyntaxError, RuntimeError) as error:
         raise IntakeRefused("malformed") from error
     return image
@@ -206,7 +211,7 @@ def accept_image(data: bytes, limits: IntakeLimits | None = None) -> AcceptedIma
     if other is not None:
         raise IntakeRefused("polyglot", what=other)
     layout = _check_structure(data, kind)
-    image = _open(data, kind)
+    image = _open(data, kind, limits)
     _check_pixels(image, limits)
     exif = image.getexif()
     facts = camera_facts(exif)

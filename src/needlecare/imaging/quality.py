@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from needlecare.imaging.colour import MeasurementImage
-from needlecare.imaging.landmarks import Face, Window, channel_extremes
+from needlecare.imaging.landmarks import Face, Mask, Window, channel_extremes
 
 # The face's width as a share of the photo's width, and in pixels at measurement scale.
 MIN_FACE_SHARE = 0.25
@@ -73,9 +73,10 @@ def _luma(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
 
 
-def _sharpness(luma: npt.NDArray[np.uint8], window: Window, face: Face) -> float:
-    crop = luma[window.rows, window.columns]
-    mask = window.mask.astype(np.uint8)
+def _sharpness(crop: npt.NDArray[np.uint8], face_mask: Mask, face: Face) -> float:
+    """Variance of the Laplacian inside the face (``crop`` and ``face_mask`` cover the face's
+    bounding box)."""
+    mask = face_mask.astype(np.uint8)
     scale = FACE_SHARPNESS_WIDTH / max(face.width, 1.0)
     size = (max(8, round(crop.shape[1] * scale)), max(8, round(crop.shape[0] * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
@@ -148,8 +149,7 @@ def assess(image: MeasurementImage, face: Face | None) -> QualityReport:
         metrics["face_pixels"] = face.width
         if metrics["face_share"] < MIN_FACE_SHARE or face.width < MIN_FACE_PIXELS:
             problems.append("face_too_small")
-        metrics["sharpness"] = _sharpness(face_luma, Window(slice(None), slice(None),
-                                                            window.mask), face)
+        metrics["sharpness"] = _sharpness(face_luma, window.mask, face)
         if metrics["sharpness"] < MIN_SHARPNESS:
             problems.append("blurred")
     if not colourless:
