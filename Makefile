@@ -16,7 +16,8 @@ help:
 	@echo "make lint       ruff, mypy and import-linter only"
 	@echo "make e2e        the browser tests only (Debian's Chromium, /usr/bin/chromium)"
 	@echo "make demo       migrate, load the synthetic demo clinic, serve on http://127.0.0.1:8000"
-	@echo "make bench      benchmarks: clinical engines, then check-in load over HTTP"
+	@echo "make bench      benchmarks: clinical engines, documents, outbox, check-in load over"
+	@echo "                HTTP, photos (BENCH_QUICK=1 for a short photos run)"
 	@echo "make rules-doc  regenerate docs/clinical-rules.md from the protocol"
 	@echo "make clean      remove $(VENV) and caches"
 
@@ -43,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/documents.py
 	$(BIN)/python benchmarks/outbox.py
 	$(BIN)/python benchmarks/checkin_load.py
+	$(BIN)/python benchmarks/photos.py
 
 # From a fresh clone: build the venv, create the database, load the synthetic demo clinic
 # (idempotent; `$(BIN)/needlecare demo --reset` rebuilds it), then serve it.

@@ -1,4 +1,5 @@
-"""The clinical core never imports the web framework.
+"""The clinical and imaging cores never import the web framework (nor, for imaging, the
+object-storage clients: files reach it as bytes).
 
 import-linter (``make lint``) enforces this with indirect imports too; this test is the cheap
 belt-and-braces that also runs under a bare ``pytest``, with or without Django installed.
@@ -11,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
-CLINICAL = Path(__file__).resolve().parent.parent / "src" / "needlecare" / "clinical"
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "needlecare"
+CLINICAL = PACKAGE / "clinical"
+IMAGING = PACKAGE / "imaging"
 FORBIDDEN = ("django", "ninja")
+IMAGING_FORBIDDEN = (*FORBIDDEN, "storages", "boto3")
 MODULES = sorted(CLINICAL.rglob("*.py"))
+IMAGING_MODULES = sorted(IMAGING.rglob("*.py"))
 
 
 def imported_modules(source: str) -> list[tuple[int, str]]:
@@ -31,8 +36,8 @@ def imported_modules(source: str) -> list[tuple[int, str]]:
     return found
 
 
-def is_forbidden(module: str) -> bool:
-    return any(module == name or module.startswith(f"{name}.") for name in FORBIDDEN)
+def is_forbidden(module: str, forbidden: tuple[str, ...] = FORBIDDEN) -> bool:
+    return any(module == name or module.startswith(f"{name}.") for name in forbidden)
 
 
 def test_the_walk_sees_every_import_form() -> None:
@@ -46,6 +51,7 @@ def test_the_walk_sees_every_import_form() -> None:
 
 def test_there_are_modules_to_check() -> None:
     assert len(MODULES) > 5
+    assert len(IMAGING_MODULES) > 5
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(CLINICAL)))
@@ -54,3 +60,11 @@ def test_no_clinical_module_imports_django_or_ninja(path: Path) -> None:
            for line, module in imported_modules(path.read_text(encoding="utf-8"))
            if is_forbidden(module)]
     assert not bad, f"{path} imports the web framework: {bad}"
+
+
+@pytest.mark.parametrize("path", IMAGING_MODULES, ids=lambda p: str(p.relative_to(IMAGING)))
+def test_no_imaging_module_imports_django_or_storage(path: Path) -> None:
+    bad = [f"line {line}: {module}"
+           for line, module in imported_modules(path.read_text(encoding="utf-8"))
+           if is_forbidden(module, IMAGING_FORBIDDEN)]
+    assert not bad, f"{path} imports the web framework or a storage client: {bad}"

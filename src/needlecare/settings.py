@@ -183,6 +183,56 @@ STORAGES = {
                     "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+
+def _s3_storage() -> dict[str, object] | None:
+    """Photos and documents on an S3-compatible object store when NEEDLECARE_S3_BUCKET is set
+    (docs/operations.md lists the variables); the local files under var/media otherwise."""
+    bucket = os.environ.get("NEEDLECARE_S3_BUCKET", "").strip()
+    if not bucket:
+        return None
+    endpoint = os.environ.get("NEEDLECARE_S3_ENDPOINT_URL", "").strip() or None
+    encryption = os.environ.get("NEEDLECARE_S3_SSE", "").strip()
+    parameters: dict[str, str] = {}
+    if encryption in {"AES256", "aws:kms"}:
+        parameters["ServerSideEncryption"] = encryption
+        key_id = os.environ.get("NEEDLECARE_S3_SSE_KMS_KEY_ID", "").strip()
+        if encryption == "aws:kms" and key_id:
+            parameters["SSEKMSKeyId"] = key_id
+    elif encryption:
+        raise ImproperlyConfigured("NEEDLECARE_S3_SSE must be empty, AES256 or aws:kms.")
+    options: dict[str, object] = {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint,
+        "region_name": os.environ.get("NEEDLECARE_S3_REGION", "").strip() or None,
+        # Unset keys leave boto3 to its own chain (instance role, ~/.aws, AWS_* variables).
+        "access_key": os.environ.get("NEEDLECARE_S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("NEEDLECARE_S3_SECRET_ACCESS_KEY") or None,
+        "location": os.environ.get("NEEDLECARE_S3_PREFIX", "").strip("/"),
+        # Objects stay private: files are served through the access layer, never by URL.
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": 60,
+        "file_overwrite": False,
+        "signature_version": "s3v4",
+        # Self-hosted stores (SeaweedFS, MinIO, Ceph) expect path-style addresses.
+        "addressing_style": os.environ.get("NEEDLECARE_S3_ADDRESSING_STYLE",
+                                           "path" if endpoint else "auto"),
+        "object_parameters": parameters,
+    }
+    if _flag("NEEDLECARE_S3_CHECKSUMS_WHEN_REQUIRED", False):
+        # boto3 >= 1.36 sends CRC32 checksums by default, which some S3-compatible stores
+        # mishandle (engineering notes); this sends them only when an operation requires one.
+        from botocore.config import Config
+
+        options["client_config"] = Config(request_checksum_calculation="when_required",
+                                          response_checksum_validation="when_required")
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+_S3_STORAGE = _s3_storage()
+if _S3_STORAGE is not None:
+    STORAGES["default"] = _S3_STORAGE
+
 EMAIL_BACKEND = os.environ.get(
     "NEEDLECARE_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION
