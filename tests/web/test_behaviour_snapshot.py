@@ -27,7 +27,7 @@ from needlecare.care import services as care
 from needlecare.messaging.models import Message
 from needlecare.recovery import services as recovery
 from needlecare.recovery.models import Escalation, Outcome
-from tests.web.messaging.support import check_in, chart, live_link, london, make_world, work
+from tests.web.messaging.support import chart, check_in, live_link, london, make_world, work
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "journey.json"
 
