@@ -6,6 +6,13 @@ product's, so the benchmark-only views share the check-in's whole stack. Nothing
 outside ``benchmarks/``.
 """
 
+import os
+from pathlib import Path
+
 from needlecare.settings import *  # noqa: F403  (the product's settings, unchanged)
 
 ROOT_URLCONF = "bench_urls"
+
+# Static files collected once for several servers (DEBUG is off: pages name them by hash).
+if os.environ.get("BENCH_STATIC_ROOT"):
+    STATIC_ROOT = Path(os.environ["BENCH_STATIC_ROOT"])

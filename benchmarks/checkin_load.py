@@ -7,7 +7,8 @@ For each database (a fresh SQLite file in a temporary directory, then a throwawa
 cluster started by tests/postgres.py with durable commits: fsync, synchronous_commit and
 full-page writes at PostgreSQL's defaults), the script migrates an empty database, creates
 signed sessions with personal links through the services, starts gunicorn (2 sync workers, as
-``needlecare serve`` runs it) on a free 127.0.0.1 port with the benchmark's settings
+``needlecare serve`` runs it, DEBUG off, static files collected once beforehand as ``serve``
+collects them) on a free 127.0.0.1 port with the benchmark's settings
 (``bench_settings``: the product's, plus the benchmark-only view of ``bench_urls``), passes the
 date-of-birth step once per link, and then measures three endpoints with N client threads
 (http.client), in several rounds whose order rotates, so that the machine's drift (other
@@ -39,13 +40,11 @@ dropped afterwards, and prints the server's fsync and synchronous_commit setting
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import http.client
 import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -53,24 +52,21 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
+from appserver import DOB, Client, cap, collect_static, gunicorn, make_links
 from pgdatabase import own_postgres_database
-from targets import quick, spread, target_line
+from targets import machine_load, quick, spread, target_line
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 SETTINGS = "bench_settings"
 THROUGHPUT_TARGET = 0.5  # check-in req/s >= half the minimal audited write's
 P95_TARGET = 2.0  # check-in p95 <= twice the minimal audited write's
-DOB = dt.date(1990, 5, 17)
-PASSWORD = "benchmark-owner-password-2026"
 TRENDS = ("tightness", "dryness_flaking", "itching")
 ENDPOINTS = ("healthz", "write", "checkin")
 LABELS = {"healthz": "/healthz (stack)", "write": "minimal audited write",
@@ -83,47 +79,6 @@ def _write_path(token: str) -> str:
 
 
 # --- the database side (runs inside a process configured for the database under test) --------
-
-def make_links(count: int, per_patient: int = 15) -> list[str]:
-    """Signed sessions with personal links, made through the services; returns the tokens."""
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    from needlecare.access import Actor
-    from needlecare.care import services as care
-    from needlecare.patients.services import PatientDetails, register_patient
-    from needlecare.recovery.services import issue_link
-    from needlecare.web.bootstrap import NewOwner, create_owner
-    from needlecare.web.demo_data import History, intake
-
-    owner = create_owner(NewOwner(clinic_name="Benchmark Clinic", clinic_phone="020 7946 0999",
-                                  username="bench.owner", password=PASSWORD))
-    actor = Actor(user=owner)
-    history = History("Europe/London")
-    tokens: list[str] = []
-    patient_no = 0
-    while len(tokens) < count:
-        patient_no += 1
-        patient = register_patient(actor, PatientDetails(
-            given_name="Bench", family_name=f"Patient {patient_no}", date_of_birth=DOB,
-            phone=f"07700 900{patient_no % 1000:03d}"))
-        consultation = care.record_consultation(actor, patient.pk, intake(history, 0))
-        care.sign_consent(actor, patient.pk, kind="treatment", signed_name=patient.full_name,
-                          understood=True)
-        plan = care.create_plan(actor, consultation.pk, ["acne_scars"], ["cheeks"])
-        for _ in range(min(per_patient, count - len(tokens))):
-            session = care.book_session(actor, plan.pk, timezone.now())
-            care.sign_session(actor, session.pk, care.ChartData(
-                performed_on=timezone.localdate(), device="pen", cartridge_lot="BENCH-1",
-                cartridge_expiry=timezone.localdate() + dt.timedelta(days=365),
-                zones=(care.ZoneRow(zone="cheeks", depth_mm=Decimal("1.50"), passes=3),),
-                endpoint_reached="uniform pinpoint bleeding",
-                interval_reason="benchmark: many sessions on one plan"))
-            url = issue_link(actor, session.pk).url
-            tokens.append(url.rstrip("/").rsplit("/", 1)[1])
-    return tokens
-
 
 def count_statements(token: str) -> dict[str, list[str]]:
     """The SQL one request of each endpoint issues, through Django's test client (the whole
@@ -192,36 +147,6 @@ def prepare(count: int) -> dict[str, Any]:
 
 
 # --- HTTP clients ------------------------------------------------------------------------------
-
-class Client:
-    """One connection to the server (http.client reconnects after a ``Connection: close``;
-    gunicorn's sync workers close after each response, as they do in production)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-    def send(self, method: str, path: str, body: dict[str, str] | None = None,
-             cookies: dict[str, str] | None = None) -> tuple[int, http.client.HTTPMessage, str]:
-        headers = {"Host": f"127.0.0.1:{self.port}"}
-        data = None
-        if body is not None:
-            data = urllib.parse.urlencode(body)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        for attempt in (1, 2):
-            try:
-                self.conn.request(method, path, body=data, headers=headers)
-                response = self.conn.getresponse()
-                text = response.read().decode("utf-8", "replace")
-                return response.status, response.headers, text
-            except (ConnectionError, http.client.HTTPException):
-                self.conn.close()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
 
 def _set_cookies(headers: http.client.HTTPMessage, jar: dict[str, str]) -> None:
     for line in headers.get_all("Set-Cookie") or []:
@@ -451,47 +376,6 @@ def checkin_request(patients: list[list[Patient]], red_flags: Sequence[str]) -> 
 
 # --- one database: server, data, rounds -------------------------------------------------------
 
-@contextmanager
-def gunicorn(env: dict[str, str], workdir: Path) -> Iterator[tuple[int, int]]:
-    """gunicorn as ``needlecare serve`` starts it, on a free loopback port: (port, pid)."""
-    from tests.postgres import _free_port
-
-    from needlecare.cli import gunicorn_argv
-
-    port = _free_port()
-    argv = [*gunicorn_argv(f"127.0.0.1:{port}", workers=2, timeout=30),
-            "--log-level", "warning"]
-    log = workdir / "gunicorn.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  cwd=workdir)
-    try:
-        _wait_until_up(port, server, log)
-        yield port, server.pid
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _wait_until_up(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{log.read_text()}")
-        try:
-            status, _h, _b = Client(port).send("GET", "/healthz")
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer within 30 s:\n{log.read_text()}")
-
-
 def run_backend(label: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="needlecare-bench-"))
     path = os.pathsep.join(p for p in (str(HERE), env.get("PYTHONPATH", "")) if p)
@@ -535,16 +419,8 @@ def run_backend(label: str, env: dict[str, str], args: argparse.Namespace) -> di
 
 # --- the parent: run each database in a child process, print the figures ----------------------
 
-def _cap(seconds: int) -> None:
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"the run took longer than its cap of {seconds} s")
-
-    signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-
-
 def child(backend: str, out: Path, args: argparse.Namespace) -> int:
-    _cap(args.cap)
+    cap(args.cap)
     env = dict(os.environ)
     if backend == "sqlite":
         env.pop("DATABASE_URL", None)
@@ -631,6 +507,32 @@ def report(result: dict[str, Any], show_sql: bool = False) -> list[str]:
     return lines
 
 
+def measure_all(args: argparse.Namespace, on_postgres: Callable[..., int], smoke: bool) -> int:
+    print(f"check-in load: gunicorn, 2 sync workers, {args.clients} client threads, "
+          f"{args.rounds} rounds of {args.seconds:g} s per endpoint, loopback"
+          + (" (BENCH_QUICK: a smoke run, figures not meaningful)" if smoke else ""),
+          flush=True)
+    status = 0
+    for backend in ("sqlite", "postgresql"):
+        if args.only and backend != args.only:
+            continue
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            command = [sys.executable, __file__, "--child", backend, "--out", out.name,
+                       "--clients", str(args.clients), "--seconds", str(args.seconds),
+                       "--rounds", str(args.rounds), "--warm-up", str(args.warm_up),
+                       "--links", str(args.links), "--cap", str(args.cap)]
+            code = (on_postgres(command, durable=True) if backend == "postgresql"
+                    else subprocess.call(command))
+            text = Path(out.name).read_text()
+        if code != 0 or not text:
+            print(f"{backend}: the run failed (exit {code})")
+            status = 1
+            continue
+        print("\n".join(report(json.loads(text), show_sql=args.show_sql)), flush=True)
+        print(f"  (after the {backend} run: {machine_load()})", flush=True)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     smoke = quick()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -641,7 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="length of each measured phase (default 4, at most 20)")
     parser.add_argument("--warm-up", type=float, default=0.3 if smoke else 1.0,
                         help="warm-up per endpoint before the rounds (default 1 s)")
-    parser.add_argument("--links", type=int, default=16 if smoke else 240,
+    parser.add_argument("--links", type=int, default=8 if smoke else 240,
                         help="signed sessions with personal links (default 240)")
     parser.add_argument("--only", choices=("sqlite", "postgresql"),
                         help="measure one database only")
@@ -665,28 +567,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from tests import postgres
 
-    print(f"check-in load: gunicorn, 2 sync workers, {args.clients} client threads, "
-          f"{args.rounds} rounds of {args.seconds:g} s per endpoint, loopback"
-          + (" (BENCH_QUICK: a smoke run, figures not meaningful)" if smoke else ""),
-          flush=True)
-    status = 0
-    for backend in ("sqlite", "postgresql"):
-        if args.only and backend != args.only:
-            continue
-        with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            command = [sys.executable, __file__, "--child", backend, "--out", out.name,
-                       "--clients", str(args.clients), "--seconds", str(args.seconds),
-                       "--rounds", str(args.rounds), "--warm-up", str(args.warm_up),
-                       "--links", str(args.links), "--cap", str(args.cap)]
-            code = (postgres.main(command, durable=True) if backend == "postgresql"
-                    else subprocess.call(command))
-            text = Path(out.name).read_text()
-        if code != 0 or not text:
-            print(f"{backend}: the run failed (exit {code})")
-            status = 1
-            continue
-        print("\n".join(report(json.loads(text), show_sql=args.show_sql)), flush=True)
-    return status
+    static_root = Path(tempfile.mkdtemp(prefix="needlecare-bench-static-"))
+    try:
+        collect_static(static_root)
+        os.environ["BENCH_STATIC_ROOT"] = str(static_root / "static")
+        return measure_all(args, postgres.main, smoke)
+    finally:
+        shutil.rmtree(static_root, ignore_errors=True)
 
 
 if __name__ == "__main__":

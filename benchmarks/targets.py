@@ -29,3 +29,9 @@ def spread(values: Sequence[float], fmt: str = "{:.1f}") -> str:
     if len(values) == 1:
         return median
     return f"{median} [{fmt.format(min(values))}–{fmt.format(max(values))}]"
+
+
+def machine_load() -> str:
+    """What else the machine was doing: figures on a shared machine move with it."""
+    one, five, _fifteen = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
