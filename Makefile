@@ -1,28 +1,31 @@
 # `make test` is the whole gate: it builds .venv when missing, re-installs when pyproject.toml
 # changes, lints, runs every test on SQLite, the Django tests again on a throwaway PostgreSQL
-# cluster, then the browser tests. CI runs exactly this (.ci/run, which first installs
-# Debian's chromium and postgresql when they are missing).
+# cluster, the browser tests, then every benchmark as a smoke run (figures not asserted). CI
+# runs exactly this (.ci/run, which first installs Debian's chromium and postgresql when they
+# are missing).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint pytest pytest-postgres e2e bench demo rules-doc install clean help
+.PHONY: test lint pytest pytest-postgres e2e bench bench-quick demo rules-doc install clean help
 
 help:
 	@echo "make test       the whole gate: lint, tests on SQLite, the web tests again on"
-	@echo "                PostgreSQL, then the browser tests (creates $(VENV) if missing)"
+	@echo "                PostgreSQL, the browser tests, then bench-quick (creates $(VENV))"
 	@echo "make lint       ruff, mypy and import-linter only"
 	@echo "make e2e        the browser tests only (Debian's Chromium, /usr/bin/chromium)"
 	@echo "make demo       migrate, load the synthetic demo clinic, serve on http://127.0.0.1:8000"
-	@echo "make bench      benchmarks: clinical engines, documents, outbox, check-in load over"
-	@echo "                HTTP, photos (BENCH_QUICK=1 for a short photos run)"
+	@echo "make bench      every benchmark (engines, documents, outbox, check-in load, phone"
+	@echo "                journey, ...), then a table of every target with PASS or MISS"
+	@echo "make bench-quick  the same as smoke runs (BENCH_QUICK=1, under a minute each)"
 	@echo "make rules-doc  regenerate docs/clinical-rules.md from the protocol"
 	@echo "make clean      remove $(VENV) and caches"
 
-# Order matters: the cheap checks fail first; the browser tests come last.
-test: lint pytest pytest-postgres e2e
+# Order matters: the cheap checks fail first; the browser tests and the benchmarks' smoke runs
+# (which fail only when a benchmark crashes, never on its figures) come last.
+test: lint pytest pytest-postgres e2e bench-quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -40,11 +43,10 @@ e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e -q -m e2e
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/clinical_engines.py
-	$(BIN)/python benchmarks/documents.py
-	$(BIN)/python benchmarks/outbox.py
-	$(BIN)/python benchmarks/checkin_load.py
-	$(BIN)/python benchmarks/photos.py
+	$(BIN)/python benchmarks/run_all.py
+
+bench-quick: $(STAMP)
+	BENCH_QUICK=1 $(BIN)/python benchmarks/run_all.py
 
 # From a fresh clone: build the venv, create the database, load the synthetic demo clinic
 # (idempotent; `$(BIN)/needlecare demo --reset` rebuilds it), then serve it.

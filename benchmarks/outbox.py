@@ -11,7 +11,9 @@ later) and messages already sent. At each size the script times ``outbox.claim``
 1,000 due rows (what one worker pass does before sending), three times, restoring the rows
 between runs, and an idle pass (nothing due: what a worker's poll costs). Thanks to the
 (status, next_attempt_at) index both should stay roughly flat as the table grows: the cost
-follows the due rows, not the scheduled ones. The whole run is capped in time.
+follows the due rows, not the scheduled ones. Target: the claim pass at the largest size within
+twice its time at the smallest. The whole run is capped in time. ``BENCH_QUICK=1`` runs 2,000
+and 10,000 rows only, as a smoke check.
 """
 
 from __future__ import annotations
@@ -32,9 +34,12 @@ from types import FrameType
 from typing import Any
 
 from pgdatabase import own_postgres_database
+from targets import quick, spread, target_line
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+QUICK_SIZES = (2_000, 10_000)
+FLAT_TARGET = 2.0  # the claim pass at the largest size, at most twice its time at the smallest
 DUE = 1_000
 RUNS = 3
 CHUNK = 20_000
@@ -211,18 +216,25 @@ def child(args: argparse.Namespace) -> int:
 
 
 def report(result: dict[str, Any]) -> list[str]:
-    lines = [f"{result['backend']}: one claim pass taking {DUE} due rows (median of {RUNS}), "
-             "and an idle pass (nothing due)"]
+    lines = [f"{result['backend']}: one claim pass taking {DUE} due rows (median [min–max] of "
+             f"{RUNS}), and an idle pass (nothing due, median)"]
     first = None
     for row in result["results"]:
         claim = statistics.median(row["claim_ms"])
         idle = statistics.median(row["idle_ms"])
         first = first or claim
         lines.append(f"  {row['rows']:>9,} rows ({row['due']:,} due): claim "
-                     f"{claim:8.1f} ms ({claim / row['due'] * 1000:6.1f} µs per due row, "
+                     f"{spread(row['claim_ms']):>20} ms ({claim / row['due'] * 1000:6.1f} µs per "
+                     "due row, "
                      f"x{claim / first:4.2f} the smallest)   idle {idle:6.2f} ms   "
                      f"[built in {row['insert_s']:.1f} s]")
     lines.append(f"  plan: {result['plan']}")
+    rows = result["results"]
+    growth = (statistics.median(rows[-1]["claim_ms"]) / statistics.median(rows[0]["claim_ms"]))
+    lines.append(target_line(
+        f"outbox claim pass, {rows[-1]['rows']:,} rows / {rows[0]['rows']:,} rows, "
+        f"{result['backend']}", f"×{growth:.2f}", f"<= ×{FLAT_TARGET:g}",
+        growth <= FLAT_TARGET))
     return lines
 
 
@@ -231,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true",
                         help="PostgreSQL (throwaway cluster or DATABASE_URL) instead of SQLite")
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
-                        default=list(DEFAULT_SIZES),
+                        default=list(QUICK_SIZES if quick() else DEFAULT_SIZES),
                         help="table sizes, ascending (default 10000,100000,1000000)")
     parser.add_argument("--cap", type=int, default=900,
                         help="hard cap on the run, in seconds (default 900)")

@@ -41,7 +41,9 @@ def _as_server_user(argv: list[str]) -> list[str]:
     return argv
 
 
-def main(command: list[str]) -> int:
+def main(command: list[str], *, durable: bool = False) -> int:
+    """Run ``command`` against the cluster. ``durable`` keeps PostgreSQL's own defaults (fsync,
+    synchronous commits, full-page writes) for benchmarks that measure the cost of a commit."""
     if not command:
         print(__doc__, file=sys.stderr)
         return 2
@@ -63,9 +65,10 @@ def main(command: list[str]) -> int:
         subprocess.run(_as_server_user([str(bindir / "initdb"), "-D", str(data), "-A", "trust",
                                         "-U", "postgres", "-E", "UTF8", "--no-sync"]),
                        check=True, stdout=subprocess.DEVNULL)
-        # fsync off: a throwaway test cluster trades durability for speed.
-        options = (f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+        options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c max_connections=60"
+        if not durable:
+            # fsync off: a throwaway test cluster trades durability for speed.
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-o", options,
                                         "-l", str(log), "-w", "start"]),
                        check=True, stdout=subprocess.DEVNULL)

@@ -324,6 +324,14 @@ def _production() -> bool:
     return os.environ.get("NEEDLECARE_ENV", "development") == "production"
 
 
+def _debug() -> bool:
+    """DEBUG as the settings read it: on by default, except in production."""
+    value = os.environ.get("NEEDLECARE_DEBUG")
+    if value is None:
+        return not _production()
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
 def gunicorn_argv(bind: str, workers: int, timeout: int) -> list[str]:
     argv = [sys.executable, "-m", "gunicorn", "needlecare.wsgi:application",
             "--bind", bind, "--workers", str(workers), "--timeout", str(timeout),
@@ -344,7 +352,9 @@ def _gunicorn_has(setting: str) -> bool:
 
 
 def _serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    if _production():
+    if not _debug():
+        # Without DEBUG the pages name static files by their content's hash, from the
+        # manifest collectstatic writes (settings.STORAGES).
         code = _django(["collectstatic", "--noinput", "--verbosity", "0"])
         if code != EXIT_OK:
             return code
@@ -401,8 +411,8 @@ COMMANDS: tuple[Command, ...] = (
             _takes_schema_name),
     Command("rules-doc", "print the protocol's rules as Markdown for clinical review",
             _rules_doc),
-    Command("serve", "serve the web application with gunicorn (collectstatic first in "
-            "production)", _serve, _serve_options),
+    Command("serve", "serve the web application with gunicorn (collectstatic first when "
+            "DEBUG is off)", _serve, _serve_options),
     Command("migrate", "create or update the database tables", _management("migrate"),
             _takes_rest, passthrough=True),
     Command("demo", "load the synthetic demo clinic (--reset rebuilds it)",

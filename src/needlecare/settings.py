@@ -66,7 +66,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files answer here, compressed already
+    # Below WhiteNoise and above everything that writes a body: pages and JSON leave gzipped.
+    "needlecare.web.compression.CompressText",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -175,12 +177,18 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request when it is missing
 # The project-wide CSS lives beside the settings, outside any app's static/ folder.
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# With DEBUG off (production, or any server run with NEEDLECARE_DEBUG=0) static files get
+# content-hashed names: a changed stylesheet gets a new address, so WhiteNoise lets browsers
+# keep each one for good instead of revalidating it on every page, and serves gzip/Brotli
+# copies made once by `collectstatic` (which `needlecare serve` runs first). With DEBUG on
+# (development, `make demo`, the test settings) WhiteNoise serves the source folders as they
+# are, with nothing to collect.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": str(VAR_DIR / "media")}},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
-                    if PRODUCTION else
-                    "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+                    if DEBUG else
+                    "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 

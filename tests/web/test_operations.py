@@ -157,11 +157,21 @@ def test_serve_runs_gunicorn_on_loopback_by_default(monkeypatch: pytest.MonkeyPa
     assert "http://127.0.0.1:8000/" in capsys.readouterr().out
 
 
-def test_serve_collects_static_files_first_in_production(monkeypatch: pytest.MonkeyPatch
-                                                         ) -> None:
+@pytest.mark.parametrize(("env", "collects"), [
+    ({"NEEDLECARE_ENV": "production"}, True),
+    ({"NEEDLECARE_ENV": "development", "NEEDLECARE_DEBUG": "0"}, True),
+    ({"NEEDLECARE_ENV": "development"}, False),
+    ({"NEEDLECARE_ENV": "development", "NEEDLECARE_DEBUG": "1"}, False),
+], ids=["production", "debug-off", "development", "debug-on"])
+def test_serve_collects_static_files_first_whenever_debug_is_off(
+        monkeypatch: pytest.MonkeyPatch, env: dict[str, str], collects: bool) -> None:
+    # Without DEBUG the pages name static files by hash, from collectstatic's manifest.
     steps: list[Any] = []
     monkeypatch.setattr(os, "execv", lambda path, argv: steps.append("gunicorn"))
     monkeypatch.setattr(cli, "_django", lambda argv: steps.append(argv) or 0)
-    monkeypatch.setenv("NEEDLECARE_ENV", "production")
+    monkeypatch.delenv("NEEDLECARE_DEBUG", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     cli.main(["serve", "--bind", "unix:/run/needlecare.sock", "--workers", "4"])
-    assert steps == [["collectstatic", "--noinput", "--verbosity", "0"], "gunicorn"]
+    collect = [["collectstatic", "--noinput", "--verbosity", "0"]] if collects else []
+    assert steps == [*collect, "gunicorn"]
