@@ -294,6 +294,10 @@ INSTALLED_APPS += [
     "ninja",
     "needlecare.rights",
 ]
+# Stored files (documents, photos) are readable by the service's user and group only; Django
+# would otherwise set 0644 on each file whatever the process's umask.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 # The Content-Security-Policy header (django-csp 4) on every response, and the body-size
 # limit before anything reads a body; both right after the HTTPS redirect.
 _AFTER_SECURITY = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
