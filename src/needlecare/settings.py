@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, cast
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -189,7 +190,7 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = _flag("NEEDLECARE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = 31536000
     # Load balancers probe over plain HTTP inside the network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
@@ -332,7 +333,7 @@ API_DOCS_PUBLIC = _flag("NEEDLECARE_API_DOCS_PUBLIC", not PRODUCTION)
 # Personal-link tokens and API tokens never reach a log: every record through the console
 # handler is redacted (Django's request warnings and error tracebacks included).
 LOGGING["filters"] = {"redact_secrets": {"()": "needlecare.web.redaction.RedactSecrets"}}
-LOGGING["handlers"]["console"]["filters"] = ["redact_secrets"]
+cast(dict[str, Any], LOGGING["handlers"])["console"]["filters"] = ["redact_secrets"]
 # The worker's heartbeat: written every MESSAGING_HEARTBEAT_SECONDS; a worker silent for
 # MESSAGING_HEARTBEAT_STALE_SECONDS is taken for dead and its claimed messages are released.
 MESSAGING_HEARTBEAT_SECONDS = float(os.environ.get("NEEDLECARE_WORKER_HEARTBEAT_SECONDS", "2"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,35 @@ def test_production_accepts_a_real_key_with_debug_off(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     result = _import_settings(tmp_path, NEEDLECARE_SECRET_KEY=GOOD_KEY, NEEDLECARE_DEBUG="0")
     assert result.returncode == 0, result.stderr
+
+
+def _development_key(var_dir: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("NEEDLECARE_", "DJANGO_", "DATABASE_URL"))}
+    clean["NEEDLECARE_VAR_DIR"] = str(var_dir)
+    var_dir.parent.mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-c", "from needlecare import settings; print(settings.SECRET_KEY)"],
+        cwd=var_dir.parent, env=clean, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_development_generates_its_own_secret_key_per_installation(tmp_path: Path) -> None:
+    first = _development_key(tmp_path / "one" / "var")
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip()
+    stored = tmp_path / "one" / "var" / "secret-key"
+    assert stored.read_text().strip() == key
+    assert len(key) >= 50
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert _development_key(tmp_path / "one" / "var").stdout.strip() == key
+    other = _development_key(tmp_path / "two" / "var").stdout.strip()
+    assert other
+    assert other != key
+
+
+def test_the_old_published_key_is_refused_in_development_too(tmp_path: Path) -> None:
+    result = _import_settings(
+        tmp_path, NEEDLECARE_ENV="development",
+        NEEDLECARE_SECRET_KEY="development-only-secret-key-never-use-in-production")
+    assert result.returncode != 0
+    assert "published placeholder" in result.stderr

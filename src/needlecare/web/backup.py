@@ -193,8 +193,13 @@ def _sqlite_counts(path: Path) -> dict[str, int]:
 
 # --- the storage -------------------------------------------------------------------------------
 
+#: /readyz writes and deletes a probe file here: never part of a backup.
+PROBE_DIRECTORY = "readyz"
+
+
 def stored_files(storage: Storage, directory: str = "") -> Iterator[str]:
-    """Every file name in the storage, depth first, in a stable order."""
+    """Every file name in the storage, depth first, in a stable order (the readiness probe's
+    directory left out)."""
     try:
         directories, files = storage.listdir(directory)
     except FileNotFoundError:  # a file system storage nothing was ever stored in
@@ -202,6 +207,8 @@ def stored_files(storage: Storage, directory: str = "") -> Iterator[str]:
     for name in sorted(files):
         yield f"{directory}/{name}" if directory else name
     for sub in sorted(directories):
+        if not directory and sub == PROBE_DIRECTORY:
+            continue
         yield from stored_files(storage, f"{directory}/{sub}" if directory else sub)
 
 
@@ -351,23 +358,26 @@ def verify(path: Path) -> Verified:
     """Check every member of the archive against the manifest's hashes and sizes; also that
     the archive holds nothing the manifest does not name."""
     try:
-        archive = tarfile.open(path, "r:")
+        with tarfile.open(path, "r:") as archive:
+            return _verify(path, archive)
     except (OSError, tarfile.TarError) as exc:
         raise BackupError(f"cannot read {path}: {exc}") from None
-    with archive:
-        manifest = _read_manifest(archive)
-        result = Verified(path, manifest)
-        expected = {manifest["database"]["member"]: manifest["database"]}
-        for entry in manifest["files"]:
-            expected[_member_name(entry["name"])] = entry
-        for name, entry in expected.items():
-            found = _hash_member(archive, name)
-            if found is None:
-                result.problems.append(f"{name}: missing from the archive")
-            elif found != (entry["sha256"], entry["size"]):
-                result.problems.append(f"{name}: SHA-256 or size differs from the manifest")
-        extra = {m.name for m in archive.getmembers()} - set(expected) - {MANIFEST}
-        result.problems += [f"{name}: not in the manifest" for name in sorted(extra)]
+
+
+def _verify(path: Path, archive: tarfile.TarFile) -> Verified:
+    manifest = _read_manifest(archive)
+    result = Verified(path, manifest)
+    expected = {manifest["database"]["member"]: manifest["database"]}
+    for entry in manifest["files"]:
+        expected[_member_name(entry["name"])] = entry
+    for name, entry in expected.items():
+        found = _hash_member(archive, name)
+        if found is None:
+            result.problems.append(f"{name}: missing from the archive")
+        elif found != (entry["sha256"], entry["size"]):
+            result.problems.append(f"{name}: SHA-256 or size differs from the manifest")
+    extra = {m.name for m in archive.getmembers()} - set(expected) - {MANIFEST}
+    result.problems += [f"{name}: not in the manifest" for name in sorted(extra)]
     return result
 
 

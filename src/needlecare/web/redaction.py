@@ -89,7 +89,7 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-class GunicornLogger(Logger):  # type: ignore[misc]
+class GunicornLogger(Logger):
     """gunicorn's logger with the request line, path, query and headers redacted in the
     access log, and every error-log message redacted."""
 

@@ -127,7 +127,8 @@ def test_a_missing_file_is_rendered_again_from_the_snapshot(journey: dict,
 
     got = services.download(actor, document.pk)
     assert got.content == original
-    assert got.document is not None and got.document.pk == document.pk
+    assert got.document is not None
+    assert got.document.pk == document.pk
     assert (media_dir / document.file.name).read_bytes() == original
     event = AuditEvent.objects.get(action="document.file_restored")
     assert (event.object_id, event.detail["how"]) == (str(document.pk), "rendered again")
@@ -144,7 +145,8 @@ def test_a_missing_file_of_a_changed_record_is_given_as_it_is_now(journey: dict,
 
     got = services.download(actor, before.pk)
     assert "withdrawn" in pdf_text(got.content)
-    assert got.document is not None and got.document.pk != before.pk
+    assert got.document is not None
+    assert got.document.pk != before.pk
     assert hashlib.sha256(got.content).hexdigest() == got.document.sha256
     event = AuditEvent.objects.get(action="document.file_restored")
     assert event.detail["given"] == got.document.pk
