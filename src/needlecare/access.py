@@ -46,6 +46,8 @@ class Permission(StrEnum):
     WRITE_CLINICAL = "write_clinical"
     SIGN = "sign"
     MANAGE_STAFF = "manage_staff"
+    # The patient's rights over their record: export it, erase or anonymise it (owners).
+    PATIENT_RIGHTS = "patient_rights"
     # A patient acting through their own personal link.
     PATIENT_SELF = "patient_self"
 
@@ -58,7 +60,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "front_desk": frozenset(_FRONT_DESK),
     "clinician": frozenset(_CLINICIAN),
     # Owners of small clinics are usually practitioners too.
-    "owner": frozenset(_CLINICIAN | {Permission.MANAGE_STAFF}),
+    "owner": frozenset(_CLINICIAN | {Permission.MANAGE_STAFF, Permission.PATIENT_RIGHTS}),
 }
 
 

@@ -72,3 +72,19 @@ def test_the_old_published_key_is_refused_in_development_too(tmp_path: Path) -> 
         NEEDLECARE_SECRET_KEY="development-only-secret-key-never-use-in-production")
     assert result.returncode != 0
     assert "published placeholder" in result.stderr
+
+
+def test_the_api_docs_are_for_staff_in_production_unless_opened(tmp_path: Path) -> None:
+    def docs_public(**env: str) -> str:
+        clean = {k: v for k, v in os.environ.items()
+                 if not k.startswith(("NEEDLECARE_", "DJANGO_", "DATABASE_URL"))}
+        clean.update({"NEEDLECARE_ENV": "production", "NEEDLECARE_VAR_DIR": str(tmp_path),
+                      "NEEDLECARE_SECRET_KEY": GOOD_KEY}, **env)
+        done = subprocess.run(
+            [sys.executable, "-c",
+             "from needlecare import settings; print(settings.API_DOCS_PUBLIC)"],
+            cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=60, check=True)
+        return done.stdout.strip()
+
+    assert docs_public() == "False"
+    assert docs_public(NEEDLECARE_API_DOCS_PUBLIC="1") == "True"
