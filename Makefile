@@ -1,5 +1,5 @@
 # `make test` is the whole gate: it builds .venv when missing, re-installs when pyproject.toml
-# changes, lints, runs every test on SQLite, the Django tests again on a throwaway PostgreSQL
+# or requirements.lock changes, lints, runs every test on SQLite, the Django tests again on a throwaway PostgreSQL
 # cluster, then the browser tests. CI runs exactly this (.ci/run, which first installs
 # Debian's chromium and postgresql when they are missing).
 
@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint pytest pytest-postgres e2e bench demo rules-doc install clean help
+.PHONY: test lint pytest pytest-postgres e2e bench demo rules-doc install lock clean help
 
 help:
 	@echo "make test       the whole gate: lint, tests on SQLite, the web tests again on"
@@ -18,6 +18,7 @@ help:
 	@echo "make demo       migrate, load the synthetic demo clinic, serve on http://127.0.0.1:8000"
 	@echo "make bench      benchmarks: clinical engines, then check-in load over HTTP"
 	@echo "make rules-doc  regenerate docs/clinical-rules.md from the protocol"
+	@echo "make lock       re-resolve requirements.lock (pinned, hashed) after a pyproject.toml change"
 	@echo "make clean      remove $(VENV) and caches"
 
 # Order matters: the cheap checks fail first; the browser tests come last.
@@ -63,10 +64,23 @@ $(BIN)/python:
 	  echo "Needlecare needs Python >= 3.11; try: make PYTHON=python3.11 test" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-# The stamp is newer than pyproject.toml once the install for its current contents succeeded.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# The stamp is newer than pyproject.toml and the lock once the install for their current
+# contents succeeded. Every dependency (build tools included) comes from requirements.lock,
+# each pinned and checked against its SHA-256; Needlecare itself is installed editable on top,
+# without build isolation, so nothing unpinned is fetched.
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# The lock: pyproject.toml's dependencies with the dev extra, and the build tools
+# (requirements-build.in), resolved for Python 3.11 on Linux with their hashes.
+UV_VERSION := 0.13.9
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra dev --generate-hashes \
+	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --no-emit-package uv \
+	  -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .hypothesis \
