@@ -28,8 +28,6 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
-from confusable_homoglyphs.confusables import confusables_data
-
 #: Unicode categories removed from identifying text: format characters (zero-width space,
 #: joiners, direction marks, embeddings, overrides and isolates, BOM, soft hyphen) and control
 #: characters. Whitespace controls (tab, newline) become a space first.
@@ -57,6 +55,10 @@ def hidden_characters(text: str) -> list[str]:
 @cache
 def _latin_lookalike(char: str) -> str:
     """The ASCII letter or digit ``char`` is confusable with, or ``char`` itself."""
+    # Loaded on first use: reading the confusables table takes ~0.15 s, which every process
+    # (each command, each gunicorn worker) would otherwise pay at start-up.
+    from confusable_homoglyphs.confusables import confusables_data
+
     for glyph in confusables_data.get(char, ()):
         candidate = glyph["c"]
         if len(candidate) == 1 and candidate.isascii() and candidate.isalnum():
