@@ -47,6 +47,8 @@ class Permission(StrEnum):
     SIGN = "sign"
     MANAGE_STAFF = "manage_staff"
     MANAGE_CLINIC = "manage_clinic"
+    # The patient's rights over their record: export it, erase or anonymise it (owners).
+    PATIENT_RIGHTS = "patient_rights"
     # A patient acting through their own personal link.
     PATIENT_SELF = "patient_self"
 
@@ -59,7 +61,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "front_desk": frozenset(_FRONT_DESK),
     "clinician": frozenset(_CLINICIAN),
     # Owners of small clinics are usually practitioners too.
-    "owner": frozenset(_CLINICIAN | {Permission.MANAGE_STAFF, Permission.MANAGE_CLINIC}),
+    "owner": frozenset(_CLINICIAN | {Permission.MANAGE_STAFF, Permission.MANAGE_CLINIC,
+                                     Permission.PATIENT_RIGHTS}),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, cast
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -27,14 +28,42 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-_DEV_SECRET = "development-only-secret-key-never-use-in-production"
-SECRET_KEY = os.environ.get("NEEDLECARE_SECRET_KEY", _DEV_SECRET)
+# The old published development key: refused everywhere, so no installation keeps it.
+_PUBLISHED_KEYS = {"development-only-secret-key-never-use-in-production"}
+
+
+def _installation_secret(path: Path) -> str:
+    """A development key generated once per installation into var/ (mode 0600), never a
+    constant in the source: sessions and patient-device cookies signed on one laptop are not
+    valid on another."""
+    import secrets  # only development reaches this
+
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(50)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    return key
+
+
+SECRET_KEY = os.environ.get("NEEDLECARE_SECRET_KEY", "")
+if not SECRET_KEY and not PRODUCTION:
+    SECRET_KEY = _installation_secret(VAR_DIR / "secret-key")
 DEBUG = _flag("NEEDLECARE_DEBUG", not PRODUCTION)
 
+if SECRET_KEY in _PUBLISHED_KEYS:
+    raise ImproperlyConfigured("NEEDLECARE_SECRET_KEY is a published placeholder; unset it "
+                               "(development) or set a long random value (production).")
 if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("NEEDLECARE_DEBUG must be off in production.")
-    if SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 40 or "change" in SECRET_KEY.lower():
+    if len(SECRET_KEY) < 40 or "change" in SECRET_KEY.lower():
         raise ImproperlyConfigured(
             "Set NEEDLECARE_SECRET_KEY to a long random value (50+ characters) in production."
         )
@@ -163,7 +192,7 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = _flag("NEEDLECARE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = 31536000
     # Load balancers probe over plain HTTP inside the network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
@@ -311,3 +340,65 @@ MESSAGING_POLL_SECONDS = float(os.environ.get("NEEDLECARE_WORKER_POLL_SECONDS", 
 MESSAGING_NEXT_SESSION_LEAD_DAYS = int(os.environ.get("NEEDLECARE_NEXT_SESSION_LEAD_DAYS",
                                                       "3"))
 # --- end of messaging settings ---------------------------------------------------------------
+
+
+# --- Security and operations (issue 14: backups, headers, logs, limits, defaults, rights) ----
+# Kept in one block, apart from the sign-in and audit settings, so that the two halves of the
+# issue merge cleanly.
+INSTALLED_APPS += [
+    "csp",
+    # django-ninja's own copy of Swagger UI (pinned with the package) is served from our
+    # static files when "ninja" is an installed app, instead of from a public CDN.
+    "ninja",
+    "needlecare.rights",
+]
+# Stored files (documents, photos) are readable by the service's user and group only; Django
+# would otherwise set 0644 on each file whatever the process's umask.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+# The Content-Security-Policy header (django-csp 4) on every response, and the body-size
+# limit before anything reads a body; both right after the HTTPS redirect.
+_AFTER_SECURITY = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE[_AFTER_SECURITY:_AFTER_SECURITY] = [
+    "csp.middleware.CSPMiddleware",
+    "needlecare.web.middleware.BodySizeLimit",
+]
+# No inline scripts or styles and no other origin: everything the pages use is our own static
+# files. htmx's indicator styles are switched off with the htmx-config meta tag (base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Swagger UI's stylesheet draws its icons as data: SVGs.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# A request body larger than this is refused with 413 before it is read (file uploads have
+# their own, larger limit). Django's own check would answer 400 on pages and 500 in the API.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("NEEDLECARE_MAX_BODY_BYTES", str(1024 * 1024)))
+MAX_UPLOAD_BYTES = int(os.environ.get("NEEDLECARE_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+# The API's documentation page (/api/docs): open in development, staff only in production
+# unless this opens it.
+API_DOCS_PUBLIC = _flag("NEEDLECARE_API_DOCS_PUBLIC", not PRODUCTION)
+# Personal-link tokens and API tokens never reach a log: every record through the console
+# handler is redacted (Django's request warnings and error tracebacks included).
+LOGGING["filters"] = {"redact_secrets": {"()": "needlecare.web.redaction.RedactSecrets"}}
+cast(dict[str, Any], LOGGING["handlers"])["console"]["filters"] = ["redact_secrets"]
+# The worker's heartbeat: written every MESSAGING_HEARTBEAT_SECONDS; a worker silent for
+# MESSAGING_HEARTBEAT_STALE_SECONDS is taken for dead and its claimed messages are released.
+MESSAGING_HEARTBEAT_SECONDS = float(os.environ.get("NEEDLECARE_WORKER_HEARTBEAT_SECONDS", "2"))
+MESSAGING_HEARTBEAT_STALE_SECONDS = float(os.environ.get(
+    "NEEDLECARE_WORKER_HEARTBEAT_STALE_SECONDS", "10"))
+# /readyz fails when no worker has beaten for this long.
+READYZ_WORKER_SECONDS = float(os.environ.get("NEEDLECARE_READYZ_WORKER_SECONDS", "60"))
+# The patient's rights: a record with clinical entries is kept this many years after the
+# last one before it may be erased in full (clinic policy; see docs/operations.md).
+RECORD_RETENTION_YEARS = int(os.environ.get("NEEDLECARE_RECORD_RETENTION_YEARS", "8"))
+# --- end of security and operations settings --------------------------------------------------

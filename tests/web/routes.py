@@ -180,3 +180,12 @@ RECOVERY_ROUTES: list[Route] = [
     Route("checkin-detail", lambda j: {"pk": _recovery_checkin(j).pk}, "get",
           Permission.VIEW_CLINICAL),
 ]
+
+
+RIGHTS_ROUTES: list[Route] = [
+    # The patient's rights over their record: owners only.
+    Route("patient-record-export", _patient, "get", Permission.PATIENT_RIGHTS),
+    Route("patient-record-export", _patient, "post", Permission.PATIENT_RIGHTS),
+    Route("patient-record-erase", _patient, "get", Permission.PATIENT_RIGHTS),
+    Route("patient-record-erase", _patient, "post", Permission.PATIENT_RIGHTS),
+]

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from needlecare import clock
+from needlecare import clock, names
 from needlecare.access import (
     AccessDenied,
     Actor,
@@ -92,8 +92,8 @@ def create_staff(actor: Actor, new: NewStaff) -> User:
         if User.objects.filter(username__iexact=username).exists():
             raise Conflict("username_taken", str(_(
                 "That username is taken. Choose another.")), field="username")
-        user = User(username=username, first_name=new.first_name.strip(),
-                    last_name=new.last_name.strip(), email=new.email.strip(),
+        user = User(username=username, first_name=names.normalise(new.first_name),
+                    last_name=names.normalise(new.last_name), email=new.email.strip(),
                     role=new.role, title=new.title.strip(), clinic_id=actor.clinic_id)
         _check_password(new.password, user, "password")
         user.set_password(new.password)
@@ -132,8 +132,8 @@ def update_staff(actor: Actor, user_id: int | str, changes: StaffChanges) -> Use
         if changes.new_password:
             _check_password(changes.new_password, user, "new_password")
 
-        values = {"first_name": changes.first_name.strip(),
-                  "last_name": changes.last_name.strip(), "email": changes.email.strip(),
+        values = {"first_name": names.normalise(changes.first_name),
+                  "last_name": names.normalise(changes.last_name), "email": changes.email.strip(),
                   "title": changes.title.strip(), "role": changes.role,
                   "is_active": changes.is_active}
         changed: dict[str, list[object]] = {

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
-from needlecare import clock
+from needlecare import clock, names
 from needlecare.access import Actor, Permission, audit, require
 from needlecare.accounts.models import Role, User
 from needlecare.care import consent_texts
@@ -77,7 +77,8 @@ class SignRefused(ServiceError):
 
 
 def _normalise(text: str) -> str:
-    return " ".join(text.split())
+    # A typed signature is identifying text: stored as seen (needlecare.names).
+    return names.normalise(text)
 
 
 def _validation_message(exc: ValidationError) -> str:

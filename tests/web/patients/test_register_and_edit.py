@@ -83,11 +83,11 @@ def test_a_possible_duplicate_asks_for_confirmation_first(journey: dict) -> None
     assert "already registered" in page
     assert 'name="register_anyway"' in page
     assert reverse("patient-detail", args=[existing.pk]) in page
-    assert Patient.objects.filter(search_name="robin quill").count() == 1
+    assert Patient.objects.filter(name_key="robin quill").count() == 1
 
     response = client.post(reverse("patient-new"), _form(register_anyway="on"))
     assert response.status_code == 302
-    assert Patient.objects.filter(search_name="robin quill").count() == 2
+    assert Patient.objects.filter(name_key="robin quill").count() == 2
     event = AuditEvent.objects.get(action="patient.register")
     assert event.detail == {"duplicate_confirmed_of": [existing.pk]}
 
