@@ -20,7 +20,7 @@ from playwright.sync_api import Page, Route
 
 from needlecare.access import Actor
 from needlecare.care.models import Consent
-from needlecare.recovery.services import issue_link
+from needlecare.recovery.links import replace_link
 from tests.e2e.support import answer_red_flags, sign_in, verify_on_phone
 from tests.factories import journey_to_signed_session
 from tests.web.routes import _recovery_checkin
@@ -139,7 +139,7 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
         desk: Page, phone: Page, live_server: Any) -> None:
     journey = journey_to_signed_session()
     staff = _staff_pages(journey)
-    issued = issue_link(Actor(user=journey["clinician"]), journey["session"].pk)
+    issued = replace_link(Actor(user=journey["clinician"]), journey["patient"].pk)
     token = issued.url.rstrip("/").rsplit("/", 1)[-1]
     patient_pages = {
         "patient-verify": reverse("patient-verify", args=[token]),

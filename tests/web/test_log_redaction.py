@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from needlecare.access import Actor
-from needlecare.recovery.services import issue_link
+from needlecare.recovery.links import replace_link
 from needlecare.web.redaction import RedactSecrets, redact
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def console() -> Iterator[io.StringIO]:
 
 
 def _token(journey: dict[str, Any]) -> str:
-    issued = issue_link(Actor(user=journey["clinician"]), journey["session"].pk)
+    issued = replace_link(Actor(user=journey["clinician"]), journey["patient"].pk)
     return issued.url.rstrip("/").rsplit("/", 1)[-1]
 
 

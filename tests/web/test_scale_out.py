@@ -37,7 +37,7 @@ from needlecare.access import Actor
 from needlecare.clinical.vocabulary import RED_FLAGS
 from needlecare.messaging.models import Message, MessageKind, MessageStatus
 from needlecare.recovery.models import CheckIn, Escalation
-from needlecare.recovery.services import issue_link
+from needlecare.recovery.links import replace_link
 from tests.factories import journey_to_signed_session
 
 pytestmark = [
@@ -142,7 +142,7 @@ def _patients() -> list[tuple[str, dt.date, int]]:
         session.scheduled_for = timezone.make_aware(dt.datetime.combine(day, dt.time(10)))
         session.cartridge_expiry = day + dt.timedelta(days=365)
         session.save()
-        issued = issue_link(Actor(user=j["clinician"]), session.pk)
+        issued = replace_link(Actor(user=j["clinician"]), session.patient_id)
         made.append((issued.url.rstrip("/").rsplit("/", 1)[-1], patient.date_of_birth,
                      session.pk))
     return made

@@ -235,7 +235,7 @@ def _erase_contact(patient: Patient) -> dict[str, Any]:
     patient.messages_opt_in = False
     now = clock.now()
     links = PatientLink.objects.filter(patient=patient, revoked_at__isnull=True).update(
-        revoked_at=now)
+        revoked_at=now, revoked_reason="Erased on the patient's request.")
     cancelled = Message.objects.filter(patient=patient, status__in=CANCELLABLE).update(
         status=MessageStatus.CANCELLED, reason=_("Erased on the patient's request."))
     Message.objects.filter(patient=patient).update(to_address="", subject="", body="",

@@ -23,7 +23,7 @@ from needlecare.documents import services as documents
 from needlecare.messaging.models import Message, MessageStatus
 from needlecare.patients.models import Channel, Patient
 from needlecare.recovery.models import PatientLink
-from needlecare.recovery.services import issue_link
+from needlecare.recovery.links import replace_link
 from needlecare.rights.models import Erasure, ErasureScope
 from tests.factories import make_patient
 from tests.web.patients.support import client_for
@@ -47,7 +47,7 @@ def test_the_owner_exports_the_whole_record_with_its_pdfs(journey: dict, media: 
     patient = journey["patient"]
     stored = documents.store_aftercare_pdf(Actor(user=journey["clinician"]),
                                            journey["session"].pk)
-    issue_link(Actor(user=journey["clinician"]), journey["session"].pk)
+    replace_link(Actor(user=journey["clinician"]), journey["patient"].pk)
     client = client_for(journey["owner"])
     page = client.get(reverse("patient-detail", args=[patient.pk])).content.decode()
     assert reverse("patient-record-export", args=[patient.pk]) in page
@@ -118,7 +118,7 @@ def test_a_recent_record_loses_its_contact_details_and_keeps_the_clinical_record
         journey: dict) -> None:
     patient = journey["patient"]
     clinician = Actor(user=journey["clinician"])
-    issue_link(clinician, journey["session"].pk)
+    replace_link(clinician, journey["patient"].pk)
     assert Message.objects.filter(patient=patient, status=MessageStatus.PENDING).exists()
     page = client_for(journey["owner"]).get(
         reverse("patient-record-erase", args=[patient.pk])).content.decode()
