@@ -22,6 +22,9 @@ class Clinic(models.Model):
     urgent_callback_hours = models.PositiveSmallIntegerField(
         _("hours to call back an urgent report"), default=4)
     emergency_number = models.CharField(_("emergency number"), max_length=20, default="999")
+    # Sign-in: every staff member must give a second factor (authenticator app, passkey or
+    # recovery code) after the password; those without one are asked to set one up first.
+    require_two_factor = models.BooleanField(_("require two-factor sign-in"), default=False)
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
@@ -63,7 +66,8 @@ class ApiToken(models.Model):
 
     Only the SHA-256 of the token is stored (``access.hash_token``): a copy of the database
     opens nothing. A token acts as its user, with the user's clinic and role, and stops working
-    when it is revoked or the user is deactivated."""
+    when it expires or is revoked; the owner resetting the user's password, a reset by email,
+    or deactivating the user revokes all of the user's tokens."""
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens",
                              verbose_name=_("staff member"))
@@ -71,6 +75,7 @@ class ApiToken(models.Model):
                             help_text=_("What the token is for, e.g. “booking system”."))
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=clock.now, editable=False)
+    expires_at = models.DateTimeField(_("expires"))
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -37,7 +37,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from needlecare import clock
-from needlecare.access import Actor, Permission, audit
+from needlecare.access import Actor, Permission, audit, refuse
 from needlecare.care import consent_texts
 from needlecare.care.aftercare import aftercare_document
 from needlecare.care.models import (
@@ -195,9 +195,11 @@ def _check_link(actor: Actor, *, session_id: int | None = None,
     if current is None:
         raise NotFound("No such link.")
     if session_id is not None and session_id != current.session_id:
-        raise NotFound("No such session.")
+        raise refuse(actor, NotFound("No such session."), wanted=TreatmentSession,
+                     wanted_id=session_id)
     if consent_id is not None and consent_id != current.session.consent_id:
-        raise NotFound("No such consent.")
+        raise refuse(actor, NotFound("No such consent."), wanted=Consent,
+                     wanted_id=consent_id)
     state = link_state(current)
     if state is not LinkState.USABLE:
         raise Gone(f"link_{state.value}", _(

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 
 from needlecare import clock
-from needlecare.access import Actor, Permission, audit, hash_token, require
+from needlecare.access import Actor, Permission, audit, hash_token, refuse, require
 from needlecare.accounts.models import Clinic, User
 from needlecare.care.aftercare import aftercare_document, signed_session_facts
 from needlecare.care.models import SessionStatus, TreatmentSession
@@ -417,7 +417,8 @@ def patient_checkin(actor: Actor, checkin_id: int | str) -> CheckIn:
         checkin = access_record(actor, CheckIn, checkin_id, permission=Permission.PATIENT_SELF,
                                 action="checkin.result", related=("clinic",))
         if checkin.session_id != link.session_id:
-            raise NotFound("No such check-in.")
+            raise refuse(actor, NotFound("No such check-in."), wanted=checkin,
+                         wanted_id=checkin.pk)
     return checkin
 
 
