@@ -21,6 +21,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from needlecare import clock
 from needlecare.access import Actor, audit
+from needlecare.accounts.models import User
 
 RECOVERY_CODES = 10
 RECOVERY_DEVICE_NAME = "recovery codes"
@@ -62,7 +63,7 @@ def second_factor_due(user: Any) -> str | None:
     """What a signed-in member who has not given a second factor in this session must do:
     "verify" (they have one), "enrol" (their clinic requires one and they have none), or
     None (nothing: no factor, and none required). One query."""
-    found = (type(user)._default_manager.filter(pk=user.pk)
+    found = (User.objects.filter(pk=user.pk)
              .annotate(has_totp=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"),
                                                                  confirmed=True)),
                        has_passkey=Exists(WebAuthnCredential.objects.filter(

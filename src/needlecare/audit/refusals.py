@@ -3,15 +3,17 @@
 The access layer refuses (404, 403) from inside a service's transaction, which then rolls
 back, and with it any row written there. So a refusal is noted here instead of written: during
 a request, ``RefusalTrail`` (a middleware) holds the noted rows and writes them when the
-response is ready, after the view's transactions have ended; outside a request (a command, a
-test calling a service) the row is written at once.
+response is ready, after the view's transactions have ended. Other callers can do the same
+with ``kept_until_done()``; anywhere else (a command calling a service) the row is written at
+once, in the caller's transaction.
 """
 
 from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
@@ -36,6 +38,31 @@ def note(event: AuditEvent) -> None:
         event.save()
 
 
+@contextmanager
+def kept_until_done(extra: Callable[[AuditEvent], None] | None = None) -> Iterator[None]:
+    """Hold the refusals noted inside the block and write them when it ends, after the
+    transactions opened inside it have ended (committed or rolled back)."""
+    pending: list[AuditEvent] = []
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+        if pending:
+            for event in pending:
+                if extra is not None:
+                    extra(event)
+            _write(pending)
+
+
+def _write(pending: list[AuditEvent]) -> None:
+    try:
+        with transaction.atomic():
+            AuditEvent.objects.bulk_create(pending)
+    except Exception:  # the refusal stands; losing its row must not turn it into a 500
+        logger.exception("could not write %d refusal row(s)", len(pending))
+
+
 def _route(request: HttpRequest) -> str:
     # The route's name, never the path: a patient's path holds their link's token.
     match = getattr(request, "resolver_match", None)
@@ -49,26 +76,13 @@ class RefusalTrail:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        pending: list[AuditEvent] = []
-        token = _pending.set(pending)
-        try:
-            return self.get_response(request)
-        finally:
-            _pending.reset(token)
-            if pending:
-                self._write(request, pending)
-
-    @staticmethod
-    def _write(request: HttpRequest, pending: list[AuditEvent]) -> None:
-        route = _route(request)
-        for event in pending:
+        def where(event: AuditEvent) -> None:
             detail: dict[str, Any] = dict(event.detail)
+            route = _route(request)
             if route:
                 detail.setdefault("route", route)
             detail.setdefault("method", request.method)
             event.detail = detail
-        try:
-            with transaction.atomic():
-                AuditEvent.objects.bulk_create(pending)
-        except Exception:  # the refusal stands; losing its row must not turn it into a 500
-            logger.exception("could not write %d refusal row(s)", len(pending))
+
+        with kept_until_done(where):
+            return self.get_response(request)

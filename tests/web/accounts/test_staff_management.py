@@ -87,8 +87,8 @@ def test_the_owner_changes_a_role_and_the_change_is_audited(journey: dict) -> No
     assert member.role == Role.CLINICIAN
     event = AuditEvent.objects.get(action="staff.update")
     assert event.patient is None
-    assert event.detail == {"changed": {"role": ["front_desk", "clinician"]},
-                            "password_reset": False}
+    assert event.detail == {"changes": {"role": {"old": "front_desk", "new": "clinician"}},
+                            "password_reset": False, "api_tokens_revoked": 0}
 
 
 def test_a_deactivated_member_can_no_longer_sign_in_or_use_their_session(
