@@ -138,12 +138,15 @@ def remove_factor(actor: Actor, user: Any, kind: str, pk: int) -> bool:
 
 def remove_all(user: Any) -> dict[str, int]:
     """Remove every factor of ``user`` (the owner's reset; the caller audits it)."""
-    removed = {
-        "totp": TOTPDevice.objects.filter(user=user).delete()[0],
-        "passkey": WebAuthnCredential.objects.filter(user=user).delete()[0],
-        "recovery_codes": StaticDevice.objects.filter(user=user).delete()[0],
-    }
-    return {kind: count for kind, count in removed.items() if count}
+    removed: dict[str, int] = {}
+    for kind, model in (("totp", TOTPDevice), ("passkey", WebAuthnCredential),
+                        ("recovery_codes", StaticDevice)):
+        devices = model.objects.filter(user=user)
+        count = devices.count()
+        if count:
+            devices.delete()  # (a device's tokens and attestation go with it)
+            removed[kind] = count
+    return removed
 
 
 # --- signing in ---------------------------------------------------------------------------------
