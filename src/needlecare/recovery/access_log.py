@@ -24,6 +24,7 @@ from needlecare.recovery.services import own_link
 
 PERIOD = dt.timedelta(days=365)
 PAGE_SIZE = 30
+SAME_MOMENT = dt.timedelta(minutes=1)
 
 #: What each action means to the patient. Actions not named here are shown by their first
 #: part (``_AREAS``), so a new action is never hidden.
@@ -107,9 +108,16 @@ def access_log(actor: Actor, page: int | str | None = 1) -> AccessLog:
                 .select_related("actor").order_by("-at", "-id"))
         found = Paginator(rows, PAGE_SIZE).get_page(page)
     roles = dict(Role.choices)
-    entries = [Access(at=row.at, who=_who(row), role=str(roles.get(row.actor_role, "")),
-                      what=plain_words(row.action))
-               for row in found.object_list]
+    entries: list[Access] = []
+    for row in found.object_list:
+        entry = Access(at=row.at, who=_who(row), role=str(roles.get(row.actor_role, "")),
+                       what=plain_words(row.action))
+        # One step often leaves two rows (opening the record, then the change): say it once.
+        last = entries[-1] if entries else None
+        if (last is not None and (last.who, last.what) == (entry.who, entry.what)
+                and last.at - entry.at < SAME_MOMENT):
+            continue
+        entries.append(entry)
     found.object_list = entries
     return AccessLog(since=since, page=found)
 
