@@ -12,9 +12,9 @@ from django.urls import get_resolver, reverse
 
 from needlecare.access import ROLE_PERMISSIONS, Permission
 from needlecare.accounts.models import Role
+from needlecare.audit.models import AuditEvent
 from tests.factories import journey_to_signed_session
 from tests.web.patients.support import client_for
-from needlecare.audit.models import AuditEvent
 from tests.web.routes import (
     ACCOUNT_ROUTES,
     CARE_ROUTES,

@@ -156,7 +156,9 @@ def test_the_token_page_shows_expiry_and_last_use(journey: dict[str, Any]) -> No
     token = ApiToken.objects.get(name="booking")
     assert (token.expires_at - token.created_at).days == 180
     page = client.get(reverse("api-tokens")).content.decode()
-    assert "Expires" in page and "Last used" in page and "never" in page
+    assert "Expires" in page
+    assert "Last used" in page
+    assert "never" in page
 
 
 @pytest.mark.parametrize("change", ["password", "deactivate"])
@@ -192,9 +194,12 @@ def test_sign_ins_failures_and_sign_outs_are_audited(journey: dict[str, Any]) ->
     assert [r.action for r in rows] == ["auth.login_failed", "auth.login_failed",
                                         "auth.login", "auth.logout"]
     known, unknown, login, logout = rows
-    assert known.clinic == journey["clinic"] and known.detail == {"username": member.username}
+    assert known.clinic == journey["clinic"]
+    assert known.detail == {"username": member.username}
     # A name that is no member's is not kept: it may have been a password typed there.
-    assert unknown.clinic is None and unknown.detail == {"username_known": False}
+    assert unknown.clinic is None
+    assert unknown.detail == {"username_known": False}
     assert "my-secret-password" not in str(unknown.detail)
-    assert login.actor == member and login.detail == {"method": "password"}
+    assert login.actor == member
+    assert login.detail == {"method": "password"}
     assert logout.actor == member

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import logging
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
@@ -53,8 +54,7 @@ def test_each_clinic_has_its_own_chain_numbered_in_id_order(trail: dict[str, Any
         assert [r.seq for r in rows] == list(range(1, 7))
         assert [r.pk for r in rows] == sorted(r.pk for r in rows)
         assert rows[0].prev_hash == chain.GENESIS
-        assert all(later.prev_hash == earlier.hash for earlier, later in zip(rows, rows[1:],
-                                                                              strict=False))
+        assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(rows))
         head = AuditChain.objects.get(clinic=clinic["clinic"])
         assert (head.last_seq, head.last_hash) == (6, rows[-1].hash)
 
