@@ -6,6 +6,7 @@ import csv
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from needlecare.access import Actor, record_id
 from needlecare.accounts import services, trail
+from needlecare.accounts.models import Role
 
 
 class TrailFilterForm(forms.Form):
@@ -46,7 +48,7 @@ class TrailFilterForm(forms.Form):
 
 def _query(form: TrailFilterForm) -> str:
     kept = {k: v for k, v in form.data.items() if k in form.fields and v}
-    return "&".join(f"{k}={v}" for k, v in sorted(kept.items()))
+    return urlencode(sorted(kept.items()))
 
 
 @login_required
@@ -56,7 +58,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     form = TrailFilterForm(request.GET or None, actor=actor)
     wanted = form.wanted() if request.GET else trail.TrailFilter()
     page = trail.trail_page(actor, wanted, before=record_id(request.GET.get("before")))
-    rows = [{"event": e, "who": trail.actor_label(e),
+    roles = dict(Role.choices)
+    rows = [{"event": e, "who": trail.actor_label(e), "role": roles.get(e.actor_role, ""),
              "detail": json.dumps(trail.detail_for(e, actor), ensure_ascii=False,
                                   sort_keys=True) if e.detail else ""}
             for e in page.events]
