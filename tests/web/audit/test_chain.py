@@ -125,10 +125,11 @@ def test_rows_cut_from_the_end_are_found(trail: dict[str, Any]) -> None:
 def test_new_rows_wait_unsealed_and_verify_says_for_how_long(trail: dict[str, Any]) -> None:
     clinic = trail["first"]
     audit(Actor(user=clinic["clinician"]), "patient.view", patient=clinic["patient"])
+    assert AuditEvent.objects.filter(seq__isnull=True).count() == 1
+    # (Last: the command closes the database connection when it ends, as Django's do.)
     code, text = _verify()
     assert code == 0
     assert "1 row(s) waiting to be sealed, the oldest for" in text
-    assert AuditEvent.objects.filter(seq__isnull=True).count() == 1
 
 
 def test_sealing_logs_each_chains_new_head(trail: dict[str, Any],
