@@ -488,6 +488,9 @@ COMMANDS: tuple[Command, ...] = (
             _restore, _restore_options, live_data=True),
     Command("worker", "send due messages from the outbox (--once: what is due now, then exit)",
             _management("worker"), _takes_rest, passthrough=True),
+    Command("audit", "check the audit trail's hash chains (verify: exit 2 at the first broken "
+            "row) or seal the rows waiting now (seal)", _management("audit"), _takes_rest,
+            passthrough=True),
     Command("manage", "run any Django management command", _management(None), _takes_rest,
             passthrough=True),
 )

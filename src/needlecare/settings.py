@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -402,3 +403,54 @@ READYZ_WORKER_SECONDS = float(os.environ.get("NEEDLECARE_READYZ_WORKER_SECONDS",
 # last one before it may be erased in full (clinic policy; see docs/operations.md).
 RECORD_RETENTION_YEARS = int(os.environ.get("NEEDLECARE_RECORD_RETENTION_YEARS", "8"))
 # --- end of security and operations settings --------------------------------------------------
+# --- Sign-in, audit trail and client address (issue 14, items 1-4) -------------------------
+# Second factors: django-otp's authenticator-app codes (TOTP) and recovery codes, and passkeys
+# (WebAuthn) through django-otp-webauthn; docs/operations.md says why these.
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+]
+# The audit trail's refusals are written once the refused request's transaction has ended, so
+# the middleware that writes them wraps every other; the second-factor gate comes after the
+# user is known.
+MIDDLEWARE.insert(0, "needlecare.audit.refusals.RefusalTrail")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+                  "needlecare.accounts.signin.SecondFactorGate")
+AUTHENTICATION_BACKENDS += ["django_otp_webauthn.backends.WebAuthnBackend"]
+# Passwords: also refuse any that contains the user's own names or the clinic's.
+AUTH_PASSWORD_VALIDATORS += [
+    {"NAME": "needlecare.accounts.passwords.NamesInPasswordValidator"},
+]
+# A password-reset link works once, for an hour.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("NEEDLECARE_PASSWORD_RESET_SECONDS", "3600"))
+OTP_TOTP_ISSUER = os.environ.get("NEEDLECARE_TOTP_ISSUER", "Needlecare")
+# A passkey belongs to one host name (the relying party), never an IP address: in development
+# open the app at http://localhost:8000 to use passkeys.
+_PUBLIC = urlsplit(PUBLIC_BASE_URL)
+_PUBLIC_HOST = _PUBLIC.hostname or "localhost"
+_PUBLIC_IS_IP = _PUBLIC_HOST.replace(".", "").isdigit() or ":" in _PUBLIC_HOST
+OTP_WEBAUTHN_RP_ID = os.environ.get("NEEDLECARE_PASSKEY_DOMAIN",
+                                    "localhost" if _PUBLIC_IS_IP else _PUBLIC_HOST)
+OTP_WEBAUTHN_RP_NAME = os.environ.get("NEEDLECARE_PASSKEY_NAME", "Needlecare")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [o for o in os.environ.get(
+    "NEEDLECARE_PASSKEY_ORIGINS",
+    f"http://localhost:{_PUBLIC.port or 8000}" if _PUBLIC_IS_IP
+    else f"{_PUBLIC.scheme}://{_PUBLIC.netloc}").split(",") if o]
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "needlecare.passkeys"
+
+# The address of the client behind a reverse proxy: X-Forwarded-For is read only from the
+# proxies listed here (comma-separated addresses or CIDR ranges), and the sign-in lock keys on
+# the username together with that address.
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("NEEDLECARE_TRUSTED_PROXIES", "").split(",")
+                   if p.strip()]
+AXES_CLIENT_IP_CALLABLE = "needlecare.access.client_ip"
+
+# The audit trail: the worker seals new rows this often, and logs each chain's new head.
+AUDIT_SEAL_SECONDS = float(os.environ.get("NEEDLECARE_AUDIT_SEAL_SECONDS", "5"))
+LOGGING["loggers"] = {**cast(dict[str, Any], LOGGING.get("loggers", {})),
+                      "needlecare.audit": {"level": "INFO"}}
+# --- end of sign-in and audit settings ------------------------------------------------------

@@ -36,8 +36,8 @@ from django.utils import timezone
 from needlecare.access import Actor
 from needlecare.clinical.vocabulary import RED_FLAGS
 from needlecare.messaging.models import Message, MessageKind, MessageStatus
-from needlecare.recovery.models import CheckIn, Escalation
 from needlecare.recovery.links import replace_link
+from needlecare.recovery.models import CheckIn, Escalation
 from tests.factories import journey_to_signed_session
 
 pytestmark = [

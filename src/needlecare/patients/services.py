@@ -17,7 +17,7 @@ from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
 from needlecare import clock, names
-from needlecare.access import Actor, Permission, audit, record_id, require
+from needlecare.access import Actor, Permission, audit, changes, record_id, refuse, require
 from needlecare.errors import Conflict, NotFound, ServiceError
 from needlecare.patients.access import access_patient, patients_for
 from needlecare.patients.models import Channel, Patient
@@ -152,21 +152,26 @@ def check_can_edit(actor: Actor, patient_id: int | str) -> None:
     a form sent back with errors shows only what the user typed."""
     require(actor, Permission.REGISTER_PATIENT)
     if not patients_for(actor).filter(pk=record_id(patient_id)).exists():
-        raise NotFound("No such patient.")
+        raise refuse(actor, NotFound("No such patient."), wanted=Patient, wanted_id=patient_id)
 
 
 def update_patient(actor: Actor, patient_id: int | str, details: PatientDetails) -> Patient:
-    """Change a patient's details. The audit row names the fields changed, not their values."""
+    """Change a patient's details. The audit row names the fields changed, with their old and
+    new values."""
     with transaction.atomic():
         require(actor, Permission.REGISTER_PATIENT)
         # Lock the row first: two desks editing at once must not interleave read and write.
         patient = patients_for(actor).select_for_update().filter(pk=record_id(patient_id)).first()
         if patient is None:
-            raise NotFound("No such patient.")
+            raise refuse(actor, NotFound("No such patient."), wanted=Patient,
+                         wanted_id=patient_id)
         fields = _clean_details(details)
         changed = [name for name, value in fields.items() if getattr(patient, name) != value]
         access_patient(actor, patient.pk, permission=Permission.REGISTER_PATIENT,
-                       action="patient.update", detail={"changed": changed})
+                       action="patient.update", detail={
+                           "changed": changed,
+                           "changes": changes({n: getattr(patient, n) for n in fields},
+                                              fields)})
         for name in changed:
             setattr(patient, name, fields[name])
         if changed:

@@ -22,8 +22,8 @@ from needlecare.care.models import TreatmentSession
 from needlecare.documents import services as documents
 from needlecare.messaging.models import Message, MessageStatus
 from needlecare.patients.models import Channel, Patient
-from needlecare.recovery.models import PatientLink
 from needlecare.recovery.links import replace_link
+from needlecare.recovery.models import PatientLink
 from needlecare.rights.models import Erasure, ErasureScope
 from tests.factories import make_patient
 from tests.web.patients.support import client_for
