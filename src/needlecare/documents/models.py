@@ -48,6 +48,9 @@ class PatientDocument(models.Model):
     consent = models.ForeignKey("care.Consent", on_delete=models.PROTECT, null=True,
                                 blank=True, related_name="documents")
     sha256 = models.CharField(max_length=64, db_index=True)
+    #: The SHA-256 of the HTML the PDF was made from: the same HTML is served from storage
+    #: without rendering again (empty for calendars and for PDFs stored before it was kept).
+    source_sha256 = models.CharField(max_length=64, blank=True, default="")
     file = models.FileField(upload_to=document_path, max_length=255)
     created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
@@ -57,6 +60,8 @@ class PatientDocument(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["patient", "kind", "sha256"],
                                                name="document_stored_once_per_content")]
+        indexes = [models.Index(fields=["patient", "kind", "source_sha256"],
+                                name="document_by_source")]
         verbose_name = _("patient document")
 
     def __str__(self) -> str:

@@ -17,7 +17,10 @@ clinicians. The calendar is a booking matter (front desk included).
 
 A PDF is stored once per content. The same plan for the same patient renders to the same
 bytes, so downloading it again reuses the stored file; a change (a withdrawal, a corrected
-name) makes a new file, and the earlier one stays as it was given out.
+name) makes a new file, and the earlier one stays as it was given out. Each stored PDF also
+keeps the hash of the HTML it was made from (``source_sha256``): making the HTML takes a few
+milliseconds and the PDF about a second of CPU, so a download whose HTML is unchanged is served
+from storage without rendering again.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -48,7 +52,7 @@ from needlecare.care.models import (
 from needlecare.clinical.protocol.loader import default_protocol
 from needlecare.documents import ics
 from needlecare.documents.models import DocumentKind, PatientDocument, session_day
-from needlecare.documents.pdf import render_pdf
+from needlecare.documents.pdf import html_to_pdf
 from needlecare.errors import Conflict, NotFound, ServiceError
 from needlecare.patients.access import access_record
 from needlecare.recovery.links import require_usable
@@ -81,9 +85,16 @@ class _Page:
     context: dict[str, Any]
     time_zone: str
 
-    def render(self) -> bytes:
+    def html(self) -> str:
         with timezone.override(ZoneInfo(self.time_zone)):
-            return render_pdf(self.template, self.context)
+            return render_to_string(self.template, self.context)
+
+    def render(self) -> bytes:
+        return html_to_pdf(self.html())
+
+
+def _source_sha256(html: str) -> str:
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()
 
 
 def _aftercare_page(session: TreatmentSession) -> _Page:
@@ -214,7 +225,7 @@ def _write_file(name: str, content: bytes, sha256: str) -> str:
 
 def _store(actor: Actor, *, kind: Any, content: bytes, patient: Any, clinic: Any,
            session: TreatmentSession | None = None, consent: Consent | None = None,
-           ) -> PatientDocument:
+           source_sha256: str = "") -> PatientDocument:
     """The stored document holding ``content``: the existing one when the same bytes were
     stored for this patient before, else a new one. Call inside the service's transaction.
 
@@ -229,9 +240,15 @@ def _store(actor: Actor, *, kind: Any, content: bytes, patient: Any, clinic: Any
             _write_file(found.file.name, content, sha256)
             audit(actor, "document.file_restored", patient=patient, obj=found,
                   detail={"kind": str(kind), "sha256": sha256, "how": "stored again"})
+        if source_sha256 and found.source_sha256 != source_sha256:
+            # Stored before sources were kept (or from other HTML giving the same bytes):
+            # the next download of this HTML is served without rendering.
+            found.source_sha256 = source_sha256
+            found.save(update_fields=["source_sha256"])
         return found
     document = PatientDocument(clinic=clinic, patient=patient, kind=kind, session=session,
-                               consent=consent, sha256=sha256, created_by=actor.user)
+                               consent=consent, sha256=sha256, source_sha256=source_sha256,
+                               created_by=actor.user)
     extension = "ics" if kind == DocumentKind.CALENDAR else "pdf"
     name = document.file.field.generate_filename(document, f"{kind}-{sha256}.{extension}")
     document.file.name = _write_file(name, content, sha256)
@@ -257,35 +274,58 @@ def _store(actor: Actor, *, kind: Any, content: bytes, patient: Any, clinic: Any
 # second one. Inside a single transaction SQLite would hold its one write lock all along,
 # and every check-in in the clinic would wait for the PDF.
 
+def _already_stored(patient_id: int, kind: Any, source_sha256: str) -> PatientDocument | None:
+    """The stored PDF made from this very HTML, when its file is still there (a missing file
+    is made again below, and put back)."""
+    found = (PatientDocument.objects.select_related("patient", "clinic", "session", "consent")
+             .filter(patient_id=patient_id, kind=kind, source_sha256=source_sha256)
+             .order_by("-id").first())
+    if found is None or not found.file.storage.exists(found.file.name):
+        return None
+    return found
+
+
 def store_aftercare_pdf(actor: Actor, session_id: int | str) -> PatientDocument:
-    """Render the aftercare plan of a signed session and keep it (once per content)."""
+    """The aftercare plan of a signed session as a stored PDF: the one already made from the
+    same HTML, else rendered and kept (once per content)."""
     with transaction.atomic():
         session = access_record(actor, TreatmentSession, session_id,
                                 permission=_permission(actor, Permission.VIEW_CLINICAL),
                                 action="document.aftercare_plan", related=("clinic",))
         _check_link(actor)
-        page = _aftercare_page(session)
-    content = page.render()
+        html = _aftercare_page(session).html()
+        source = _source_sha256(html)
+        stored = _already_stored(session.patient_id, DocumentKind.AFTERCARE_PLAN, source)
+        if stored is not None:
+            return stored
+    content = html_to_pdf(html)
     with transaction.atomic():
         _check_link(actor)  # revoked while the PDF was rendered?
         return _store(actor, kind=DocumentKind.AFTERCARE_PLAN, content=content,
-                      patient=session.patient, clinic=session.clinic, session=session)
+                      patient=session.patient, clinic=session.clinic, session=session,
+                      source_sha256=source)
 
 
 def store_consent_pdf(actor: Actor, consent_id: int | str) -> PatientDocument:
-    """Render a signed consent (with its withdrawal, if any) and keep it (once per content)."""
+    """A signed consent (with its withdrawal, if any) as a stored PDF: the one already made
+    from the same HTML, else rendered and kept (once per content)."""
     with transaction.atomic():
         consent = access_record(actor, Consent, consent_id,
                                 permission=_permission(actor, Permission.VIEW_DEMOGRAPHICS),
                                 action="document.consent",
                                 related=("clinic", "witnessed_by", "withdrawal_recorded_by"))
         _check_link(actor)
-        page = _consent_page(consent)
-    content = page.render()
+        html = _consent_page(consent).html()
+        source = _source_sha256(html)
+        stored = _already_stored(consent.patient_id, DocumentKind.CONSENT, source)
+        if stored is not None:
+            return stored
+    content = html_to_pdf(html)
     with transaction.atomic():
         _check_link(actor)
         return _store(actor, kind=DocumentKind.CONSENT, content=content,
-                      patient=consent.patient, clinic=consent.clinic, consent=consent)
+                      patient=consent.patient, clinic=consent.clinic, consent=consent,
+                      source_sha256=source)
 
 
 @dataclass(frozen=True)
@@ -335,7 +375,8 @@ def _page_of(document: PatientDocument) -> _Page:
 
 
 def _render_again(document: PatientDocument, actor: Actor) -> DocumentFile:
-    content = _page_of(document).render()  # outside any transaction: it takes a while
+    html = _page_of(document).html()
+    content = html_to_pdf(html)  # outside any transaction: it takes a while
     sha256 = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
         if sha256 == document.sha256:
@@ -346,7 +387,8 @@ def _render_again(document: PatientDocument, actor: Actor) -> DocumentFile:
         else:
             given = _store(actor, kind=DocumentKind(document.kind), content=content,
                            patient=document.patient, clinic=document.clinic,
-                           session=document.session, consent=document.consent)
+                           session=document.session, consent=document.consent,
+                           source_sha256=_source_sha256(html))
             audit(actor, "document.file_restored", patient=document.patient, obj=document,
                   detail={"kind": document.kind, "sha256": document.sha256,
                           "how": "record changed since; rendered anew",

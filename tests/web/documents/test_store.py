@@ -66,6 +66,58 @@ def test_storing_the_same_content_again_keeps_one_copy(journey: dict,
                                "document.store"]
 
 
+def test_a_stored_pdf_is_served_again_without_rendering(
+        journey: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PDF takes about a second of CPU to render; the same HTML is served from storage, and
+    only a change to what the PDF shows (here the clinic's phone) renders a new one."""
+    render = services.html_to_pdf
+    rendered: list[str] = []
+
+    def counted(html: str) -> bytes:
+        rendered.append(html)
+        return render(html)
+
+    monkeypatch.setattr(services, "html_to_pdf", counted)
+    actor = Actor(user=journey["clinician"])
+    consent = sign_treatment_consent(journey["patient"], journey["clinician"])
+    first = services.store_aftercare_pdf(actor, journey["session"].pk)
+    first_consent = services.store_consent_pdf(actor, consent.pk)
+    for _ in range(3):
+        assert services.store_aftercare_pdf(actor, journey["session"].pk).pk == first.pk
+        assert services.download(actor, first.pk).content == _stored_bytes(first)
+        assert services.store_consent_pdf(actor, consent.pk).pk == first_consent.pk
+    assert len(rendered) == 2
+    # Every download is still a read of the record, audited.
+    assert AuditEvent.objects.filter(action="document.aftercare_plan").count() == 4
+
+    clinic = journey["clinic"]
+    clinic.phone = "020 7946 0123"
+    clinic.save()
+    changed = services.store_aftercare_pdf(actor, journey["session"].pk)
+    assert len(rendered) == 3
+    assert changed.pk != first.pk
+    assert "020 7946 0123" in pdf_text(_stored_bytes(changed))
+
+
+def test_a_pdf_stored_before_sources_were_kept_is_rendered_once_more(
+        journey: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    actor = Actor(user=journey["clinician"])
+    first = services.store_aftercare_pdf(actor, journey["session"].pk)
+    PatientDocument.objects.filter(pk=first.pk).update(source_sha256="")
+    render = services.html_to_pdf
+    rendered: list[str] = []
+
+    def counted(html: str) -> bytes:
+        rendered.append(html)
+        return render(html)
+
+    monkeypatch.setattr(services, "html_to_pdf", counted)
+    for _ in range(2):
+        assert services.store_aftercare_pdf(actor, journey["session"].pk).pk == first.pk
+    assert len(rendered) == 1
+    assert PatientDocument.objects.get(pk=first.pk).source_sha256
+
+
 def test_a_change_makes_a_new_file_and_keeps_the_one_given_out(journey: dict) -> None:
     actor = Actor(user=journey["clinician"])
     before = services.store_aftercare_pdf(actor, journey["session"].pk)
@@ -230,14 +282,14 @@ def test_pdfs_render_with_no_transaction_open(journey: dict,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """An open transaction while a PDF renders (over half a second) would hold SQLite's one
     write lock, and every check-in in the clinic would wait for it."""
-    render = services.render_pdf
+    render = services.html_to_pdf
     open_while_rendering: list[bool] = []
 
-    def watched(template: str, context: dict[str, Any]) -> bytes:
+    def watched(html: str) -> bytes:
         open_while_rendering.append(connection.in_atomic_block)
-        return render(template, context)
+        return render(html)
 
-    monkeypatch.setattr(services, "render_pdf", watched)
+    monkeypatch.setattr(services, "html_to_pdf", watched)
     actor = Actor(user=journey["clinician"])
     aftercare = services.store_aftercare_pdf(actor, journey["session"].pk)
     consent = sign_treatment_consent(journey["patient"], journey["clinician"])
@@ -252,13 +304,13 @@ def test_pdfs_render_with_no_transaction_open(journey: dict,
 def test_a_link_revoked_while_its_pdf_renders_gets_nothing(
         monkeypatch: pytest.MonkeyPatch) -> None:
     linked = signed_days_ago(1)
-    render = services.render_pdf
+    render = services.html_to_pdf
 
-    def revoked_meanwhile(template: str, context: dict[str, Any]) -> bytes:
+    def revoked_meanwhile(html: str) -> bytes:
         PatientLink.objects.filter(pk=linked.link.pk).update(revoked_at=timezone.now())
-        return render(template, context)
+        return render(html)
 
-    monkeypatch.setattr(services, "render_pdf", revoked_meanwhile)
+    monkeypatch.setattr(services, "html_to_pdf", revoked_meanwhile)
     with pytest.raises(ServiceError) as refused:
         services.store_aftercare_pdf(Actor.for_link(linked.link), linked.session.pk)
     assert refused.value.code == "link_revoked"
