@@ -16,6 +16,9 @@ and the reminder delay) and the clinic (time zone, quiet hours), not from code:
   acknowledged it by then;
 - a personal link issued: pending link-bearing messages carry the new link, and the check-ins
   still to come are (re)scheduled with it;
+- outcome invitations scheduled (a course's last planned session signed): an invitation to
+  answer the outcome questions on each one's due day at the invitation hour, and one reminder
+  on its reminder day (sent only while it is unanswered);
 - session cancelled, link revoked, treatment consent withdrawn: what is pending is cancelled.
 
 Every row has a ``dedupe_key`` naming what it is; writing the same thing twice is a no-op.
@@ -46,6 +49,7 @@ from needlecare.events import (
     LinkIssued,
     LinkRevoked,
     LinkSent,
+    OutcomeInvitationsScheduled,
     SessionBooked,
     SessionCancelled,
     SessionSigned,
@@ -62,6 +66,7 @@ from needlecare.messaging.models import (
 )
 from needlecare.messaging.outbox import enqueue
 from needlecare.messaging.quiet_hours import outside_quiet_hours, quiet_hours
+from needlecare.outcomes.models import OutcomeInvitation
 from needlecare.patients.models import Patient
 from needlecare.recovery.links import current_session
 from needlecare.recovery.models import CheckIn, Escalation, EscalationStatus, PatientLink
@@ -298,6 +303,31 @@ def on_escalation_raised(event: EscalationRaised) -> None:
         _alert(event.escalation_id)
 
 
+def on_outcome_invitations_scheduled(event: OutcomeInvitationsScheduled) -> None:
+    """Each invitation on its due day at the invitation hour, and one reminder on its reminder
+    day (skipped at send time once the patient has answered)."""
+    invitations = list(OutcomeInvitation.objects.filter(pk__in=event.invitation_ids)
+                       .select_related("clinic", "patient", "session"))
+    if not invitations:
+        return
+    hour = check_in_schedule().invite_at_hour
+    now = clock.now()
+    planner = _Planner(invitations[0].clinic)
+    for invitation in invitations:
+        context = {"invitation": invitation.pk, "point": invitation.point}
+        invite = planner.patient(
+            invitation.patient, MessageKind.OUTCOME_INVITATION,
+            max(now, at_clinic_hour(invitation.due, hour, invitation.clinic)),
+            f"outcome-invitation.i{invitation.pk}", session=invitation.session,
+            context=context)
+        remind = at_clinic_hour(invitation.remind_on, hour, invitation.clinic)
+        if remind > invite.due_at:
+            planner.patient(invitation.patient, MessageKind.OUTCOME_REMINDER, remind,
+                            f"outcome-reminder.i{invitation.pk}", session=invitation.session,
+                            context={**context, "invitation_message": invite.dedupe_key})
+    planner.write()
+
+
 def clinicians(clinic_id: int) -> Sequence[User]:
     return list(User.objects.filter(clinic_id=clinic_id, is_active=True,
                                     role__in=[Role.CLINICIAN, Role.OWNER]).order_by("pk"))
@@ -346,3 +376,4 @@ def register() -> None:
     events.subscribe(CheckinRecorded, on_checkin_recorded)
     events.subscribe(EscalationOpened, on_escalation_opened)
     events.subscribe(EscalationRaised, on_escalation_raised)
+    events.subscribe(OutcomeInvitationsScheduled, on_outcome_invitations_scheduled)
