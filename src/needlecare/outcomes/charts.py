@@ -13,6 +13,7 @@ The SVG is built with ElementTree, which escapes every label.
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +61,15 @@ class Chart:
     summary: str
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _text(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot hold (ElementTree would write them and
+    make the page's SVG ill-formed)."""
+    return _NOT_XML.sub("", value)
+
+
 def _number(value: float) -> str:
     return f"{value:g}"
 
@@ -70,8 +80,8 @@ def _svg(title: str, description: str, css_class: str) -> tuple[ET.Element, str]
         "xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {WIDTH} {HEIGHT}",
         "class": f"chart {css_class}", "role": "img",
         "aria-labelledby": f"{ident}-title {ident}-desc", "focusable": "false"})
-    ET.SubElement(root, "title", {"id": f"{ident}-title"}).text = title
-    ET.SubElement(root, "desc", {"id": f"{ident}-desc"}).text = description
+    ET.SubElement(root, "title", {"id": f"{ident}-title"}).text = _text(title)
+    ET.SubElement(root, "desc", {"id": f"{ident}-desc"}).text = _text(description)
     return root, ident
 
 
@@ -82,7 +92,7 @@ def _done(root: ET.Element) -> SafeString:
 
 def _axis_text(parent: ET.Element, x: float, y: float, text: str, anchor: str) -> None:
     ET.SubElement(parent, "text", {"x": f"{x:.1f}", "y": f"{y:.1f}", "text-anchor": anchor,
-                                   "class": "chart-axis-label"}).text = text
+                                   "class": "chart-axis-label"}).text = _text(text)
 
 
 def symptom_chart(series: Sequence[Point], band: Sequence[BandDay], *, title: str,
@@ -135,7 +145,7 @@ def symptom_chart(series: Sequence[Point], band: Sequence[BandDay], *, title: st
     label = ET.SubElement(root, "text", {"x": "12", "y": f"{TOP + plot_h / 2:.1f}",
                                          "class": "chart-axis-label", "text-anchor": "middle",
                                          "transform": f"rotate(-90 12 {TOP + plot_h / 2:.1f})"})
-    label.text = value_label
+    label.text = _text(value_label)
 
     if band:
         # Stepped: each day's range holds from the day to the next.
@@ -194,7 +204,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, value_label: str) -> Chart:
         rect = ET.SubElement(parent, "rect", {
             "class": "chart-bar", "x": f"{left:.1f}", "y": f"{TOP + plot_h - height:.1f}",
             "width": f"{slot * 0.7:.1f}", "height": f"{height:.1f}"})
-        ET.SubElement(rect, "title").text = f"{bar.label}: {_number(bar.value)}"
+        ET.SubElement(rect, "title").text = _text(f"{bar.label}: {_number(bar.value)}")
         _axis_text(parent, left + slot * 0.35, TOP + plot_h - height - 3, _number(bar.value),
                    "middle")
         if i % every == 0:

@@ -49,8 +49,9 @@ def _protocol(label: str | None) -> Protocol:
     return default_protocol()
 
 
-def charts_for(session: TreatmentSession) -> RecoveryChart:
-    """The charts of a signed session (read through the caller's access check)."""
+def charts_for(session: TreatmentSession, *, for_patient: bool = False) -> RecoveryChart:
+    """The charts of a signed session (read through the caller's access check), titled in
+    the clinicians' words or, ``for_patient``, in the patient's."""
     if session.status != SessionStatus.SIGNED or session.performed_on is None:
         return RecoveryChart(session=session, charts=[], checkins=0)
     reports = list(CheckIn.objects.filter(session_id=session.pk)
@@ -81,7 +82,9 @@ def charts_for(session: TreatmentSession) -> RecoveryChart:
             high = expectation.max_severity if expectation and expectation.expected else 0
             band.append(BandDay(day=course.day, low=0, high=high))
         points = [Point(day=d, value=v) for d, v in sorted(series[code].items())]
-        charts.append(symptom_chart(points, band, title=SYMPTOMS[code].display,
+        term = SYMPTOMS[code]
+        title = term.patient[:1].upper() + term.patient[1:] if for_patient else term.display
+        charts.append(symptom_chart(points, band, title=title,
                                     value_label=_("Severity (0–10)")))
     return RecoveryChart(session=session, charts=charts, checkins=len(reports))
 
@@ -92,4 +95,4 @@ def session_recovery_chart(actor: Actor, session_id: int) -> RecoveryChart:
     with transaction.atomic():
         session = access_record(actor, TreatmentSession, session_id, permission=permission,
                                 action="recovery_chart.view", related=("plan",))
-        return charts_for(session)
+        return charts_for(session, for_patient=actor.link is not None)
