@@ -317,7 +317,8 @@ def _plan_outcome_questions(planner: _Planner, invitations: Sequence[OutcomeInvi
     a link issued later schedules what it finds missing under its own id."""
     hour = check_in_schedule().invite_at_hour
     generation = link.pk if link is not None else 0
-    scheduled: dict[tuple[int, str], str] = {}
+    # (invitation id, message kind) -> dedupe key of the message already scheduled.
+    scheduled: dict[tuple[int, Any], str] = {}
     for kind, context, key in (Message.objects.filter(
             patient_id=invitations[0].patient_id,
             kind__in=[MessageKind.OUTCOME_INVITATION, MessageKind.OUTCOME_REMINDER])

@@ -137,7 +137,15 @@ def default_filter(today: dt.date) -> NumbersFilter:
     return NumbersFilter(start=start, end=today)
 
 
+#: Dates the page accepts (and can add a day to, in any time zone).
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2199, 12, 31)
+
+
 def check_filter(clinic_id: int, numbers_filter: NumbersFilter) -> None:
+    if not (EARLIEST <= numbers_filter.start <= LATEST and EARLIEST <= numbers_filter.end
+            <= LATEST):
+        raise ServiceError("range_out_of_bounds", _(
+            "Choose dates from the year 2000 on."), field="from")
     if numbers_filter.end < numbers_filter.start:
         raise ServiceError("range_inverted", _("The end of the range is before its start."),
                            field="to")

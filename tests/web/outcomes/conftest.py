@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -9,11 +8,11 @@ from tests.web.outcomes.support import World, make_world
 
 
 @pytest.fixture(autouse=True)
-def _quiet(settings: Any) -> Iterator[None]:
+def _quiet(settings: Any) -> None:
     settings.MESSAGING_SMS_BACKEND = "memory"
     settings.MESSAGING_ATTACH_DOCUMENTS = False
     settings.PUBLIC_BASE_URL = "https://clinic.example.test"
-    yield
+    return
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from hypothesis import given
 from hypothesis import strategies as st
 
-from needlecare.outcomes.charts import Bar, BandDay, Point, bar_chart, symptom_chart
+from needlecare.outcomes.charts import BandDay, Bar, Point, bar_chart, symptom_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 

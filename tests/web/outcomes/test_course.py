@@ -27,7 +27,8 @@ def _course(world: World, on: dt.date) -> course.Course:
 def test_a_new_plan_is_session_1_of_3_safe_from_today(world: World) -> None:
     found = _course(world, FIRST)
     assert found.progress.summary == "Session 1 of 3, next safe from 1 Sep 2026"
-    assert found.progress.sessions_done == 0 and found.progress.sessions_remaining == 3
+    assert found.progress.sessions_done == 0
+    assert found.progress.sessions_remaining == 3
 
 
 @pytest.mark.django_db
@@ -37,7 +38,8 @@ def test_the_next_session_is_safe_from_the_plan_s_interval_after_the_last(
     sign_on(world, FIRST + dt.timedelta(days=28))
     found = _course(world, dt.date(2026, 10, 5))
     assert found.progress.summary == "Session 3 of 3, next safe from 27 Oct 2026"
-    assert found.safe is not None and found.safe.binding[0].code == "min_interval"
+    assert found.safe is not None
+    assert found.safe.binding[0].code == "min_interval"
     assert [i.status for i in found.progress.intervals] == ["on_time"]
 
 
@@ -61,7 +63,8 @@ def test_an_open_escalation_makes_the_next_session_not_bookable(world: World) ->
     check_in_at(world, london(2026, 9, 2, 19), flags=("fever_or_chills",))
     assert Escalation.objects.filter(status="open").exists()
     found = _course(world, dt.date(2026, 10, 5))
-    assert found.safe is not None and found.safe.date is None
+    assert found.safe is not None
+    assert found.safe.date is None
     assert [b.code for b in found.safe.blocked] == ["open_escalation"]
     assert found.progress.summary == "Session 2 of 3, not bookable now (open escalation)"
 

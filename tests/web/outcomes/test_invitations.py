@@ -64,7 +64,7 @@ def test_the_last_session_schedules_the_follow_ups_with_one_reminder_each(
 
 
 @pytest.mark.django_db
-def test_the_invitation_carries_the_link_to_the_questions_and_the_reminder_is_skipped_once_answered(  # noqa: E501
+def test_the_invitation_carries_the_link_to_the_questions_and_the_reminder_is_skipped_once_answered(
         world: World) -> None:
     _course(world)
     invitation = OutcomeInvitation.objects.get(point="four_weeks_after")

@@ -109,7 +109,8 @@ def test_a_follow_up_shows_its_change_from_the_baseline(world: World) -> None:
     assert later.improvement == 2
     # From 4 the best possible is 1: 2 of 3 grades.
     assert later.percent_of_possible == pytest.approx(66.7)
-    assert later.baseline is not None and later.baseline.score == 4
+    assert later.baseline is not None
+    assert later.baseline.score == 4
 
 
 @pytest.mark.django_db
@@ -147,7 +148,8 @@ def test_an_adverse_event_is_classified_with_its_grade_and_sources(world: World)
     assert event.serious  # CTCAE grade 3 and above
     assert event.classified["severity_label"] == "Severe"
     assert {s["key"] for s in event.classified["sources"]} >= {"ctcae5", "dogra2014"}
-    assert event.session_date == DAY and event.practitioner == world.clinician
+    assert event.session_date == DAY
+    assert event.practitioner == world.clinician
 
 
 @pytest.mark.django_db

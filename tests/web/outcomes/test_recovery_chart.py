@@ -37,9 +37,10 @@ def test_reports_are_drawn_by_day_against_the_expected_band(world: World) -> Non
                 if row.value is not None}
     # Redness is expected in the first days; by day 9 it is not, so 4 is above the band.
     assert reported == {1: (5, False), 3: (3, False), 9: (4, True)}
-    assert "1 of 3 reports above the expected range." == redness.summary
+    assert redness.summary == "1 of 3 reports above the expected range."
     assert redness.svg.startswith("<svg")
-    assert "<title" in redness.svg and "chart-band" in redness.svg
+    assert "<title" in redness.svg
+    assert "chart-band" in redness.svg
     assert "style=" not in redness.svg  # the stylesheet draws it (strict CSP)
 
 
@@ -62,7 +63,8 @@ def test_the_patient_sees_their_own_chart(world: World) -> None:
     with time_machine.travel(london(2026, 10, 7, 12), tick=False):
         home = verified_phone(world, token).get(reverse("patient-home", args=[token]))
     html = home.content.decode()
-    assert "Recovery chart" in html and "Swelling" in html
+    assert "Recovery chart" in html
+    assert "Swelling" in html
     assert "What to expect" in html
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from needlecare.audit.models import AuditEvent
@@ -137,16 +138,17 @@ def test_a_referral_is_awaited_until_its_outcome_is_recorded(world: World,
     listing = world.client().get(reverse("referral-list")).content.decode()
     assert reverse("referral-detail", args=[referral.pk]) in listing
     response = world.client().post(reverse("referral-outcome", args=[referral.pk]), {
-        "outcome": "seen_treated", "outcome_on": dt.date.today().isoformat(),
+        "outcome": "seen_treated", "outcome_on": timezone.localdate().isoformat(),
         "note": "Intralesional steroid."})
     assert response.status_code == 302
     referral.refresh_from_db()
-    assert referral.status == ReferralStatus.DONE and referral.outcome == "seen_treated"
+    assert referral.status == ReferralStatus.DONE
+    assert referral.outcome == "seen_treated"
     assert reverse("referral-detail", args=[referral.pk]) not in world.client().get(
         reverse("referral-list")).content.decode()
     with pytest.raises(ServiceError) as again:
         referrals.record_outcome(world.actor(), referral.pk, outcome="declined",
-                                 outcome_on=dt.date.today())
+                                 outcome_on=timezone.localdate())
     assert again.value.code == "outcome_recorded"
 
 
