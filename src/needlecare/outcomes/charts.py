@@ -74,11 +74,14 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def _svg(title: str, description: str, css_class: str) -> tuple[ET.Element, str]:
+def _svg(title: str, description: str, css_class: str,
+         links: bool = False) -> tuple[ET.Element, str]:
+    """The chart's root. A chart with links is a group of them (an image's content is hidden
+    from assistive technology, links included)."""
     ident = "chart-" + "".join(ch if ch.isalnum() else "-" for ch in title.lower())[:40]
     root = ET.Element("svg", {
         "xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {WIDTH} {HEIGHT}",
-        "class": f"chart {css_class}", "role": "img",
+        "class": f"chart {css_class}", "role": "group" if links else "img",
         "aria-labelledby": f"{ident}-title {ident}-desc", "focusable": "false"})
     ET.SubElement(root, "title", {"id": f"{ident}-title"}).text = _text(title)
     ET.SubElement(root, "desc", {"id": f"{ident}-desc"}).text = _text(description)
@@ -189,7 +192,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, value_label: str) -> Chart:
     slot = plot_w / max(len(bars), 1)
     total = sum(b.value for b in bars)
     summary = _("%(n)d bars, %(total)s in all.") % {"n": len(bars), "total": _number(total)}
-    root, _ident = _svg(title, summary, "chart-bars")
+    root, _ident = _svg(title, summary, "chart-bars", links=any(b.href for b in bars))
     ET.SubElement(root, "line", {"class": "chart-baseline", "x1": str(LEFT),
                                  "x2": str(WIDTH - RIGHT), "y1": str(TOP + plot_h),
                                  "y2": str(TOP + plot_h)})
@@ -200,7 +203,8 @@ def bar_chart(bars: Sequence[Bar], *, title: str, value_label: str) -> Chart:
         left = LEFT + i * slot + slot * 0.15
         parent = root
         if bar.href:
-            parent = ET.SubElement(root, "a", {"href": bar.href})
+            parent = ET.SubElement(root, "a", {
+                "href": bar.href, "aria-label": _text(f"{bar.label}: {_number(bar.value)}")})
         rect = ET.SubElement(parent, "rect", {
             "class": "chart-bar", "x": f"{left:.1f}", "y": f"{TOP + plot_h - height:.1f}",
             "width": f"{slot * 0.7:.1f}", "height": f"{height:.1f}"})

@@ -127,7 +127,18 @@ class NumbersFilter:
         return urlencode(params)
 
     def records_url(self, metric: str, key: str = "") -> str:
-        return reverse("numbers-records") + "?" + self.query(metric=metric, key=key or None)
+        return RecordsUrls(self)(metric, key)
+
+
+class RecordsUrls:
+    """The addresses of the records behind each number of one filter: the path and the
+    filter's part of the query are made once (a page has a few hundred numbers)."""
+
+    def __init__(self, numbers_filter: NumbersFilter) -> None:
+        self.prefix = reverse("numbers-records") + "?" + numbers_filter.query()
+
+    def __call__(self, metric: str, key: str = "") -> str:
+        return self.prefix + "&" + urlencode({"metric": metric, **({"key": key} if key else {})})
 
 
 def default_filter(today: dt.date) -> NumbersFilter:
@@ -385,6 +396,7 @@ def _assemble(f: NumbersFilter, clinic: Clinic, staff: list[User], per_day: list
               minutes: list[dict[str, Any]], answered: dict[int, int],
               outcome_rows: list[dict[str, Any]], pairs: list[dict[str, Any]]
               ) -> ClinicNumbers:
+    url = RecordsUrls(f)
     names = {u.pk: _name(u) for u in staff}
     today = clock.now().astimezone(ZoneInfo(clinic.time_zone)).date()
     sessions_total = sum(r["n"] for r in per_day)
@@ -406,8 +418,8 @@ def _assemble(f: NumbersFilter, clinic: Clinic, staff: list[User], per_day: list
         key = f"{first.isoformat()}:{last.isoformat()}"
         months.append(MonthRow(
             month=month,
-            total=Count_(sum(counts.values()), f.records_url("sessions", key)),
-            by_practitioner=[Count_(counts.get(pk, 0), f.records_url(
+            total=Count_(sum(counts.values()), url("sessions", key)),
+            by_practitioner=[Count_(counts.get(pk, 0), url(
                 "sessions", f"{key}:{pk if pk is not None else 'none'}"))
                 for pk, _label in month_people]))
 
@@ -422,11 +434,11 @@ def _assemble(f: NumbersFilter, clinic: Clinic, staff: list[User], per_day: list
         type_counts[row["type"]] = type_counts.get(row["type"], 0) + row["n"]
     by_severity = [LabelledCount(str(g), f"{g}: {grade.label}",
                                  Count_(severity_counts.get(g, 0),
-                                        f.records_url("adverse_events", f"severity:{g}")),
+                                        url("adverse_events", f"severity:{g}")),
                                  _per_100(severity_counts.get(g, 0), sessions_total))
                    for g, grade in sorted(grades.items())]
     by_type = [LabelledCount(key, kind.label,
-                             Count_(type_counts[key], f.records_url("adverse_events",
+                             Count_(type_counts[key], url("adverse_events",
                                                                     f"type:{key}")),
                              _per_100(type_counts[key], sessions_total))
                for key, kind in types.items() if type_counts.get(key)]
@@ -438,7 +450,7 @@ def _assemble(f: NumbersFilter, clinic: Clinic, staff: list[User], per_day: list
         minute_counts.setdefault(row["level"], []).append((row["m"], row["n"]))
     by_level = [LevelRow(level, str(level_labels[level]),
                          Count_(level_counts[level]["n"] if level in level_counts else 0,
-                                f.records_url("escalations", f"level:{level}")),
+                                url("escalations", f"level:{level}")),
                          median_from_counts(minute_counts.get(level, [])))
                 for level in LEVEL_ORDER if level in level_counts or level != "expected"]
     all_minutes = [pair for counts in minute_counts.values() for pair in counts]
@@ -455,8 +467,8 @@ def _assemble(f: NumbersFilter, clinic: Clinic, staff: list[User], per_day: list
         got = answered.get(day, 0)
         adherence.append(AdherenceRow(
             day=day, invited=invited,
-            answered=Count_(got, f.records_url("checkins", f"answered:{day}"), invited),
-            missed=Count_(max(invited - got, 0), f.records_url("checkins", f"missed:{day}"),
+            answered=Count_(got, url("checkins", f"answered:{day}"), invited),
+            missed=Count_(max(invited - got, 0), url("checkins", f"missed:{day}"),
                           invited)))
 
     outcomes = []
@@ -468,8 +480,8 @@ def _assemble(f: NumbersFilter, clinic: Clinic, staff: list[User], per_day: list
             indication=row["indication"],
             indication_label=term.display if term else row["indication"],
             measure=row["measure"], measure_name=measure.name if measure else row["measure"],
-            follow_ups=Count_(row["n"], f.records_url("outcomes", key)),
-            improved=Count_(row["improved"], f.records_url("outcomes", f"{key}:improved"),
+            follow_ups=Count_(row["n"], url("outcomes", key)),
+            improved=Count_(row["improved"], url("outcomes", f"{key}:improved"),
                             row["n"]),
             mean_percent_of_possible=round(row["mean"], 1) if row["mean"] is not None
             else None))
@@ -477,28 +489,28 @@ def _assemble(f: NumbersFilter, clinic: Clinic, staff: list[User], per_day: list
     verdicts = dict(Verdict.choices)
     override_pairs = [(str(verdicts.get(r["verdict"], r["verdict"])),
                        str(verdicts.get(r["override_verdict"], r["override_verdict"])),
-                       Count_(r["n"], f.records_url(
+                       Count_(r["n"], url(
                            "screening_overrides", f"{r['verdict']}:{r['override_verdict']}")))
                       for r in sorted(pairs, key=lambda r: (r["verdict"],
                                                             r["override_verdict"]))]
     return ClinicNumbers(
         filter=f, clinic=clinic, practitioners=[(u.pk, names[u.pk]) for u in staff],
-        sessions=Count_(sessions_total, f.records_url("sessions")), months=months,
+        sessions=Count_(sessions_total, url("sessions")), months=months,
         month_practitioners=month_people,
-        adverse_events=Count_(ae_total, f.records_url("adverse_events")),
+        adverse_events=Count_(ae_total, url("adverse_events")),
         adverse_events_per_100=_per_100(ae_total, sessions_total),
         by_severity=by_severity, by_type=by_type,
-        escalations=Count_(sum(r["n"] for r in levels), f.records_url("escalations")),
+        escalations=Count_(sum(r["n"] for r in levels), url("escalations")),
         by_level=by_level, median_minutes_to_acknowledge=median_from_counts(
             list(merged.items())),
         acknowledged=sum(r["acknowledged"] for r in levels),
-        answered_in_time=Count_(in_time, f.records_url("escalations", "in_time"), due),
-        late=Count_(due - in_time, f.records_url("escalations", "late"), due),
+        answered_in_time=Count_(in_time, url("escalations", "in_time"), due),
+        late=Count_(due - in_time, url("escalations", "late"), due),
         adherence=adherence, outcomes=outcomes,
         screening_overrides=Count_(sum(r["n"] for r in pairs),
-                                   f.records_url("screening_overrides")),
+                                   url("screening_overrides")),
         override_pairs=override_pairs,
-        depth_overrides=Count_(depth_total, f.records_url("depth_overrides")))
+        depth_overrides=Count_(depth_total, url("depth_overrides")))
 
 
 # --- the records behind a number ---------------------------------------------------------------
