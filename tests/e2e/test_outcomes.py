@@ -167,4 +167,4 @@ def test_the_new_staff_pages_have_no_serious_accessibility_findings(desk: Page) 
         desk.goto(path)
         expect(desk.locator("main h1")).to_be_visible()
         assert serious_violations(desk) == [], name
-    screenshot(desk, "outcomes-07-comparison")
+        screenshot(desk, f"outcomes-07-{name}")

@@ -16,6 +16,7 @@ from needlecare.api.auth import PATIENT, STAFF, actor
 from needlecare.api.errors import responses
 from needlecare.api.schemas import MAX_ID, Input, IsoDate
 from needlecare.outcomes import course, numbers, records
+from needlecare.outcomes.course import clinic_today
 from needlecare.outcomes.models import OutcomeRecord
 
 router = Router(tags=["outcomes"])
@@ -239,7 +240,9 @@ def clinic_numbers(request: HttpRequest, start: dt.date | None = FROM,
                    end: dt.date | None = TO, practitioner: int | None = PRACTITIONER
                    ) -> NumbersOut:
     who = actor(request)
-    default = numbers.default_filter(clock.localdate())
+    clinic = getattr(who.user, "clinic", None)
+    default = numbers.default_filter(clinic_today(clinic.time_zone) if clinic is not None
+                                     else clock.localdate())
     found = numbers.clinic_numbers(who, numbers.NumbersFilter(
         start=start or default.start, end=end or default.end, practitioner_id=practitioner))
     pairs = []
