@@ -6,12 +6,13 @@ what it writes commits or rolls back with the change.
   the patient's outcome invitations whose session is now known: the follow-ups once the
   course's last planned session is signed (announced with ``OutcomeInvitationsScheduled``,
   which messaging turns into an invitation and one reminder each).
-- A check-in recorded: the invitation day it answers, once per session and day.
+- A check-in recorded: the invitation day it answers, marked on the session's row.
 """
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db.models import F
+from django.db.models.lookups import GreaterThan
 
 from needlecare import clock, events
 from needlecare.care.models import SessionStatus, TreatmentPlan, TreatmentSession
@@ -25,7 +26,7 @@ from needlecare.events import (
 )
 from needlecare.outcomes.course import clinic_today
 from needlecare.outcomes.models import (
-    AnsweredCheckinDay,
+    ANSWERED_DAY_BITS,
     InvitationStatus,
     OutcomeInvitation,
     SignedSessionFact,
@@ -101,26 +102,18 @@ def invitation_days() -> tuple[int, ...]:
 
 
 def on_checkin_recorded(event: CheckinRecorded) -> None:
-    """Count the invitation day this check-in answers (once per session and day)."""
+    """Mark the invitation day this check-in answers on the session's summary row."""
     if event.day is None:
         return
     day = answered_checkin_day(event.day, invitation_days())
     if day is None:
         return
-    # One statement, and none when the day is already counted: the check-in's own
-    # transaction should not get slower for the clinic's numbers. The session's date and
-    # practitioner are copied in the same statement (a signed session never changes them).
-    # "WHERE" before "ON CONFLICT" keeps SQLite's parser from reading ON as a join.
-    table = AnsweredCheckinDay._meta.db_table
-    sessions = TreatmentSession._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'INSERT INTO "{table}" (session_id, day, clinic_id, practitioner_id, '
-            f'performed_on, checkin_id) SELECT id, %s, clinic_id, practitioner_id, '
-            f'performed_on, %s FROM "{sessions}" WHERE id = %s AND performed_on IS NOT NULL '
-            f"ON CONFLICT (session_id, day) DO NOTHING",
-            [day, event.checkin_id, event.session_id])
-
+    bit = 1 << ANSWERED_DAY_BITS[day]
+    # One statement, which changes nothing when the day is marked already: the check-in's own
+    # transaction should not get slower for the clinic's numbers.
+    (SignedSessionFact.objects.filter(session_id=event.session_id)
+     .exclude(GreaterThan(F("answered_days").bitand(bit), 0))
+     .update(answered_days=F("answered_days").bitor(bit)))
 
 
 def register() -> None:

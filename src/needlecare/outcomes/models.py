@@ -60,14 +60,22 @@ class OutcomeRecord(models.Model):
     direction = models.CharField(max_length=10, choices=Direction.choices, blank=True)
     improvement = models.FloatField(null=True, blank=True)
     percent_of_possible = models.FloatField(null=True, blank=True)
+    #: The practitioner of the course's latest signed session when it was taken: whom the
+    #: clinic's numbers count the outcome for.
+    practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="+")
     recorded_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["assessed_on", "id"]
-        indexes = [models.Index(fields=["clinic", "assessed_on"], name="outcome_clinic_day"),
-                   models.Index(fields=["plan", "measure"], name="outcome_plan_measure")]
+        indexes = [
+            # Covering, for the numbers page's outcome improvement by indication.
+            models.Index(fields=["clinic", "assessed_on", "practitioner", "direction",
+                                 "indication", "measure", "percent_of_possible"],
+                         name="outcome_clinic_day"),
+            models.Index(fields=["plan", "measure"], name="outcome_plan_measure")]
 
 
 class AdverseEvent(models.Model):
@@ -249,11 +257,18 @@ class Referral(models.Model):
                                 name="referral_clinic_status")]
 
 
-# --- summary tables, kept current by event handlers in the emitting transaction ---------------
+# --- the summary table, kept current by event handlers in the emitting transaction ----------
+
+#: The bit of ``SignedSessionFact.answered_days`` for each invitation day of the check-in
+#: schedule. Only ever extended (like the vocabulary): a protocol that adds an invitation day
+#: adds a bit here; a test checks that every day of the shipped protocols has one.
+ANSWERED_DAY_BITS: dict[int, int] = {1: 0, 3: 1, 7: 2, 14: 3, 28: 4, 56: 5}
+
 
 class SignedSessionFact(models.Model):
-    """One row per signed session: what the clinic's numbers count sessions and depth
-    overrides by, written when the session is signed (a signed session never changes)."""
+    """One row per signed session: what the clinic's numbers count sessions, depth overrides
+    and answered check-in days by. Written when the session is signed (a signed session never
+    changes) and marked when a check-in answers one of its invitation days."""
 
     session = models.OneToOneField("care.TreatmentSession", on_delete=models.CASCADE,
                                    primary_key=True, related_name="+")
@@ -263,28 +278,11 @@ class SignedSessionFact(models.Model):
     performed_on = models.DateField()
     #: Zones treated deeper than the plan's maximum (signed with a reason for the depth).
     depth_overrides = models.PositiveSmallIntegerField(default=0)
+    #: The invitation days a check-in answered, one bit each (``ANSWERED_DAY_BITS``).
+    answered_days = models.PositiveIntegerField(default=0)
 
     class Meta:
+        # Covering: the numbers page reads this index only, never the table.
         indexes = [models.Index(
-            fields=["clinic", "performed_on", "practitioner", "depth_overrides"],
-            name="fact_clinic_day")]
-
-
-class AnsweredCheckinDay(models.Model):
-    """A day of the protocol's check-in schedule on which the patient checked in about a
-    session (once per session and day, however many check-ins that day held)."""
-
-    session = models.ForeignKey("care.TreatmentSession", on_delete=models.CASCADE,
-                                related_name="+")
-    day = models.PositiveSmallIntegerField()
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
-    practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     null=True, related_name="+")
-    performed_on = models.DateField()
-    checkin = models.ForeignKey("recovery.CheckIn", on_delete=models.CASCADE, related_name="+")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["session", "day"],
-                                               name="one_answer_per_checkin_day")]
-        indexes = [models.Index(fields=["clinic", "performed_on", "day", "practitioner"],
-                                name="answered_clinic_day")]
+            fields=["clinic", "performed_on", "practitioner", "depth_overrides",
+                    "answered_days"], name="fact_clinic_day")]

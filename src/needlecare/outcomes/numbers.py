@@ -1,17 +1,18 @@
 """The clinic's numbers: sessions, adverse events, escalations, check-in adherence, outcomes
 and overrides, for a date range and optionally one practitioner.
 
-Every count is exact and made by the database (``GROUP BY`` with ``COUNT``): nothing here loads
-the rows themselves. The page runs the same fixed set of aggregate queries whatever the range
-(one per table read), each bounded by what it groups by: days × practitioners, grades × types,
-levels, invitation days, indications × measures, verdict pairs. Sessions are grouped by day and
-added up into months here, because date functions are Python callbacks in SQLite (slow per row)
-while grouping by the stored date is not. The median time to acknowledge an escalation is
-computed from the counts of each whole minute (capped at a week), since SQLite has no median.
+Every count is exact and made by the database (``COUNT … FILTER``, ``GROUP BY``): nothing here
+loads the rows themselves. The page runs the same fixed set of aggregate queries whatever the
+range (one per table read), each bounded by what it groups by: practitioners, grades × types,
+levels, indications × measures, verdict pairs. Sessions are counted per practitioner with one
+conditional count per month of the range (at most 37) and per invitation day, in one pass over
+a covering index: date functions are Python callbacks in SQLite (slow per row), comparisons
+with the stored date are not. The median time to acknowledge an escalation is computed from the
+counts of each whole minute (capped at a week), since SQLite has no median.
 
-Sessions and answered check-in days are read from two summary tables that the outcomes app's
-event handlers keep current in the signing and check-in transactions (``SignedSessionFact``,
-``AnsweredCheckinDay``), so the numbers never scan the check-ins themselves.
+Sessions, depth overrides and answered check-in days are read from a summary table that the
+outcomes app's event handlers keep current in the signing and check-in transactions
+(``SignedSessionFact``), so the numbers never scan the sessions or the check-ins themselves.
 
 What each number means (also shown on the page):
 
@@ -25,7 +26,8 @@ What each number means (also shown on the page):
   range whose day has come (invited), and those with a check-in that answers it (on the day,
   or before the next invitation day);
 - outcome improvement: follow-up records dated in the range that show a change (from the
-  patient's baseline, or rated as change), by the plan's indication and measure;
+  patient's baseline, or rated as change), by the plan's indication and measure (for one
+  practitioner: those taken when the course's latest signed session was theirs);
 - overrides: consultations whose screening verdict a clinician changed in the range (by that
   clinician), and zones treated deeper than the plan's maximum with a reason.
 """
@@ -45,17 +47,16 @@ from django.db import transaction
 from django.db.models import (
     Avg,
     Count,
-    Exists,
     F,
     Func,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
     Value,
 )
 from django.db.models.functions import Least
+from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -63,15 +64,15 @@ from django.utils.translation import gettext as _
 from needlecare import clock
 from needlecare.access import Actor, Permission, audit, require
 from needlecare.accounts.models import Clinic, Role, User
-from needlecare.care.models import Consultation, SessionStatus, TreatmentSession, Verdict
+from needlecare.care.models import Consultation, TreatmentSession, Verdict
 from needlecare.clinical.protocol.outcomes_loader import default_outcomes
 from needlecare.clinical.vocabulary import INDICATIONS
 from needlecare.errors import ServiceError
 from needlecare.outcomes.charts import Bar, Chart, bar_chart
 from needlecare.outcomes.handlers import invitation_days
 from needlecare.outcomes.models import (
+    ANSWERED_DAY_BITS,
     AdverseEvent,
-    AnsweredCheckinDay,
     Direction,
     OutcomeRecord,
     SignedSessionFact,
@@ -295,22 +296,11 @@ def _escalations(clinic: Clinic, f: NumbersFilter) -> QuerySet[Escalation]:
     return escalations
 
 
-def _answered(clinic_id: int, f: NumbersFilter) -> QuerySet[AnsweredCheckinDay]:
-    answered = AnsweredCheckinDay.objects.filter(clinic_id=clinic_id,
-                                                 performed_on__gte=f.start,
-                                                 performed_on__lte=f.end)
-    if f.practitioner_id is not None:
-        answered = answered.filter(practitioner_id=f.practitioner_id)
-    return answered
-
-
 def _outcomes(clinic_id: int, f: NumbersFilter) -> QuerySet[OutcomeRecord]:
     records = OutcomeRecord.objects.filter(clinic_id=clinic_id, assessed_on__gte=f.start,
                                            assessed_on__lte=f.end).exclude(direction="")
     if f.practitioner_id is not None:
-        records = records.filter(Exists(TreatmentSession.objects.filter(
-            plan_id=OuterRef("plan_id"), status=SessionStatus.SIGNED,
-            practitioner_id=f.practitioner_id)))
+        records = records.filter(practitioner_id=f.practitioner_id)
     return records
 
 
@@ -339,6 +329,36 @@ def _months(start: dt.date, end: dt.date) -> list[dt.date]:
     return months
 
 
+def _answered_bit(day: int) -> int:
+    return 1 << ANSWERED_DAY_BITS[day]
+
+
+def _answered(day: int) -> GreaterThan:
+    """The session's row marks a check-in answering invitation ``day``."""
+    return GreaterThan(F("answered_days").bitand(_answered_bit(day)), 0)
+
+
+def _session_counts(f: NumbersFilter, today: dt.date) -> dict[str, Any]:
+    """The conditional counts of the sessions query: ``month_<i>`` for each month of the range,
+    ``invited_<d>`` and ``answered_<d>`` for each invitation day, and the depth overrides."""
+    counts: dict[str, Any] = {"n": Count("pk"), "depth": Sum("depth_overrides")}
+    for i, (first, last) in enumerate(_month_spans(f)):
+        counts[f"month_{i}"] = Count("pk", filter=Q(performed_on__gte=first,
+                                                    performed_on__lte=last))
+    for day in invitation_days():
+        counts[f"invited_{day}"] = Count(
+            "pk", filter=Q(performed_on__lte=today - dt.timedelta(days=day)))
+        counts[f"answered_{day}"] = Count("pk", filter=_answered(day))
+    return counts
+
+
+def _month_spans(f: NumbersFilter) -> list[tuple[dt.date, dt.date]]:
+    """Each month of the range, cut to the range: (first day, last day)."""
+    return [(max(month, f.start),
+             min((month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1), f.end))
+            for month in _months(f.start, f.end)]
+
+
 def clinic_numbers(actor: Actor, numbers_filter: NumbersFilter) -> ClinicNumbers:
     """Every number of the page, in a fixed number of aggregate queries."""
     require(actor, Permission.VIEW_CLINICAL)
@@ -352,10 +372,11 @@ def clinic_numbers(actor: Actor, numbers_filter: NumbersFilter) -> ClinicNumbers
         staff = list(User.objects.filter(clinic_id=clinic.pk,
                                          role__in=[Role.CLINICIAN, Role.OWNER])
                      .order_by("last_name", "first_name", "pk"))
-        # 1. sessions and depth overrides, per day and practitioner
-        per_day = list(_facts(clinic.pk, f).values("performed_on", "practitioner_id")
-                       .annotate(n=Count("pk"), depth=Sum("depth_overrides"))
-                       .order_by())
+        # 1. sessions (per month), depth overrides, invited and answered check-in days, per
+        #    practitioner: one pass over the summary table's covering index
+        today = clock.now().astimezone(ZoneInfo(clinic.time_zone)).date()
+        per_practitioner = list(_facts(clinic.pk, f).values("practitioner_id").annotate(
+            **_session_counts(f, today)).order_by())
         # 2. adverse events, per grade and type
         adverse = list(_adverse(clinic.pk, f).values("severity", "type")
                        .annotate(n=Count("pk")).order_by())
@@ -373,17 +394,14 @@ def clinic_numbers(actor: Actor, numbers_filter: NumbersFilter) -> ClinicNumbers
                        .annotate(m=Least(MinutesBetween("opened_at", "acknowledged_at"),
                                          Value(MINUTES_CAP)))
                        .values("level", "m").annotate(n=Count("pk")).order_by())
-        # 5. answered invitation days
-        answered = dict(_answered(clinic.pk, f).values_list("day").annotate(n=Count("pk"))
-                        .order_by())
-        # 6. outcome changes, per indication and measure
+        # 5. outcome changes, per indication and measure
         outcome_rows = list(_outcomes(clinic.pk, f).values("indication", "measure").annotate(
             n=Count("pk"), improved=Count("pk", filter=Q(direction=Direction.IMPROVED)),
             mean=Avg("percent_of_possible")).order_by())
-        # 7. screening overrides, per verdict pair
+        # 6. screening overrides, per verdict pair
         pairs = list(_overrides(clinic, f).values("verdict", "override_verdict")
                      .annotate(n=Count("pk")).order_by())
-    return _assemble(f, clinic, staff, per_day, adverse, levels, minutes, answered,
+    return _assemble(f, clinic, staff, per_practitioner, adverse, levels, minutes,
                      outcome_rows, pairs)
 
 
@@ -391,37 +409,29 @@ def _name(user: User | None) -> str:
     return (user.get_full_name() or user.username) if user is not None else _("Not recorded")
 
 
-def _assemble(f: NumbersFilter, clinic: Clinic, staff: list[User], per_day: list[dict[str, Any]],
-              adverse: list[dict[str, Any]], levels: list[dict[str, Any]],
-              minutes: list[dict[str, Any]], answered: dict[int, int],
+def _assemble(f: NumbersFilter, clinic: Clinic, staff: list[User],
+              per_practitioner: list[dict[str, Any]], adverse: list[dict[str, Any]],
+              levels: list[dict[str, Any]], minutes: list[dict[str, Any]],
               outcome_rows: list[dict[str, Any]], pairs: list[dict[str, Any]]
               ) -> ClinicNumbers:
     url = RecordsUrls(f)
     names = {u.pk: _name(u) for u in staff}
-    today = clock.now().astimezone(ZoneInfo(clinic.time_zone)).date()
-    sessions_total = sum(r["n"] for r in per_day)
-    depth_total = sum(r["depth"] or 0 for r in per_day)
-    present = sorted({r["practitioner_id"] for r in per_day},
-                     key=lambda pk: (pk is None, names.get(pk, ""), pk or 0))
-    month_people: list[tuple[int | None, str]] = [(pk, names.get(pk, _name(None)))
-                                                  for pk in present]
-    by_month: dict[dt.date, dict[int | None, int]] = {m: {} for m in _months(f.start, f.end)}
-    per_date: dict[dt.date, int] = {}
-    for row in per_day:
-        bucket = by_month.setdefault(_month(row["performed_on"]), {})
-        bucket[row["practitioner_id"]] = bucket.get(row["practitioner_id"], 0) + row["n"]
-        per_date[row["performed_on"]] = per_date.get(row["performed_on"], 0) + row["n"]
+    sessions_total = sum(r["n"] for r in per_practitioner)
+    depth_total = sum(r["depth"] or 0 for r in per_practitioner)
+    rows = sorted((r for r in per_practitioner if r["n"]),
+                  key=lambda r: (r["practitioner_id"] is None,
+                                 names.get(r["practitioner_id"], ""), r["practitioner_id"] or 0))
+    month_people: list[tuple[int | None, str]] = [
+        (r["practitioner_id"], names.get(r["practitioner_id"], _name(None))) for r in rows]
     months = []
-    for month, counts in sorted(by_month.items()):
-        last = min((month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1), f.end)
-        first = max(month, f.start)
+    for i, (first, last) in enumerate(_month_spans(f)):
         key = f"{first.isoformat()}:{last.isoformat()}"
         months.append(MonthRow(
-            month=month,
-            total=Count_(sum(counts.values()), url("sessions", key)),
-            by_practitioner=[Count_(counts.get(pk, 0), url(
+            month=first.replace(day=1),
+            total=Count_(sum(r[f"month_{i}"] for r in rows), url("sessions", key)),
+            by_practitioner=[Count_(r[f"month_{i}"], url(
                 "sessions", f"{key}:{pk if pk is not None else 'none'}"))
-                for pk, _label in month_people]))
+                for r, (pk, _label) in zip(rows, month_people, strict=True)]))
 
     found = default_outcomes()
     grades = found.data.adverse_events.severity.grades
@@ -462,14 +472,12 @@ def _assemble(f: NumbersFilter, clinic: Clinic, staff: list[User], per_day: list
 
     adherence = []
     for day in invitation_days():
-        invited = sum(n for performed, n in per_date.items()
-                      if performed + dt.timedelta(days=day) <= today)
-        got = answered.get(day, 0)
+        invited = sum(r[f"invited_{day}"] for r in per_practitioner)
+        got = sum(r[f"answered_{day}"] for r in per_practitioner)
         adherence.append(AdherenceRow(
             day=day, invited=invited,
             answered=Count_(got, url("checkins", f"answered:{day}"), invited),
-            missed=Count_(max(invited - got, 0), url("checkins", f"missed:{day}"),
-                          invited)))
+            missed=Count_(max(invited - got, 0), url("checkins", f"missed:{day}"), invited)))
 
     outcomes = []
     for row in sorted(outcome_rows, key=lambda r: (r["indication"], r["measure"])):
@@ -618,23 +626,13 @@ def _records_query(clinic: Clinic, f: NumbersFilter, metric: str, key: str
                 or int(day_text) not in invitation_days():
             raise _bad_key()
         day = int(day_text)
+        facts = _facts(clinic.pk, f)
         if kind == "answered":
-            answered = _answered(clinic.pk, f).filter(day=day).select_related(
-                "session__patient").order_by("performed_on", "id")
-
-            def answered_rows(rows: QuerySet[AnsweredCheckinDay]) -> Iterator[RecordRow]:
-                for a in rows:
-                    yield RecordRow(a.performed_on, a.session.patient.full_name,
-                                    a.session.patient_id,
-                                    _("Check-in answering day %(day)d") % {"day": a.day},
-                                    reverse("checkin-detail", args=[a.checkin_id]))
-
-            return answered, answered_rows
-        today = clock.now().astimezone(ZoneInfo(clinic.time_zone)).date()
-        facts = _facts(clinic.pk, f).filter(
-            performed_on__lte=today - dt.timedelta(days=day)).exclude(
-            Exists(AnsweredCheckinDay.objects.filter(session_id=OuterRef("session_id"),
-                                                     day=day)))
+            facts = facts.filter(_answered(day))
+        else:
+            today = clock.now().astimezone(ZoneInfo(clinic.time_zone)).date()
+            facts = facts.filter(performed_on__lte=today - dt.timedelta(days=day)).exclude(
+                _answered(day))
         sessions = (TreatmentSession.objects.filter(pk__in=facts.values("session_id"))
                     .select_related("patient", "practitioner").order_by("performed_on", "id"))
         return sessions, _session_rows

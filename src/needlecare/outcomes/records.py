@@ -97,8 +97,15 @@ def _store(plan: TreatmentPlan, scored: ScoredOutcome, *, point: str, respondent
             baseline = None
     elif measure.change == "rated":
         change = outcome_change(scored, None, found)
+    if session is not None:
+        practitioner_id = session.practitioner_id
+    else:  # the course's latest signed session by then
+        practitioner_id = (TreatmentSession.objects.filter(
+            plan_id=plan.pk, status=SessionStatus.SIGNED, performed_on__lte=scored.assessed_on)
+            .order_by("-performed_on", "-id").values_list("practitioner_id", flat=True).first())
     return OutcomeRecord.objects.create(
         clinic_id=plan.clinic_id, patient_id=plan.patient_id, plan=plan, session=session,
+        practitioner_id=practitioner_id,
         invitation=invitation, measure=scored.measure, point=point, respondent=respondent,
         assessed_on=scored.assessed_on, values=scored.values,
         scored=scored.model_dump(mode="json", by_alias=True),

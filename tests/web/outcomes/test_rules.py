@@ -47,3 +47,14 @@ def test_the_median_from_counts_is_the_median_of_the_values(values: list[int]) -
 def test_no_values_have_no_median() -> None:
     assert median_from_counts([]) is None
     assert median_from_counts([(5, 0)]) is None
+
+
+def test_every_invitation_day_of_every_shipped_protocol_has_its_bit() -> None:
+    from needlecare.clinical.protocol.loader import available_versions, protocol_by_version
+    from needlecare.outcomes.models import ANSWERED_DAY_BITS
+
+    for label in available_versions():
+        days = protocol_by_version(label).data.aftercare.check_ins.days
+        assert set(days) <= set(ANSWERED_DAY_BITS), label
+    assert len(set(ANSWERED_DAY_BITS.values())) == len(ANSWERED_DAY_BITS)
+    assert max(ANSWERED_DAY_BITS.values()) < 31  # fits the column
