@@ -10,9 +10,9 @@ and a plan each, 2 % of the screening verdicts overridden), 300,000 signed sessi
 last three years (three per plan, 28 days apart; 1 % with a zone deeper than the plan allows),
 1,000,000 check-ins on the protocol's invitation days (marked on the sessions' summary rows),
 30,000 escalations (most acknowledged, after 5 to 600 minutes), 1,500 adverse events and
-100,000 outcome records, as the outcomes app's handlers would have written them. Then it measures, in
-the same process (server time: Django's test client, so the whole middleware stack and the
-template, without a network):
+100,000 outcome records, as the outcomes app's handlers would have written them. Then it
+measures, in the same process (server time: Django's test client, so the whole middleware stack
+and the template, without a network):
 
 - the numbers page for the last year (``GET /numbers/``), a warm-up then several rounds:
   median and range; and the SQL statements it issues for a year and for a month (the same

@@ -93,7 +93,7 @@ class AdverseEvent(models.Model):
     serious = models.BooleanField(default=False)
     onset = models.DateField()
     resolved = models.DateField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=4000)
     classified = models.JSONField(help_text="the clinical core's AdverseEvent document")
     outcomes_version = models.CharField(max_length=40)
     # Copied from the session (signed, so they never change) for the clinic's numbers.
@@ -169,7 +169,7 @@ class TreatmentChoice(models.Model):
     consultation = models.ForeignKey("care.Consultation", on_delete=models.PROTECT,
                                      related_name="treatment_choices")
     option = models.CharField(max_length=60)
-    reason = models.TextField()
+    reason = models.TextField(max_length=4000)
     scar_types = models.JSONField(default=list, blank=True)
     comparison = models.JSONField(help_text="the needlecare.alternatives/1 document shown")
     alternatives_version = models.CharField(max_length=40)
@@ -233,17 +233,17 @@ class Referral(models.Model):
     recipient = models.CharField(_("name and address of the recipient"), max_length=300,
                                  blank=True)
     reason = models.CharField(_("reason"), max_length=40, choices=ReferralReason.choices)
-    reason_detail = models.TextField(_("reason in your words"), blank=True)
+    reason_detail = models.TextField(_("reason in your words"), blank=True, max_length=4000)
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices,
                                default=Urgency.ROUTINE)
-    summary = models.TextField(_("clinician's summary"))
+    summary = models.TextField(_("clinician's summary"), max_length=10000)
     status = models.CharField(max_length=10, choices=ReferralStatus.choices,
                               default=ReferralStatus.AWAITING)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(default=clock.now, editable=False)
     outcome = models.CharField(max_length=30, choices=ReferralOutcome.choices, blank=True)
-    outcome_note = models.TextField(blank=True)
+    outcome_note = models.TextField(blank=True, max_length=4000)
     outcome_on = models.DateField(null=True, blank=True)
     outcome_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                             null=True, blank=True, related_name="+")

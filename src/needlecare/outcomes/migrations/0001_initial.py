@@ -12,9 +12,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_clinic_settings'),
-        ('care', '0003_consultation_overridden_index'),
+        ('care', '0004_consultation_overridden_index'),
         ('patients', '0003_times_from_the_clock'),
-        ('recovery', '0006_escalation_opened_index'),
+        ('recovery', '0007_escalation_opened_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -94,13 +94,13 @@ class Migration(migrations.Migration):
                 ('to', models.CharField(choices=[('dermatologist', 'Dermatologist'), ('patient_doctor', "The patient's doctor"), ('emergency_department', 'Emergency department')], max_length=30, verbose_name='refer to')),
                 ('recipient', models.CharField(blank=True, max_length=300, verbose_name='name and address of the recipient')),
                 ('reason', models.CharField(choices=[('persistent_hyperpigmentation', 'Persistent hyperpigmentation: consideration of peels or laser'), ('suspected_infection', 'Suspected infection'), ('granuloma', 'Granulomatous reaction'), ('herpes_reactivation', 'Herpes simplex reactivation'), ('scarring', 'Scarring (tram-track or other)'), ('allergic_reaction', 'Allergic or contact reaction'), ('prolonged_redness', 'Prolonged redness or swelling'), ('other', 'Other')], max_length=40, verbose_name='reason')),
-                ('reason_detail', models.TextField(blank=True, verbose_name='reason in your words')),
+                ('reason_detail', models.TextField(blank=True, max_length=4000, verbose_name='reason in your words')),
                 ('urgency', models.CharField(choices=[('routine', 'Routine'), ('soon', 'Soon (within two weeks)'), ('urgent', 'Urgent (same or next day)')], default='routine', max_length=10, verbose_name='urgency')),
-                ('summary', models.TextField(verbose_name="clinician's summary")),
+                ('summary', models.TextField(max_length=10000, verbose_name="clinician's summary")),
                 ('status', models.CharField(choices=[('awaiting', 'Awaiting the outcome'), ('done', 'Outcome recorded')], default='awaiting', max_length=10)),
                 ('created_at', models.DateTimeField(default=needlecare.clock.now, editable=False)),
                 ('outcome', models.CharField(blank=True, choices=[('seen_treated', 'Seen and treated'), ('seen_no_treatment', 'Seen, no treatment needed'), ('declined', 'Patient declined the referral'), ('not_seen', 'Not seen (did not attend, or not accepted)'), ('other', 'Other')], max_length=30)),
-                ('outcome_note', models.TextField(blank=True)),
+                ('outcome_note', models.TextField(blank=True, max_length=4000)),
                 ('outcome_on', models.DateField(blank=True, null=True)),
                 ('outcome_recorded_at', models.DateTimeField(blank=True, null=True)),
                 ('letter_sha256', models.CharField(blank=True, max_length=64)),
@@ -131,7 +131,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('option', models.CharField(max_length=60)),
-                ('reason', models.TextField()),
+                ('reason', models.TextField(max_length=4000)),
                 ('scar_types', models.JSONField(blank=True, default=list)),
                 ('comparison', models.JSONField(help_text='the needlecare.alternatives/1 document shown')),
                 ('alternatives_version', models.CharField(max_length=40)),
@@ -154,7 +154,7 @@ class Migration(migrations.Migration):
                 ('serious', models.BooleanField(default=False)),
                 ('onset', models.DateField()),
                 ('resolved', models.DateField(blank=True, null=True)),
-                ('note', models.TextField(blank=True)),
+                ('note', models.TextField(blank=True, max_length=4000)),
                 ('classified', models.JSONField(help_text="the clinical core's AdverseEvent document")),
                 ('outcomes_version', models.CharField(max_length=40)),
                 ('session_date', models.DateField()),

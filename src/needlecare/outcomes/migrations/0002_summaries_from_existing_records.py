@@ -47,8 +47,8 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("outcomes", "0001_initial"),
-        ("care", "0003_consultation_overridden_index"),
-        ("recovery", "0006_escalation_opened_index"),
+        ("care", "0004_consultation_overridden_index"),
+        ("recovery", "0007_escalation_opened_index"),
     ]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
