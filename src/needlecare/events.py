@@ -83,6 +83,9 @@ class CheckinRecorded(Event):
     level: str
     #: The escalation it joined or opened, if any.
     escalation_id: int | None
+    #: Days since the session (0 = the session day), as triage counted them in the clinic's
+    #: time zone; None when the emitter did not triage.
+    day: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,16 @@ class EscalationRaised(Event):
     level: str
     previous_level: str
     deadline: dt.datetime
+
+
+@dataclass(frozen=True)
+class OutcomeInvitationsScheduled(Event):
+    """Invitations for the patient to report their own outcome measures were written
+    (``outcomes.OutcomeInvitation`` rows; the follow-ups when a course's last planned session
+    is signed): each waits to be sent on its due day, with one reminder."""
+
+    plan_id: int
+    invitation_ids: tuple[int, ...]
 
 
 E = TypeVar("E", bound=Event)

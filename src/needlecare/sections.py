@@ -8,7 +8,8 @@ renders them, so a new feature adds a section in its own app, and the page's app
 an app above it (see the layers in docs/architecture.md).
 
 A section's context function reaches its data through the access layer like any service; it
-receives the page's actor and subject (the patient), already checked by the page.
+receives the page's actor and subject (the patient, or the record a record's page shows),
+already checked by the page.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ class Page(StrEnum):
     PATIENT_HOME = "patient_home"
     #: The staff's page of one patient (chart app); subject: the patient.
     PATIENT_CHART = "patient_chart"
+    #: A treatment plan's page (care); subject: the plan.
+    PLAN = "plan"
+    #: A consultation's page (care); subject: the consultation.
+    CONSULTATION = "consultation"
+    #: A check-in's page for clinicians (recovery); subject: the check-in.
+    CHECKIN = "checkin"
+    #: An escalation's page (recovery); subject: the escalation.
+    ESCALATION = "escalation"
 
 
 #: (actor, subject) -> the template's context, or None when the section has nothing to show.

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "needlecare.care",
     "needlecare.recovery",
     "needlecare.documents",
+    "needlecare.outcomes",
     "needlecare.messaging",
     "needlecare.chart",
     "needlecare.web",

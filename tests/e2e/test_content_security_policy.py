@@ -23,6 +23,9 @@ from playwright.sync_api import Page, Route
 
 from needlecare.access import Actor
 from needlecare.care.models import Consent
+from needlecare.clinical.protocol.outcomes_loader import default_outcomes
+from needlecare.outcomes import referrals
+from needlecare.outcomes.models import OutcomeInvitation
 from needlecare.recovery.links import replace_link
 from tests.e2e.support import answer_red_flags, sign_in, verify_on_phone
 from tests.factories import journey_to_signed_session
@@ -56,6 +59,10 @@ NOT_PAGES = {
     # Shown only between the password and the second factor: the sign-in browser tests
     # (tests/e2e/test_sign_in.py) go through it.
     "signin-verify",
+    # outcomes: form targets, files and the outcomes API
+    "consultation-alternatives-choose", "treatment-choice-copy", "referral-outcome",
+    "referral-letter", "numbers-csv", "plan_outcomes", "record_outcome", "answer",
+    "clinic_numbers",
 }
 
 
@@ -107,7 +114,38 @@ def _staff_pages(j: dict[str, Any]) -> dict[str, str]:
         "checkin-detail": reverse("checkin-detail", args=[checkin.pk]),
         "outbox": reverse("outbox"),
         "openapi-view": reverse("api:openapi-view"),
+        **_outcome_pages(j, checkin.escalation_id),
     }
+
+
+def _outcome_pages(j: dict[str, Any], escalation_id: int) -> dict[str, str]:
+    plan, consultation = j["plan"].pk, j["consultation"].pk
+    referral = referrals.close_with_referral(
+        Actor(user=j["clinician"]), escalation_id, outcome="referred_dermatology", note="",
+        details=referrals.ReferralDetails(
+            to="dermatologist", reason="suspected_infection",
+            summary="Fever on day 1 after microneedling of the cheeks; please assess."))
+    return {
+        "outcome-new": reverse("outcome-new", args=[plan]) + "?measure=goodman_baron_grade",
+        "adverse-event-new": reverse("adverse-event-new", args=[plan]),
+        "consultation-alternatives": reverse("consultation-alternatives", args=[consultation]),
+        "clinic-offerings": reverse("clinic-offerings"),
+        "escalation-referral": reverse("escalation-referral", args=[escalation_id]),
+        "referral-list": reverse("referral-list"),
+        "referral-detail": reverse("referral-detail", args=[referral.pk]),
+        "numbers": reverse("numbers"),
+        "numbers-records": reverse("numbers-records") + "?metric=sessions",
+    }
+
+
+def _open_invitation(j: dict[str, Any]) -> OutcomeInvitation:
+    """The patient's 4-week questions, due today (as if the course had ended 4 weeks ago)."""
+    point = default_outcomes().data.schedule["four_weeks_after"]
+    today = j["session"].performed_on
+    return OutcomeInvitation.objects.create(
+        clinic=j["clinic"], patient=j["patient"], plan=j["plan"], session=j["session"],
+        point="four_weeks_after", label=point.label, measures=["gais_patient", "satisfaction"],
+        due=today, answer_by=today, remind_on=today, outcomes_version=default_outcomes().label)
 
 
 def _violations(page: Page, console: list[str]) -> list[str]:
@@ -157,6 +195,7 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
     staff = _staff_pages(journey)
     issued = replace_link(Actor(user=journey["clinician"]), journey["patient"].pk)
     token = issued.url.rstrip("/").rsplit("/", 1)[-1]
+    invitation = _open_invitation(journey)
     patient_pages = {
         "patient-verify": reverse("patient-verify", args=[token]),
         "patient-home": reverse("patient-home", args=[token]),
@@ -170,6 +209,11 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
             urlsafe_base64_encode(force_bytes(owner.pk)),
             default_token_generator.make_token(owner)]),
         "password-reset-done": reverse("password-reset-done"),
+    }
+    patient_pages |= {
+        "patient-outcomes": reverse("patient-outcomes", args=[token, invitation.pk]),
+        "patient-outcomes-thanks": reverse("patient-outcomes-thanks",
+                                           args=[token, invitation.pk]),
     }
     unlisted = _names(get_resolver().url_patterns) - NOT_PAGES - set(staff) \
         - set(patient_pages) - set(anonymous) \
@@ -207,6 +251,8 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
     phone.wait_for_url("**/checkins/*/")
     phone.wait_for_load_state("networkidle")
     problems["patient-checkin-result"] = _violations(phone, phone_console)
+    for name in ("patient-outcomes", "patient-outcomes-thanks"):
+        problems[name] = _load(phone, patient_pages[name], phone_console)
     problems["unknown link"] = _load(phone, "/p/" + "x" * 43 + "/", phone_console)
 
     assert {name: found for name, found in problems.items() if found} == {}

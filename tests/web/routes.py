@@ -212,3 +212,58 @@ ACCOUNT_ROUTES: list[Route] = [
 
 #: Pages anyone may open without signing in: the sign-in itself and the forgotten password.
 SIGN_IN_PAGES = ["login", "password-reset", "password-reset-sent", "password-reset-done"]
+
+
+def _referral(journey: Journey) -> dict[str, Any]:
+    """The journey's escalation closed with a referral (made once per journey)."""
+    from needlecare.access import Actor
+    from needlecare.outcomes import referrals
+    from needlecare.outcomes.models import Referral
+
+    escalation_id = _escalation(journey)["pk"]
+    existing = Referral.objects.filter(escalation_id=escalation_id).first()
+    if existing is None:
+        existing = referrals.close_with_referral(
+            Actor(user=journey["clinician"]), escalation_id, outcome="referred_dermatology",
+            note="", details=referrals.ReferralDetails(
+                to="dermatologist", reason="suspected_infection",
+                summary="Fever on day 1 after microneedling of the cheeks; please assess."))
+    return {"pk": existing.pk}
+
+
+def _treatment_choice(journey: Journey) -> dict[str, Any]:
+    """The clinician's recorded choice at the journey's consultation."""
+    from needlecare.access import Actor
+    from needlecare.outcomes import choice
+
+    chosen = choice.choose_treatment(Actor(user=journey["clinician"]),
+                                     journey["consultation"].pk, option="microneedling",
+                                     reason="Little downtime suits this patient.")
+    return {"pk": chosen.pk}
+
+
+OUTCOMES_ROUTES: list[Route] = [
+    # Outcomes, the choice of treatment, referrals and the clinic's numbers: clinical work
+    # (clinicians and owners); which treatments the clinic offers is the owner's setting.
+    # (The patient's outcome questions, /p/<token>/outcomes/..., are covered in
+    # tests/web/outcomes.)
+    Route("outcome-new", _plan, "get", Permission.WRITE_CLINICAL),
+    Route("outcome-new", _plan, "post", Permission.WRITE_CLINICAL),
+    Route("adverse-event-new", _plan, "get", Permission.WRITE_CLINICAL),
+    Route("adverse-event-new", _plan, "post", Permission.WRITE_CLINICAL),
+    Route("consultation-alternatives", _consultation, "get", Permission.VIEW_CLINICAL),
+    Route("consultation-alternatives-choose", _consultation, "post",
+          Permission.WRITE_CLINICAL),
+    Route("treatment-choice-copy", _treatment_choice, "get", Permission.VIEW_CLINICAL),
+    Route("clinic-offerings", _no_kwargs, "get", Permission.MANAGE_CLINIC),
+    Route("clinic-offerings", _no_kwargs, "post", Permission.MANAGE_CLINIC),
+    Route("escalation-referral", _escalation, "get", Permission.WRITE_CLINICAL),
+    Route("escalation-referral", _escalation, "post", Permission.WRITE_CLINICAL),
+    Route("referral-list", _no_kwargs, "get", Permission.VIEW_CLINICAL),
+    Route("referral-detail", _referral, "get", Permission.VIEW_CLINICAL),
+    Route("referral-outcome", _referral, "post", Permission.WRITE_CLINICAL),
+    Route("referral-letter", _referral, "get", Permission.VIEW_CLINICAL),
+    Route("numbers", _no_kwargs, "get", Permission.VIEW_CLINICAL),
+    Route("numbers-csv", _no_kwargs, "get", Permission.VIEW_CLINICAL),
+    Route("numbers-records", _no_kwargs, "get", Permission.VIEW_CLINICAL),
+]

@@ -44,6 +44,9 @@ class Consultation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The clinic's numbers count overrides in a range without reading every consultation.
+        indexes = [models.Index(fields=["clinic", "overridden_at"],
+                                name="consultation_overridden")]
 
     @property
     def effective_verdict(self) -> str:

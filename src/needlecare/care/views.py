@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from needlecare import sections
 from needlecare.access import Actor, Permission, require
 from needlecare.care import consent_texts, services
 from needlecare.care.forms import (
@@ -66,6 +67,7 @@ def _consultation_page(request: HttpRequest, pk: int, override_form: OverrideFor
         "result": consultation.result, "intake": consultation.intake,
         "override_form": override_form or OverrideForm(),
         "can_write": actor.can(Permission.WRITE_CLINICAL),
+        "sections": sections.render(sections.Page.CONSULTATION, actor, consultation),
     })
 
 
@@ -182,11 +184,13 @@ def plan_new(request: HttpRequest, consultation_pk: int) -> HttpResponse:
 
 def _plan_page(request: HttpRequest, pk: int, book_form: BookForm | None = None
                ) -> HttpResponse:
-    overview = services.view_plan(Actor.from_request(request), pk)
+    actor = Actor.from_request(request)
+    overview = services.view_plan(actor, pk)
     return render(request, "care/plan_detail.html", {
         "overview": overview, "plan": overview.plan, "patient": overview.plan.patient,
         "generated": overview.plan.generated, "book_form": book_form or BookForm(),
         "edits": overview.plan.edits.select_related("by"),
+        "sections": sections.render(sections.Page.PLAN, actor, overview.plan),
     })
 
 

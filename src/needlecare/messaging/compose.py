@@ -40,6 +40,7 @@ from needlecare.messaging.models import (
     Recipient,
 )
 from needlecare.messaging.quiet_hours import quiet_end, quiet_hours
+from needlecare.outcomes.models import InvitationStatus, OutcomeInvitation
 from needlecare.patients.models import Channel
 from needlecare.recovery.models import CheckIn, EscalationStatus, Level
 
@@ -181,6 +182,23 @@ def _kind_context(message: Message, now: dt.datetime) -> dict[str, Any]:
             raise Skip(_("A later session has been signed."))
         context["eligible_from"] = _day(
             dt.date.fromisoformat(message.context["eligible_from"]))
+    elif kind in (MessageKind.OUTCOME_INVITATION, MessageKind.OUTCOME_REMINDER):
+        invitation = OutcomeInvitation.objects.filter(
+            pk=message.context.get("invitation")).first()
+        if invitation is None or invitation.status != InvitationStatus.PENDING:
+            raise Skip(_("The patient has answered the outcome questions, or they were "
+                         "cancelled."))
+        today = now.astimezone(ZoneInfo(clinic.time_zone)).date()
+        if today > invitation.answer_by:
+            raise Skip(_("The outcome questions have closed."))
+        if kind == MessageKind.OUTCOME_REMINDER:
+            sent = Message.objects.filter(
+                dedupe_key=message.context.get("invitation_message", ""),
+                status=MessageStatus.SENT).exists()
+            if not sent:
+                raise Skip(_("The invitation it follows was not sent."))
+        context.update(invitation=invitation.pk, answer_by=_day(invitation.answer_by),
+                       label=invitation.label)
     elif kind in (MessageKind.CLINICIAN_ALERT, MessageKind.ESCALATION_OVERDUE):
         escalation = message.escalation
         assert escalation is not None

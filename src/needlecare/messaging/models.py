@@ -48,11 +48,14 @@ class MessageKind(models.TextChoices):
     CLINICIAN_ALERT = "clinician_alert", _("Clinician alert: urgent check-in")
     ESCALATION_OVERDUE = "escalation_overdue", _("Clinician alert: past its deadline")
     PERSONAL_LINK = "personal_link", _("Personal link")
+    OUTCOME_INVITATION = "outcome_invitation", _("Outcome questions: invitation")
+    OUTCOME_REMINDER = "outcome_reminder", _("Outcome questions: reminder")
 
 
 #: Messages that carry the patient's personal link: revoking the link cancels them.
 LINK_BEARING = (MessageKind.AFTERCARE_PLAN, MessageKind.CHECKIN_INVITATION,
-                MessageKind.CHECKIN_REMINDER, MessageKind.PERSONAL_LINK)
+                MessageKind.CHECKIN_REMINDER, MessageKind.PERSONAL_LINK,
+                MessageKind.OUTCOME_INVITATION, MessageKind.OUTCOME_REMINDER)
 #: Messages whose very existence is clinical information (triage advice, escalations): only
 #: clinicians and owners see them. The front desk sees the other messages' status lines.
 CLINICAL_KINDS = (MessageKind.TRIAGE_NOTE, MessageKind.CLINICIAN_ALERT,

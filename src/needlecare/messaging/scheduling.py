@@ -15,7 +15,10 @@ and the reminder delay) and the clinic (time zone, quiet hours), not from code:
   ``escalation_overdue`` job per recipient at the deadline that alerts again if nobody has
   acknowledged it by then;
 - a personal link issued: pending link-bearing messages carry the new link, and the check-ins
-  still to come are (re)scheduled with it;
+  and outcome questions still to come are (re)scheduled with it;
+- outcome invitations scheduled (a course's last planned session signed): an invitation to
+  answer the outcome questions on each one's due day at the invitation hour, and one reminder
+  on its reminder day (sent only while it is unanswered);
 - session cancelled, link revoked, treatment consent withdrawn: what is pending is cancelled.
 
 Every row has a ``dedupe_key`` naming what it is; writing the same thing twice is a no-op.
@@ -46,6 +49,7 @@ from needlecare.events import (
     LinkIssued,
     LinkRevoked,
     LinkSent,
+    OutcomeInvitationsScheduled,
     SessionBooked,
     SessionCancelled,
     SessionSigned,
@@ -62,6 +66,7 @@ from needlecare.messaging.models import (
 )
 from needlecare.messaging.outbox import enqueue
 from needlecare.messaging.quiet_hours import outside_quiet_hours, quiet_hours
+from needlecare.outcomes.models import InvitationStatus, OutcomeInvitation
 from needlecare.patients.models import Patient
 from needlecare.recovery.links import current_session
 from needlecare.recovery.models import CheckIn, Escalation, EscalationStatus, PatientLink
@@ -246,8 +251,14 @@ def on_link_issued(event: LinkIssued) -> None:
     session = TreatmentSession.objects.select_related("clinic", "patient").get(pk=session.pk)
     link = PatientLink.objects.get(pk=event.link_id)
     planner = _Planner(session.clinic)
-    _plan_checkins(planner, session, link, clock.now(),
-                   skip_days=_scheduled_days(session.pk))
+    now = clock.now()
+    _plan_checkins(planner, session, link, now, skip_days=_scheduled_days(session.pk))
+    open_questions = list(OutcomeInvitation.objects.filter(
+        patient_id=event.patient_id, status=InvitationStatus.PENDING,
+        answer_by__gte=now.astimezone(ZoneInfo(session.clinic.time_zone)).date())
+        .select_related("clinic", "patient", "session").order_by("due", "id"))
+    if open_questions:
+        _plan_outcome_questions(planner, open_questions, link, now)
     planner.write()
 
 
@@ -298,6 +309,56 @@ def on_escalation_raised(event: EscalationRaised) -> None:
         _alert(event.escalation_id)
 
 
+def _plan_outcome_questions(planner: _Planner, invitations: Sequence[OutcomeInvitation],
+                            link: PatientLink | None, now: dt.datetime) -> None:
+    """For each invitation without them (none yet, or cancelled with a revoked link): the
+    invitation on its due day at the invitation hour (now, when that has passed) and one
+    reminder on its reminder day, while that is ahead. ``generation`` 0 is the first schedule;
+    a link issued later schedules what it finds missing under its own id."""
+    hour = check_in_schedule().invite_at_hour
+    generation = link.pk if link is not None else 0
+    # (invitation id, message kind) -> dedupe key of the message already scheduled.
+    scheduled: dict[tuple[int, Any], str] = {}
+    for kind, context, key in (Message.objects.filter(
+            patient_id=invitations[0].patient_id,
+            kind__in=[MessageKind.OUTCOME_INVITATION, MessageKind.OUTCOME_REMINDER])
+            .exclude(status=MessageStatus.CANCELLED).order_by("id")
+            .values_list("kind", "context", "dedupe_key")):
+        if isinstance(context, dict) and "invitation" in context:
+            scheduled[(context["invitation"], kind)] = key
+    for invitation in invitations:
+        context = {"invitation": invitation.pk, "point": invitation.point}
+        invite_key = scheduled.get((invitation.pk, MessageKind.OUTCOME_INVITATION))
+        if invite_key is None:
+            invite = planner.patient(
+                invitation.patient, MessageKind.OUTCOME_INVITATION,
+                max(now, at_clinic_hour(invitation.due, hour, invitation.clinic)),
+                f"outcome-invitation.i{invitation.pk}.g{generation}",
+                session=invitation.session, link=link, context=context)
+            invite_key, invite_due = invite.dedupe_key, invite.due_at
+        else:
+            invite_due = now
+        remind = at_clinic_hour(invitation.remind_on, hour, invitation.clinic)
+        if (invitation.pk, MessageKind.OUTCOME_REMINDER) not in scheduled \
+                and remind > max(invite_due, now):
+            planner.patient(invitation.patient, MessageKind.OUTCOME_REMINDER, remind,
+                            f"outcome-reminder.i{invitation.pk}.g{generation}",
+                            session=invitation.session, link=link,
+                            context={**context, "invitation_message": invite_key})
+
+
+def on_outcome_invitations_scheduled(event: OutcomeInvitationsScheduled) -> None:
+    """Each invitation on its due day at the invitation hour, and one reminder on its reminder
+    day (skipped at send time once the patient has answered)."""
+    invitations = list(OutcomeInvitation.objects.filter(pk__in=event.invitation_ids)
+                       .select_related("clinic", "patient", "session").order_by("due", "id"))
+    if not invitations:
+        return
+    planner = _Planner(invitations[0].clinic)
+    _plan_outcome_questions(planner, invitations, None, clock.now())
+    planner.write()
+
+
 def clinicians(clinic_id: int) -> Sequence[User]:
     return list(User.objects.filter(clinic_id=clinic_id, is_active=True,
                                     role__in=[Role.CLINICIAN, Role.OWNER]).order_by("pk"))
@@ -346,3 +407,4 @@ def register() -> None:
     events.subscribe(CheckinRecorded, on_checkin_recorded)
     events.subscribe(EscalationOpened, on_escalation_opened)
     events.subscribe(EscalationRaised, on_escalation_raised)
+    events.subscribe(OutcomeInvitationsScheduled, on_outcome_invitations_scheduled)

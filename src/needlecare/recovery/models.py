@@ -127,7 +127,9 @@ class Escalation(models.Model):
 
     class Meta:
         ordering = ["deadline", "id"]
-        indexes = [models.Index(fields=["clinic", "status", "deadline"])]
+        indexes = [models.Index(fields=["clinic", "status", "deadline"]),
+                   # The clinic's numbers: escalations opened in a range.
+                   models.Index(fields=["clinic", "opened_at"], name="escalation_opened")]
 
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
         """Still waiting for the clinic after its deadline."""

@@ -268,7 +268,8 @@ def _record(actor: Actor, session: TreatmentSession, link: PatientLink | None,
         fingerprint=fingerprint, escalation=escalation)
     emit(CheckinRecorded(clinic_id=checkin.clinic_id, patient_id=checkin.patient_id,
                          checkin_id=checkin.pk, session_id=session.pk, level=level,
-                         escalation_id=escalation.pk if escalation is not None else None))
+                         escalation_id=escalation.pk if escalation is not None else None,
+                         day=result.day))
     return RecordedCheckIn(checkin=checkin, created=True, escalation=escalation)
 
 

@@ -291,8 +291,10 @@ def _answers(checkin: CheckIn) -> dict[str, Any]:
 
 def _render_escalation(request: HttpRequest, pk: int, *, note_form: NoteForm | None = None,
                        close_form: CloseForm | None = None) -> HttpResponse:
-    detail = services.escalation_detail(Actor.from_request(request), pk)
+    actor = Actor.from_request(request)
+    detail = services.escalation_detail(actor, pk)
     return render(request, "recovery/escalation_detail.html", {
+        "sections": sections.render(sections.Page.ESCALATION, actor, detail.escalation),
         "detail": detail, "escalation": detail.escalation,
         "reasons": _labelled(detail.escalation.reasons),
         "time_zone": detail.escalation.clinic.time_zone,
@@ -340,6 +342,8 @@ def escalation_close(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def checkin_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    checkin = services.checkin_detail(Actor.from_request(request), pk)
+    actor = Actor.from_request(request)
+    checkin = services.checkin_detail(actor, pk)
     return render(request, "recovery/checkin_detail.html", {
-        "checkin": checkin, "c": _answers(checkin), "time_zone": checkin.clinic.time_zone})
+        "checkin": checkin, "c": _answers(checkin), "time_zone": checkin.clinic.time_zone,
+        "sections": sections.render(sections.Page.CHECKIN, actor, checkin)})

@@ -51,6 +51,7 @@ from needlecare.documents.models import PatientDocument
 from needlecare.documents.services import read_document
 from needlecare.errors import NotFound, ServiceError
 from needlecare.messaging.models import CANCELLABLE, Message, MessageStatus
+from needlecare.outcomes.models import AdverseEvent, OutcomeRecord, Referral, TreatmentChoice
 from needlecare.patients.access import access_patient, patients_for
 from needlecare.patients.models import Channel, Patient
 from needlecare.recovery.models import CheckIn, Escalation, EscalationNote, PatientLink
@@ -163,6 +164,9 @@ def last_clinical_day(patient: Patient) -> dt.date | None:
         TreatmentSession.objects.filter(patient=patient).aggregate(m=Max("scheduled_for"))["m"],
         CheckIn.objects.filter(patient=patient).aggregate(m=Max("submitted_at"))["m"],
         Escalation.objects.filter(patient=patient).aggregate(m=Max("opened_at"))["m"],
+        OutcomeRecord.objects.filter(patient=patient).aggregate(m=Max("assessed_on"))["m"],
+        AdverseEvent.objects.filter(patient=patient).aggregate(m=Max("recorded_at"))["m"],
+        Referral.objects.filter(patient=patient).aggregate(m=Max("created_at"))["m"],
     ]
     days = [timezone.localdate(m) if isinstance(m, dt.datetime) else m for m in moments if m]
     return max(days) if days else None
@@ -259,6 +263,10 @@ def _erase_identity(patient: Patient) -> dict[str, Any]:
     SessionAddendum.objects.filter(session__in=sessions).update(text=ERASED)
     PlanEdit.objects.filter(plan__patient=patient).update(reason=ERASED)
     EscalationNote.objects.filter(escalation__patient=patient).update(text=ERASED)
+    AdverseEvent.objects.filter(patient=patient).update(note="")
+    TreatmentChoice.objects.filter(patient=patient).update(reason=ERASED)
+    Referral.objects.filter(patient=patient).update(reason_detail="", summary=ERASED,
+                                                    outcome_note="")
     notes = 0
     for checkin in CheckIn.objects.filter(patient=patient).exclude(answers__note=""):
         answers = {**checkin.answers, "note": ""}

@@ -47,7 +47,7 @@ def records(world: World) -> dict[str, int]:
                               {"red_flags": all_no(fever_or_chills=True), "symptoms": {}})
     assert recorded.escalation is not None
     return {"patient_id": world.patient.pk, "checkin_id": recorded.checkin.pk,
-            "escalation_id": recorded.escalation.pk}
+            "escalation_id": recorded.escalation.pk, "plan_id": world.session.plan_id}
 
 
 def _aim_at_real_records(case: schemathesis.Case, records: dict[str, int]) -> None:

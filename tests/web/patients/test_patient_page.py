@@ -167,7 +167,9 @@ def test_the_patient_page_runs_the_same_queries_for_1_or_20_records_of_each_kind
     few = _detail_queries(small[role], small["patient"])
     many = _detail_queries(large[role], large["patient"])
     assert few == many, (few, many)
-    assert many <= 24, many
+    # The courses section (outcomes app) reads plans, sessions, outcome records, adverse
+    # events, invitations, the consent and open escalations: seven queries, however many.
+    assert many <= 27, many
 
 
 def test_a_missing_page_gives_no_link_rather_than_an_error() -> None:
