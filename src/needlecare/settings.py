@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "needlecare.documents",
     "needlecare.messaging",
     "needlecare.chart",
+    "needlecare.education",
     "needlecare.web",
 ]
 
@@ -311,3 +312,10 @@ MESSAGING_POLL_SECONDS = float(os.environ.get("NEEDLECARE_WORKER_POLL_SECONDS", 
 MESSAGING_NEXT_SESSION_LEAD_DAYS = int(os.environ.get("NEEDLECARE_NEXT_SESSION_LEAD_DAYS",
                                                       "3"))
 # --- end of messaging settings ---------------------------------------------------------------
+
+# --- Articles, reading and the newsletter (issue 13) ------------------------------------------
+# How long a newsletter confirmation link works.
+EDUCATION_CONFIRM_HOURS = int(os.environ.get("NEEDLECARE_NEWSLETTER_CONFIRM_HOURS", "48"))
+# The key of the email provider's bounce and complaint webhook (docs/newsletter.md); without
+# it the webhook answers 503.
+EDUCATION_EMAIL_WEBHOOK_SECRET = os.environ.get("NEEDLECARE_EMAIL_WEBHOOK_SECRET", "")

@@ -40,6 +40,7 @@ class NewStaff:
     role: str
     password: str
     title: str = ""
+    is_editor: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class StaffChanges:
     role: str
     is_active: bool
     title: str = ""
+    is_editor: bool = False
     # Empty: keep the current password.
     new_password: str = ""
 
@@ -94,12 +96,14 @@ def create_staff(actor: Actor, new: NewStaff) -> User:
                 "That username is taken. Choose another.")), field="username")
         user = User(username=username, first_name=new.first_name.strip(),
                     last_name=new.last_name.strip(), email=new.email.strip(),
-                    role=new.role, title=new.title.strip(), clinic_id=actor.clinic_id)
+                    role=new.role, title=new.title.strip(), clinic_id=actor.clinic_id,
+                    is_editor=new.is_editor)
         _check_password(new.password, user, "password")
         user.set_password(new.password)
         user.save()
         audit(actor, "staff.create", obj=user,
-              detail={"username": user.username, "role": user.role})
+              detail={"username": user.username, "role": user.role,
+                      **({"is_editor": True} if user.is_editor else {})})
     return user
 
 
@@ -135,7 +139,7 @@ def update_staff(actor: Actor, user_id: int | str, changes: StaffChanges) -> Use
         values = {"first_name": changes.first_name.strip(),
                   "last_name": changes.last_name.strip(), "email": changes.email.strip(),
                   "title": changes.title.strip(), "role": changes.role,
-                  "is_active": changes.is_active}
+                  "is_active": changes.is_active, "is_editor": changes.is_editor}
         changed: dict[str, list[object]] = {
             name: [getattr(user, name), value] for name, value in values.items()
             if getattr(user, name) != value}

@@ -7,7 +7,7 @@ shape, and ``auth`` says who may call what.
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
 
-from needlecare.api import checkins, errors, escalations, patients
+from needlecare.api import checkins, education, errors, escalations, patients
 
 api = NinjaAPI(title="Needlecare API", version="1", urls_namespace="api",
                openapi_url="/openapi.json", docs_url="/docs",
@@ -20,6 +20,7 @@ errors.install(api)
 api.add_router("/v1/", patients.router)
 api.add_router("/v1/", checkins.router)
 api.add_router("/v1/", escalations.router)
+api.add_router("/v1/", education.router)
 
 # Mounted last: an address under /api/ that names nothing is a JSON 404 too, not a web page.
 _unknown = Router()

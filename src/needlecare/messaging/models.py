@@ -48,6 +48,11 @@ class MessageKind(models.TextChoices):
     CLINICIAN_ALERT = "clinician_alert", _("Clinician alert: urgent check-in")
     ESCALATION_OVERDUE = "escalation_overdue", _("Clinician alert: past its deadline")
     PERSONAL_LINK = "personal_link", _("Personal link")
+    # Composed by the education app (messaging.composers): reading timed to the patient's
+    # stage, the newsletter, and the newsletter's double opt-in confirmation.
+    READING = "reading", _("Reading for this stage")
+    NEWSLETTER = "newsletter", _("Newsletter")
+    SUBSCRIPTION_CONFIRMATION = "subscription_confirm", _("Newsletter: confirm subscription")
 
 
 #: Messages that carry the patient's personal link: revoking the link cancels them.
@@ -71,6 +76,8 @@ class MessageChannel(models.TextChoices):
 class Recipient(models.TextChoices):
     PATIENT = "patient", _("Patient")
     STAFF = "staff", _("Staff")
+    #: A newsletter subscriber who is not a patient (the address is in education's records).
+    SUBSCRIBER = "subscriber", _("Subscriber")
 
 
 class Message(models.Model):
