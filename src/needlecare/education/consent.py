@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from needlecare import clock
 from needlecare.access import Actor, Permission, audit
 from needlecare.accounts.models import Clinic
+from needlecare.education import schedule
 from needlecare.education.models import (
     CommunicationConsent,
     ConsentState,
@@ -43,7 +44,7 @@ from needlecare.messaging.models import Message, MessageChannel, MessageKind, Re
 from needlecare.messaging.outbox import enqueue
 from needlecare.patients.access import access_patient
 from needlecare.patients.models import Patient
-from needlecare.recovery.links import own_link
+from needlecare.recovery.links import current_session, own_link
 
 WORDING_VERSION = "2026.1"
 READING_WORDING = (
@@ -128,6 +129,9 @@ def set_reading_consent(actor: Actor, give: bool) -> CommunicationConsent | None
         if give:
             if current is not None and current.state == ConsentState.GIVEN:
                 return current
+            session = current_session(patient.pk)
+            if session is not None:  # the reading still ahead of the session they are in
+                schedule.after_session(session)
             return CommunicationConsent.objects.create(
                 clinic_id=patient.clinic_id, patient=patient, purpose=Purpose.EDUCATION,
                 state=ConsentState.GIVEN, wording=READING_WORDING,

@@ -1,8 +1,9 @@
 """Reading timed to the patient's stage: "for you now" on their phone page, and at most one
 reading message a week through the outbox.
 
-When a session is booked or signed, rows are written for the moments a new stage begins
-(booked; day 2 of healing; day 15, early in weeks 2–8; day 57, after the weeks of remodelling).
+For a patient who asked for reading, rows are written when a session is booked or signed (or
+when they ask, for the session they are in), for the moments a new stage begins
+(``schedule``: booked; day 2 of healing; day 15, early in weeks 2–8; day 57, after them).
 What a row sends is decided when it is due, from the patient as they are then: the article
 for their stage, indication and skin type that they have not been sent yet. A row is skipped
 when the patient has not agreed to reading messages, asked for no messages, has an
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from needlecare import clock
 from needlecare.accounts.models import Clinic
 from needlecare.care.models import SessionStatus, TreatmentSession
-from needlecare.education import consent
+from needlecare.education import consent, schedule
 from needlecare.education.models import ArticleVersion, Purpose, VersionStatus
 from needlecare.education.rules import ArticleFacts, reading_allowed_at, reading_for
 from needlecare.education.stages import patient_facts
@@ -34,60 +34,33 @@ from needlecare.messaging.channels import Outgoing
 from needlecare.messaging.compose import Defer, Skip
 from needlecare.messaging.models import (
     Message,
-    MessageChannel,
     MessageKind,
     MessageStatus,
-    Recipient,
 )
-from needlecare.messaging.outbox import enqueue
-from needlecare.messaging.quiet_hours import outside_quiet_hours, quiet_end, quiet_hours
+from needlecare.messaging.quiet_hours import quiet_end, quiet_hours
 from needlecare.patients.models import Channel, Patient
 from needlecare.recovery.models import Escalation, EscalationStatus
 
-#: Days after a signed session when a reading row is due, and the hour (clinic time).
-READING_DAYS = (2, 15, 57)
-READING_HOUR = 10
 #: Articles shown under "for you now".
 SHOWN = 3
 
 
-def _at(day: dt.date, clinic: Clinic) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(READING_HOUR),
-                               tzinfo=ZoneInfo(clinic.time_zone)).astimezone(dt.UTC)
-
-
-def _row(patient: Patient, clinic: Clinic, due: dt.datetime, key: str) -> Message:
-    due = outside_quiet_hours(due, clinic)
-    return Message(clinic_id=clinic.pk, recipient=Recipient.PATIENT, patient=patient,
-                   kind=MessageKind.READING,
-                   channel=patient.preferred_channel if patient.preferred_channel
-                   in MessageChannel.values else "",
-                   context={}, due_at=due, next_attempt_at=due, dedupe_key=key)
-
-
 def on_session_booked(event: SessionBooked) -> None:
-    """Before the first session: reading on preparing for it, now."""
+    """Before the first session: reading on preparing for it, for a patient who asked."""
+    if not consent.has_consent(Purpose.EDUCATION, patient_id=event.patient_id):
+        return
     if TreatmentSession.objects.filter(patient_id=event.patient_id,
                                        status=SessionStatus.SIGNED).exists():
         return
     patient = Patient.objects.select_related("clinic").get(pk=event.patient_id)
-    enqueue([_row(patient, patient.clinic, clock.now(),
-                  f"reading:booked:{event.session_id}")])
+    schedule.before_first_session(patient, event.session_id)
 
 
 def on_session_signed(event: SessionSigned) -> None:
-    session = TreatmentSession.objects.select_related("clinic", "patient").get(
-        pk=event.session_id)
-    if session.performed_on is None:
+    if not consent.has_consent(Purpose.EDUCATION, patient_id=event.patient_id):
         return
-    now = clock.now()
-    rows = []
-    for day in READING_DAYS:
-        due = _at(session.performed_on + dt.timedelta(days=day), session.clinic)
-        if due > now:
-            rows.append(_row(session.patient, session.clinic, due,
-                             f"reading:{session.pk}:day{day}"))
-    enqueue(rows)
+    schedule.after_session(TreatmentSession.objects.select_related("clinic", "patient").get(
+        pk=event.session_id))
 
 
 # --- choosing ---------------------------------------------------------------------------------
