@@ -56,7 +56,8 @@ def _sign_up(world: World, email: str = "reader@example.test") -> str:
     """Sign up on the public page; returns the confirmation link's path."""
     response = Client().post(reverse("public-subscribe", args=[world.clinic.slug]),
                              {"email": email, "adult": "on"})
-    assert response.status_code == 200 and "Check your email" in response.content.decode()
+    assert response.status_code == 200
+    assert "Check your email" in response.content.decode()
     work()
     [sent] = [m for m in mail.outbox if m.to == [email]]
     return _link(sent.body, "confirm")
@@ -65,8 +66,10 @@ def _sign_up(world: World, email: str = "reader@example.test") -> str:
 def test_double_opt_in_is_recorded_with_time_source_and_wording(world: World) -> None:
     confirm = _sign_up(world)
     row = CommunicationConsent.objects.get(subscriber__email="reader@example.test")
-    assert row.state == ConsentState.PENDING and row.source == "public_page"
-    assert row.wording == consent.NEWSLETTER_WORDING and row.requested_at is not None
+    assert row.state == ConsentState.PENDING
+    assert row.source == "public_page"
+    assert row.wording == consent.NEWSLETTER_WORDING
+    assert row.requested_at is not None
     visitor = Client()
     assert visitor.get(confirm).status_code == 200  # a link scanner's GET confirms nothing
     row.refresh_from_db()
@@ -74,7 +77,8 @@ def test_double_opt_in_is_recorded_with_time_source_and_wording(world: World) ->
     page = visitor.post(confirm)
     assert "You are subscribed" in page.content.decode()
     row.refresh_from_db()
-    assert row.state == ConsentState.GIVEN and row.confirmed_at is not None
+    assert row.state == ConsentState.GIVEN
+    assert row.confirmed_at is not None
     # The public subscriber is not a patient record.
     assert not Patient.objects.filter(email="reader@example.test").exists()
     assert Subscriber.objects.get(email="reader@example.test").clinic == world.clinic
@@ -115,9 +119,11 @@ def test_one_click_unsubscribe_works_with_a_post_from_a_mail_client(world: World
     assert response.status_code == 200
     assert not mail_client.cookies
     row.refresh_from_db()
-    assert row.state == ConsentState.WITHDRAWN and row.withdrawn_source == "one_click"
+    assert row.state == ConsentState.WITHDRAWN
+    assert row.withdrawn_source == "one_click"
     campaign = row.withdrawn_campaign
-    assert campaign is not None and newsletter.counts(campaign).unsubscribes == 1
+    assert campaign is not None
+    assert newsletter.counts(campaign).unsubscribes == 1
     # Again: nothing changes, still fine.
     assert mail_client.post(path, "List-Unsubscribe=One-Click",
                             content_type="application/x-www-form-urlencoded").status_code == 200
@@ -128,7 +134,8 @@ def test_opening_the_unsubscribe_link_shows_a_button_and_changes_nothing(world: 
     sent = _newsletter_to(world)
     path = _link(sent.body, "unsubscribe")
     page = Client().get(path)
-    assert page.status_code == 200 and "Unsubscribe" in page.content.decode()
+    assert page.status_code == 200
+    assert "Unsubscribe" in page.content.decode()
     row.refresh_from_db()
     assert row.state == ConsentState.GIVEN
     done = Client(enforce_csrf_checks=True).post(path)
@@ -149,7 +156,8 @@ def test_the_patient_subscribes_and_withdraws_on_their_page(world: World) -> Non
     assert "You receive the newsletter by email" in phone.get(home).content.decode()
     phone.post(reverse("patient-newsletter", args=[world.token]), {"newsletter": "withdraw"})
     row = consent.latest(Purpose.MARKETING, patient_id=world.patient.pk)
-    assert row is not None and row.state == ConsentState.WITHDRAWN
+    assert row is not None
+    assert row.state == ConsentState.WITHDRAWN
     assert row.withdrawn_source == "patient_page"
     world.patient.refresh_from_db()
     assert world.patient.messages_opt_in  # clinical messages never depend on it
@@ -162,14 +170,16 @@ def test_sign_ups_are_limited_by_limits_kept_in_the_database(world: World) -> No
         assert Client().post(url, {"email": f"r{n}@example.test", "adult": "on"}
                              ).status_code == 200
     refused = Client().post(url, {"email": "r9@example.test", "adult": "on"})
-    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
     assert not Subscriber.objects.filter(email="r9@example.test").exists()
 
 
 def test_nobody_under_18_signs_up(world: World) -> None:
     response = Client().post(reverse("public-subscribe", args=[world.clinic.slug]),
                              {"email": "kid@example.test"})
-    assert response.status_code == 200 and "Check your email" not in response.content.decode()
+    assert response.status_code == 200
+    assert "Check your email" not in response.content.decode()
     assert not Subscriber.objects.exists()
 
 
@@ -195,7 +205,8 @@ def test_a_signed_bounce_suppresses_the_address(world: World, settings: object) 
                               "permanent": True, "detail": "550 user unknown"},
                              {"type": "bounce", "email": "soft@example.test",
                               "permanent": False}])
-    assert response.status_code == 200 and response.json() == {"suppressed": 1}
+    assert response.status_code == 200
+    assert response.json() == {"suppressed": 1}
     assert SuppressedAddress.objects.get().email == world.patient.email
     campaign = newsletter.create_campaign(Actor(user=world.owner), CampaignDraft(
         subject="Spring news", body="Hello."))
@@ -209,7 +220,8 @@ def test_a_complaint_suppresses_and_withdraws(world: World, settings: object) ->
     assert _post_events([{"type": "complaint", "email": world.patient.email}]
                         ).status_code == 200
     row.refresh_from_db()
-    assert row.state == ConsentState.WITHDRAWN and row.withdrawn_source == "complaint"
+    assert row.state == ConsentState.WITHDRAWN
+    assert row.withdrawn_source == "complaint"
 
 
 def test_a_wrong_or_replayed_signature_is_refused(world: World, settings: object) -> None:

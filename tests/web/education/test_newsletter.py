@@ -86,7 +86,8 @@ def test_an_escalation_opened_after_scheduling_still_stops_it(world: World) -> N
     open_escalation(world)
     work()
     [row] = rows(kind=MessageKind.NEWSLETTER, patient=world.patient)
-    assert row.status == MessageStatus.SKIPPED and "escalation" in row.reason
+    assert row.status == MessageStatus.SKIPPED
+    assert "escalation" in row.reason
     assert not _newsletters()
 
 
@@ -150,7 +151,8 @@ def test_scheduling_spreads_rows_at_the_clinic_rate(world: World) -> None:
     start = timezone.now() + dt.timedelta(hours=1)
     newsletter.schedule(Actor(user=world.owner), campaign.pk, start)
     due = [m.due_at for m in rows(kind=MessageKind.NEWSLETTER)]
-    assert len(due) == 5 and due[0] == start
+    assert len(due) == 5
+    assert due[0] == start
     assert due[-1] - due[0] == dt.timedelta(minutes=2)
     work()  # nothing is due yet
     assert not _newsletters()
@@ -164,7 +166,8 @@ def test_every_newsletter_carries_one_click_unsubscribe(world: World) -> None:
     [sent] = _newsletters()
     assert sent.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = sent.extra_headers["List-Unsubscribe"]
-    assert link.startswith("<http") and "/newsletter/unsubscribe/" in link
+    assert link.startswith("<http")
+    assert "/newsletter/unsubscribe/" in link
     assert link.strip("<>") in sent.body
     # No tracking: plain text, the link as written (click counting is off by default).
     assert "https://clinic.example/tips" in sent.body
@@ -179,7 +182,8 @@ def test_a_test_send_goes_to_the_editor_only(world: World) -> None:
     world.client(world.owner).post(reverse("campaign-test", args=[campaign.pk]))
     work()
     [sent] = [m for m in mail.outbox if "Spring news" in m.subject]
-    assert sent.subject == "[Test] Spring news" and sent.to == [world.owner.email]
+    assert sent.subject == "[Test] Spring news"
+    assert sent.to == [world.owner.email]
     campaign.refresh_from_db()
     assert campaign.status == "draft"
 
@@ -205,7 +209,9 @@ def test_counts_delivered_and_clicks_only_when_the_clinic_counts(world: World) -
     newsletter.schedule(Actor(user=world.owner), campaign.pk)
     work()
     counts = newsletter.counts(campaign)
-    assert counts.delivered == 1 and counts.unsubscribes == 0 and counts.clicks is None
+    assert counts.delivered == 1
+    assert counts.unsubscribes == 0
+    assert counts.clicks is None
     page = world.client(world.owner).get(reverse("campaign-detail", args=[campaign.pk]))
     assert "Opens are not tracked" in page.content.decode()
 
@@ -222,7 +228,8 @@ def test_with_click_counting_on_links_count_clicks_not_people(world: World) -> N
     response = world.client(world.front_desk).get(tracked.split("testserver")[-1]
                                                   if "testserver" in tracked
                                                   else "/" + tracked.split("/", 3)[3])
-    assert response.status_code == 302 and response["Location"] == \
+    assert response.status_code == 302
+    assert response["Location"] == \
         "https://clinic.example/tips"
     assert LinkClick.objects.get(campaign=campaign).count == 1
     assert newsletter.counts(campaign).clicks == [("https://clinic.example/tips", 1)]

@@ -66,11 +66,14 @@ def test_the_patient_turns_reading_messages_on_and_off_on_their_page(world: Worl
     phone = _verified_phone(world)
     phone.post(reverse("patient-reading", args=[world.token]), {"reading": "yes"})
     row = CommunicationConsent.objects.get(patient=world.patient, purpose=Purpose.EDUCATION)
-    assert row.state == ConsentState.GIVEN and row.wording == consent.READING_WORDING
-    assert row.source == "patient_page" and row.requested_at is not None
+    assert row.state == ConsentState.GIVEN
+    assert row.wording == consent.READING_WORDING
+    assert row.source == "patient_page"
+    assert row.requested_at is not None
     phone.post(reverse("patient-reading", args=[world.token]), {"reading": "no"})
     row.refresh_from_db()
-    assert row.state == ConsentState.WITHDRAWN and row.withdrawn_at is not None
+    assert row.state == ConsentState.WITHDRAWN
+    assert row.withdrawn_at is not None
 
 
 def test_a_reading_message_goes_with_consent(world: World) -> None:
@@ -131,7 +134,8 @@ def test_the_weekly_cap_holds(world: World) -> None:
         assert second.status == MessageStatus.SENT
     sent = [m.subject for m in mail.outbox if "reading for you" in m.subject]
     # A week on, the patient is in weeks 2–8: the second message is for that stage.
-    assert len(sent) == 2 and "Weeks two to eight" in sent[1]
+    assert len(sent) == 2
+    assert "Weeks two to eight" in sent[1]
 
 
 def test_signing_schedules_reading_rows_only_for_patients_who_asked(world: World) -> None:

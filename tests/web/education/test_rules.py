@@ -4,6 +4,7 @@ who is a minor."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given
@@ -51,7 +52,7 @@ def test_the_weekly_cap_holds_whenever_rows_fall_due(hours: list[int]) -> None:
         moment = reading_allowed_at(sent[-1] if sent else None, due)
         assert moment >= due
         sent.append(moment)
-    assert all(b - a >= READING_CAP for a, b in zip(sent, sent[1:], strict=False))
+    assert all(b - a >= READING_CAP for a, b in itertools.pairwise(sent))
 
 
 def test_a_minor_is_under_18_on_the_day() -> None:
@@ -87,5 +88,6 @@ def test_an_unknown_audience_is_refused() -> None:
 
 def test_spread_keeps_to_the_rate() -> None:
     times = spread(121, T0, 60)
-    assert times[0] == T0 and times[60] == T0 + dt.timedelta(minutes=1)
+    assert times[0] == T0
+    assert times[60] == T0 + dt.timedelta(minutes=1)
     assert sum(1 for t in times if t < T0 + dt.timedelta(minutes=1)) == 60
