@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0005_user_is_editor'),
+        ('accounts', '0006_user_is_editor'),
         ('patients', '0003_times_from_the_clock'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_clinic_settings'),
+        ('accounts', '0005_sign_in_security'),
     ]
 
     operations = [
