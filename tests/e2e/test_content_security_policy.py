@@ -20,9 +20,13 @@ from playwright.sync_api import Page, Route
 
 from needlecare.access import Actor
 from needlecare.care.models import Consent
+from needlecare.education import articles, newsletter
+from needlecare.education import consent as subscriptions
+from needlecare.education.models import Article, CommunicationConsent
 from needlecare.recovery.links import replace_link
 from tests.e2e.support import answer_red_flags, sign_in, verify_on_phone
 from tests.factories import journey_to_signed_session
+from tests.web.education.support import draft
 from tests.web.routes import _recovery_checkin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -46,6 +50,14 @@ NOT_PAGES = {
     "api-root", "unknown", "list_patients", "register_patient", "get_patient",
     "submit_checkin", "get_checkin", "list_escalations", "get_escalation", "acknowledge",
     "add_note", "close", "home",
+    # Education (issue 13): form targets, images, the Atom feed (a CSP header is checked in
+    # tests/web/education/test_public.py), a counting redirect, the provider's webhook, the
+    # patient's two consent forms' targets and the API.
+    "article-import-starter", "article-submit", "article-review", "article-publish",
+    "article-unpublish", "article-staff-image", "campaign-test", "campaign-schedule",
+    "campaign-cancel", "public-feed", "public-article-image", "newsletter-click",
+    "email-events", "patient-reading", "patient-newsletter", "list_articles", "get_article",
+    "subscribe",
 }
 
 
@@ -91,6 +103,48 @@ def _staff_pages(j: dict[str, Any]) -> dict[str, str]:
         "checkin-detail": reverse("checkin-detail", args=[checkin.pk]),
         "outbox": reverse("outbox"),
         "openapi-view": reverse("api:openapi-view"),
+        **_education_pages(j),
+    }
+
+
+def _education_pages(j: dict[str, Any]) -> dict[str, str]:
+    """The article (written by the owner, reviewed and published by the clinician) and the
+    newsletter pages, staff side."""
+    owner, clinician = Actor(user=j["owner"]), Actor(user=j["clinician"])
+    article = articles.create_article(owner, draft())
+    articles.submit_for_review(owner, article.pk)
+    articles.review(clinician, article.pk, approve=True, publish_now=True)
+    campaign = newsletter.create_campaign(owner, newsletter.CampaignDraft(
+        subject="News", body="Hello from the clinic."))
+    return {
+        "article-list": reverse("article-list"),
+        "article-new": reverse("article-new"),
+        "article-detail": reverse("article-detail", args=[article.pk]),
+        "article-edit": reverse("article-edit", args=[article.pk]),
+        "article-version": reverse("article-version", args=[article.pk, 1]),
+        "campaign-list": reverse("campaign-list"),
+        "campaign-new": reverse("campaign-new"),
+        "campaign-detail": reverse("campaign-detail", args=[campaign.pk]),
+        "campaign-edit": reverse("campaign-edit", args=[campaign.pk]),
+        "newsletter-settings": reverse("newsletter-settings"),
+    }
+
+
+def _public_pages(j: dict[str, Any]) -> dict[str, str]:
+    """The clinic's public resources, and the links a newsletter sign-up mails out."""
+    clinic = j["clinic"]
+    slug = Article.objects.get(clinic=clinic).slug
+    subscriptions.subscribe_public(clinic, "reader@example.test", adult=True, source="public_page",
+                             ip=None)
+    pending = CommunicationConsent.objects.get(subscriber__email="reader@example.test")
+    return {
+        "public-articles": reverse("public-articles", args=[clinic.slug]),
+        "public-article": reverse("public-article", args=[clinic.slug, slug]),
+        "public-subscribe": reverse("public-subscribe", args=[clinic.slug]),
+        "newsletter-confirm": reverse("newsletter-confirm",
+                                      args=[subscriptions.confirm_token(pending)]),
+        "newsletter-unsubscribe": reverse("newsletter-unsubscribe",
+                                          args=[subscriptions.unsubscribe_token(pending.pk, None)]),
     }
 
 
@@ -145,7 +199,7 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
         "patient-verify": reverse("patient-verify", args=[token]),
         "patient-home": reverse("patient-home", args=[token]),
     }
-    anonymous = {"login": reverse("login")}
+    anonymous = {"login": reverse("login"), **_public_pages(journey)}
     unlisted = _names(get_resolver().url_patterns) - NOT_PAGES - set(staff) \
         - set(patient_pages) - set(anonymous) \
         - {"patient-checkin", "patient-checkin-result"}  # reached by posting the check-in
@@ -153,7 +207,8 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
 
     problems: dict[str, list[str]] = {}
     console = _listening(desk)
-    problems["login"] = _load(desk, anonymous["login"], console)
+    for name, url in anonymous.items():
+        problems[name] = _load(desk, url, console)
     sign_in(desk, journey["owner"].username)
     for name, url in staff.items():
         wait = None

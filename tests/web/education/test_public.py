@@ -83,3 +83,20 @@ def test_the_feed_validates(world: World) -> None:
 def test_an_unknown_clinic_has_no_page_or_feed() -> None:
     assert Client().get(reverse("public-articles", args=["nowhere"])).status_code == 404
     assert Client().get(reverse("public-feed", args=["nowhere"])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["public-articles", "public-feed", "public-subscribe"])
+def test_the_public_page_and_feed_carry_the_strict_policy(world: World, name: str) -> None:
+    published_article(world)
+    response = Client().get(reverse(name, args=[world.clinic.slug]))
+    assert response.status_code == 200
+    policy = {d.split()[0]: d.split()[1:]
+              for d in response["Content-Security-Policy"].split("; ")}
+    assert (policy["default-src"], policy["script-src"], policy["style-src"]) == (
+        ["'self'"], ["'self'"], ["'self'"])
+    assert "unsafe" not in response["Content-Security-Policy"]
+    # Nothing inline that the policy would block.
+    body = response.content.decode()
+    assert "<script" not in body
+    assert "<style" not in body
+    assert " style=" not in body
