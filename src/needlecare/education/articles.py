@@ -22,7 +22,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from needlecare import clock
-from needlecare.access import Actor, Permission, audit, record_id, require
+from needlecare.access import Actor, Permission, audit, record_id, refuse, require
 from needlecare.accounts.models import Clinic
 from needlecare.clinical.protocol.alternatives_loader import default_alternatives
 from needlecare.clinical.protocol.loader import default_protocol
@@ -93,7 +93,8 @@ def article_for_staff(actor: Actor, article_id: int | str) -> Article:
     article = (Article.objects.select_related("published")
                .filter(pk=record_id(article_id), clinic_id=actor.clinic_id).first())
     if article is None:
-        raise NotFound(_("No such article."))
+        raise refuse(actor, NotFound(_("No such article.")), wanted=Article,
+                     wanted_id=article_id)
     return article
 
 
@@ -111,7 +112,8 @@ def version_for_staff(actor: Actor, article_id: int | str, number: int | str) ->
     version = article.versions.filter(number=record_id(number) or 0).select_related(
         "article", "author", "reviewed_by", "published_by").first()
     if version is None:
-        raise NotFound(_("No such version."))
+        raise refuse(actor, NotFound(_("No such version.")), wanted=ArticleVersion,
+                     wanted_id=f"{article.pk} v{number}")
     return version
 
 

@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from needlecare import clock
-from needlecare.access import Actor, Permission, audit, record_id, require
+from needlecare.access import Actor, Permission, audit, record_id, refuse, require
 from needlecare.accounts.models import Clinic
 from needlecare.clinical.vocabulary import INDICATIONS
 from needlecare.education import consent, holdbacks, markdown
@@ -132,7 +132,8 @@ def campaign_for(actor: Actor, campaign_id: int | str) -> Campaign:
     campaign = Campaign.objects.filter(pk=record_id(campaign_id),
                                        clinic_id=actor.clinic_id).first()
     if campaign is None:
-        raise NotFound(_("No such newsletter."))
+        raise refuse(actor, NotFound(_("No such newsletter.")), wanted=Campaign,
+                     wanted_id=campaign_id)
     return campaign
 
 
