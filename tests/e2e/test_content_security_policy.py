@@ -97,7 +97,7 @@ def _staff_pages(j: dict[str, Any]) -> dict[str, str]:
         "session-book": reverse("session-book", args=[j["plan"].pk]),
         "lot-search": reverse("lot-search") + "?lot=CART",
         "session-detail": reverse("session-detail", args=[session]),
-        "link-new": reverse("link-new", args=[session]),
+        "patient-link": reverse("patient-link", args=[patient]),
         "worklist": reverse("worklist"),
         "escalation-detail": reverse("escalation-detail", args=[checkin.escalation_id]),
         "checkin-detail": reverse("checkin-detail", args=[checkin.pk]),
