@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from needlecare.accounts.models import Role
 from needlecare.education import consent
 from needlecare.education.models import Subscriber
+from tests.e2e import test_content_security_policy as csp
 from tests.e2e.support import (
     horizontal_overflow,
     screenshot,
@@ -23,7 +24,7 @@ from tests.e2e.support import (
     signed_session_days_ago,
     verify_on_phone,
 )
-from tests.factories import make_user
+from tests.factories import journey_to_signed_session, make_user
 from tests.web.education.support import published_article
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -162,3 +163,16 @@ def test_public_page_and_feed_validate_and_newsletter_pages_are_accessible(
     screenshot(desk, "education-05-newsletter-preview")
     desk.goto("/newsletter/settings/")
     accessible(desk, "newsletter settings")
+
+
+def test_the_education_pages_load_without_a_csp_violation(desk: Page, live_server: Any) -> None:
+    """The staff, public and newsletter pages under the strict Content-Security-Policy (the
+    site-wide walk in test_content_security_policy.py loads them too)."""
+    journey = journey_to_signed_session()
+    staff = csp._education_pages(journey)
+    public = csp._public_pages(journey)
+    console = csp._listening(desk)
+    problems = {name: csp._load(desk, url, console) for name, url in public.items()}
+    sign_in(desk, journey["owner"].username)
+    problems.update({name: csp._load(desk, url, console) for name, url in staff.items()})
+    assert {name: found for name, found in problems.items() if found} == {}
