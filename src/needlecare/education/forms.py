@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from needlecare.clinical.vocabulary import INDICATIONS
 from needlecare.education.articles import ArticleDraft, sources_text
-from needlecare.education.models import ArticleVersion, Stage
+from needlecare.education.models import ArticleVersion, Campaign, Stage
 from needlecare.education.newsletter import CampaignDraft
 from needlecare.education.rules import Segment
 
@@ -27,12 +27,13 @@ class ArticleForm(forms.Form):
                                           "and search results."),
                               widget=forms.Textarea(attrs={"rows": 2}))
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 18}),
+                           max_length=ArticleVersion._meta.get_field("body").max_length,
                            help_text=_("Markdown: ## for a heading, - for a list, "
                                        "[words](https://…) for a link. HTML is shown as "
                                        "text."))
     clinical = forms.BooleanField(label=_("Clinical content: a clinician reviews it before "
                                           "it is published"), required=False, initial=True)
-    sources = forms.CharField(label=_("Sources"), required=False,
+    sources = forms.CharField(label=_("Sources"), required=False, max_length=5000,
                               widget=forms.Textarea(attrs={"rows": 4}),
                               help_text=_("One per line: a reference key (for example "
                                           "minutilli2024) or a citation with its link."))
@@ -80,6 +81,7 @@ class ArticleForm(forms.Form):
 
 class ReviewForm(forms.Form):
     note = forms.CharField(label=_("Note to the editor"), required=False,
+                           max_length=ArticleVersion._meta.get_field("review_note").max_length,
                            widget=forms.Textarea(attrs={"rows": 3}),
                            help_text=_("Needed when you send it back: say what to change."))
 
@@ -87,6 +89,7 @@ class ReviewForm(forms.Form):
 class CampaignForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=150)
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 14}),
+                           max_length=Campaign._meta.get_field("body").max_length,
                            help_text=_("Markdown. Sent as plain text; no images, no "
                                        "tracking pixel."))
     audience = forms.ChoiceField(label=_("Send to"), choices=[

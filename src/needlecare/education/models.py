@@ -79,7 +79,7 @@ class ArticleVersion(models.Model):
     title = models.CharField(_("title"), max_length=200)
     summary = models.CharField(_("summary"), max_length=300)
     #: What the editor wrote (Markdown) and what readers see (rendered and sanitised once).
-    body = models.TextField(_("text (Markdown)"))
+    body = models.TextField(_("text (Markdown)"), max_length=50_000)
     body_html = models.TextField(editable=False)
     topics = models.JSONField(_("topics"), default=list, blank=True)
     #: [{"key": "minutilli2024" or "", "citation": "...", "link": "..."}]
@@ -100,7 +100,7 @@ class ArticleVersion(models.Model):
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(blank=True)
+    review_note = models.TextField(blank=True, max_length=2000)
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      null=True, blank=True, related_name="+")
@@ -225,7 +225,7 @@ class Campaign(models.Model):
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     subject = models.CharField(_("subject"), max_length=150)
-    body = models.TextField(_("text (Markdown)"))
+    body = models.TextField(_("text (Markdown)"), max_length=50_000)
     body_html = models.TextField(editable=False)
     #: ``rules.Segment`` as a dict.
     segment = models.JSONField(default=dict)

@@ -14,7 +14,7 @@ from PIL import Image
 from needlecare.access import Actor, Permission
 from needlecare.accounts.models import Role
 from needlecare.education import articles, starter
-from needlecare.education.models import Article, ArticleVersion, VersionStatus
+from needlecare.education.models import Article, ArticleVersion, Campaign, VersionStatus
 from needlecare.errors import Conflict, Forbidden, ServiceError
 from tests.factories import make_user
 from tests.web.education.support import World, draft, make_world, published_article
@@ -181,3 +181,21 @@ def test_starter_articles_keep_the_evidence_rules() -> None:
         # Each cited key is named in the text it supports (by author or body).
         stages = {"", "booked", "healing", "remodelling", "after_course", "maintenance"}
         assert entry["stage"] in stages, key
+
+
+@pytest.mark.parametrize(("name", "model", "field"), [
+    ("article-new", ArticleVersion, "body"), ("campaign-new", Campaign, "body")])
+def test_the_text_boxes_show_and_enforce_their_limits(world: World, name: str,
+                                                      model: Any, field: str) -> None:
+    limit = model._meta.get_field(field).max_length
+    assert limit == 50_000
+    client = world.client(world.owner)
+    page = client.get(reverse(name)).content.decode()
+    assert f'maxlength="{limit}"' in page
+    assert f"Up to {limit} characters." in page
+    response = client.post(reverse(name), {"title": "Long", "subject": "Long",
+                                           "summary": "Too long.", "audience": "everyone",
+                                           "body": "x" * (limit + 1)})
+    assert response.status_code == 200
+    assert f"at most {limit} characters" in response.content.decode()
+    assert not model.objects.exists()
