@@ -52,6 +52,11 @@ class Permission(StrEnum):
     SIGN = "sign"
     MANAGE_STAFF = "manage_staff"
     MANAGE_CLINIC = "manage_clinic"
+    #: Write articles and newsletters, publish them (the "editor"): owners, and any staff
+    #: member an owner marks as an editor.
+    EDIT_ARTICLES = "edit_articles"
+    #: Review an article's clinical content before patients read it.
+    REVIEW_ARTICLES = "review_articles"
     # The patient's rights over their record: export it, erase or anonymise it (owners).
     PATIENT_RIGHTS = "patient_rights"
     # A patient acting through their own personal link.
@@ -60,13 +65,14 @@ class Permission(StrEnum):
 
 _FRONT_DESK = {Permission.VIEW_DEMOGRAPHICS, Permission.REGISTER_PATIENT, Permission.BOOK}
 _CLINICIAN = _FRONT_DESK | {Permission.VIEW_CLINICAL, Permission.WRITE_CLINICAL,
-                            Permission.SIGN}
+                            Permission.SIGN, Permission.REVIEW_ARTICLES}
 # Keyed by accounts.models.Role values (plain strings: Django's choices are untyped here).
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "front_desk": frozenset(_FRONT_DESK),
     "clinician": frozenset(_CLINICIAN),
     # Owners of small clinics are usually practitioners too.
     "owner": frozenset(_CLINICIAN | {Permission.MANAGE_STAFF, Permission.MANAGE_CLINIC,
+                                     Permission.EDIT_ARTICLES,
                                      Permission.PATIENT_RIGHTS}),
 }
 
@@ -111,7 +117,11 @@ class Actor:
     @property
     def permissions(self) -> frozenset[Permission]:
         if self.user is not None and self.user.is_active and self.user.clinic_id:
-            return ROLE_PERMISSIONS.get(self.user.role, frozenset())
+            granted = ROLE_PERMISSIONS.get(self.user.role, frozenset())
+            # An owner may make any staff member an editor (accounts.User.is_editor).
+            if getattr(self.user, "is_editor", False):
+                granted = granted | {Permission.EDIT_ARTICLES}
+            return granted
         if self.link is not None:
             return frozenset({Permission.PATIENT_SELF})
         return frozenset()

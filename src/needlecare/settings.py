@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "needlecare.outcomes",
     "needlecare.messaging",
     "needlecare.chart",
+    "needlecare.education",
     "needlecare.web",
 ]
 
@@ -343,6 +344,12 @@ MESSAGING_NEXT_SESSION_LEAD_DAYS = int(os.environ.get("NEEDLECARE_NEXT_SESSION_L
                                                       "3"))
 # --- end of messaging settings ---------------------------------------------------------------
 
+# --- Articles, reading and the newsletter (issue 13) ------------------------------------------
+# How long a newsletter confirmation link works.
+EDUCATION_CONFIRM_HOURS = int(os.environ.get("NEEDLECARE_NEWSLETTER_CONFIRM_HOURS", "48"))
+# The key of the email provider's bounce and complaint webhook (docs/newsletter.md); without
+# it the webhook answers 503.
+EDUCATION_EMAIL_WEBHOOK_SECRET = os.environ.get("NEEDLECARE_EMAIL_WEBHOOK_SECRET", "")
 
 # --- Security and operations (issue 14: backups, headers, logs, limits, defaults, rights) ----
 # Kept in one block, apart from the sign-in and audit settings, so that the two halves of the

@@ -26,9 +26,13 @@ from needlecare.care.models import Consent
 from needlecare.clinical.protocol.outcomes_loader import default_outcomes
 from needlecare.outcomes import referrals
 from needlecare.outcomes.models import OutcomeInvitation
+from needlecare.education import articles, newsletter
+from needlecare.education import consent as subscriptions
+from needlecare.education.models import Article, CommunicationConsent
 from needlecare.recovery.links import replace_link
 from tests.e2e.support import answer_red_flags, sign_in, verify_on_phone
 from tests.factories import journey_to_signed_session
+from tests.web.education.support import draft
 from tests.web.routes import _recovery_checkin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -63,6 +67,14 @@ NOT_PAGES = {
     "consultation-alternatives-choose", "treatment-choice-copy", "referral-outcome",
     "referral-letter", "numbers-csv", "plan_outcomes", "record_outcome", "answer",
     "clinic_numbers",
+    # Education (issue 13): form targets, images, the Atom feed (a CSP header is checked in
+    # tests/web/education/test_public.py), a counting redirect, the provider's webhook, the
+    # patient's two consent forms' targets and the API.
+    "article-import-starter", "article-submit", "article-review", "article-publish",
+    "article-unpublish", "article-staff-image", "campaign-test", "campaign-schedule",
+    "campaign-cancel", "public-feed", "public-article-image", "newsletter-click",
+    "email-events", "patient-reading", "patient-newsletter", "list_articles", "get_article",
+    "subscribe",
 }
 
 
@@ -115,6 +127,48 @@ def _staff_pages(j: dict[str, Any]) -> dict[str, str]:
         "outbox": reverse("outbox"),
         "openapi-view": reverse("api:openapi-view"),
         **_outcome_pages(j, checkin.escalation_id),
+        **_education_pages(j),
+    }
+
+
+def _education_pages(j: dict[str, Any]) -> dict[str, str]:
+    """The article (written by the owner, reviewed and published by the clinician) and the
+    newsletter pages, staff side."""
+    owner, clinician = Actor(user=j["owner"]), Actor(user=j["clinician"])
+    article = articles.create_article(owner, draft())
+    articles.submit_for_review(owner, article.pk)
+    articles.review(clinician, article.pk, approve=True, publish_now=True)
+    campaign = newsletter.create_campaign(owner, newsletter.CampaignDraft(
+        subject="News", body="Hello from the clinic."))
+    return {
+        "article-list": reverse("article-list"),
+        "article-new": reverse("article-new"),
+        "article-detail": reverse("article-detail", args=[article.pk]),
+        "article-edit": reverse("article-edit", args=[article.pk]),
+        "article-version": reverse("article-version", args=[article.pk, 1]),
+        "campaign-list": reverse("campaign-list"),
+        "campaign-new": reverse("campaign-new"),
+        "campaign-detail": reverse("campaign-detail", args=[campaign.pk]),
+        "campaign-edit": reverse("campaign-edit", args=[campaign.pk]),
+        "newsletter-settings": reverse("newsletter-settings"),
+    }
+
+
+def _public_pages(j: dict[str, Any]) -> dict[str, str]:
+    """The clinic's public resources, and the links a newsletter sign-up mails out."""
+    clinic = j["clinic"]
+    slug = Article.objects.get(clinic=clinic).slug
+    subscriptions.subscribe_public(clinic, "reader@example.test", adult=True, source="public_page",
+                             ip=None)
+    pending = CommunicationConsent.objects.get(subscriber__email="reader@example.test")
+    return {
+        "public-articles": reverse("public-articles", args=[clinic.slug]),
+        "public-article": reverse("public-article", args=[clinic.slug, slug]),
+        "public-subscribe": reverse("public-subscribe", args=[clinic.slug]),
+        "newsletter-confirm": reverse("newsletter-confirm",
+                                      args=[subscriptions.confirm_token(pending)]),
+        "newsletter-unsubscribe": reverse("newsletter-unsubscribe",
+                                          args=[subscriptions.unsubscribe_token(pending.pk, None)]),
     }
 
 
@@ -215,6 +269,7 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
         "patient-outcomes-thanks": reverse("patient-outcomes-thanks",
                                            args=[token, invitation.pk]),
     }
+    anonymous |= _public_pages(journey)
     unlisted = _names(get_resolver().url_patterns) - NOT_PAGES - set(staff) \
         - set(patient_pages) - set(anonymous) \
         - {"patient-checkin", "patient-checkin-result"}  # reached by posting the check-in

@@ -182,6 +182,54 @@ RECOVERY_ROUTES: list[Route] = [
 ]
 
 
+def _article(journey: Journey) -> dict[str, Any]:
+    from needlecare.access import Actor
+    from needlecare.education.articles import create_article
+    from tests.web.education.support import draft
+
+    return {"pk": create_article(Actor(user=journey["owner"]), draft()).pk}
+
+
+def _article_version(journey: Journey) -> dict[str, Any]:
+    return {**_article(journey), "number": 1}
+
+
+def _campaign(journey: Journey) -> dict[str, Any]:
+    from needlecare.access import Actor
+    from needlecare.education.newsletter import CampaignDraft, create_campaign
+
+    return {"pk": create_campaign(Actor(user=journey["owner"]),
+                                  CampaignDraft(subject="News", body="Hello.")).pk}
+
+
+EDUCATION_ROUTES: list[Route] = [
+    # Reading the articles: editors and clinical reviewers; writing them: editors (owners,
+    # and staff an owner marks as editors); the newsletter: editors; its settings: owners.
+    Route("article-list", _no_kwargs, "get", Permission.REVIEW_ARTICLES),
+    Route("article-new", _no_kwargs, "get", Permission.EDIT_ARTICLES),
+    Route("article-new", _no_kwargs, "post", Permission.EDIT_ARTICLES),
+    Route("article-import-starter", _no_kwargs, "post", Permission.EDIT_ARTICLES),
+    Route("article-detail", _article, "get", Permission.REVIEW_ARTICLES),
+    Route("article-version", _article_version, "get", Permission.REVIEW_ARTICLES),
+    Route("article-edit", _article, "get", Permission.EDIT_ARTICLES),
+    Route("article-edit", _article, "post", Permission.EDIT_ARTICLES),
+    Route("article-submit", _article, "post", Permission.EDIT_ARTICLES),
+    Route("article-review", _article, "post", Permission.REVIEW_ARTICLES),
+    Route("article-publish", _article, "post", Permission.EDIT_ARTICLES),
+    Route("article-unpublish", _article, "post", Permission.EDIT_ARTICLES),
+    Route("campaign-list", _no_kwargs, "get", Permission.EDIT_ARTICLES),
+    Route("campaign-new", _no_kwargs, "get", Permission.EDIT_ARTICLES),
+    Route("campaign-new", _no_kwargs, "post", Permission.EDIT_ARTICLES),
+    Route("campaign-detail", _campaign, "get", Permission.EDIT_ARTICLES),
+    Route("campaign-edit", _campaign, "get", Permission.EDIT_ARTICLES),
+    Route("campaign-edit", _campaign, "post", Permission.EDIT_ARTICLES),
+    Route("campaign-test", _campaign, "post", Permission.EDIT_ARTICLES),
+    Route("campaign-schedule", _campaign, "post", Permission.EDIT_ARTICLES),
+    Route("campaign-cancel", _campaign, "post", Permission.EDIT_ARTICLES),
+    Route("newsletter-settings", _no_kwargs, "get", Permission.MANAGE_CLINIC),
+    Route("newsletter-settings", _no_kwargs, "post", Permission.MANAGE_CLINIC),
+]
+
 RIGHTS_ROUTES: list[Route] = [
     # The patient's rights over their record: owners only.
     Route("patient-record-export", _patient, "get", Permission.PATIENT_RIGHTS),

@@ -37,6 +37,10 @@ class _StaffDetails(forms.Form):
         label=_("Role"), choices=Role.choices, initial=Role.FRONT_DESK,
         help_text=_("Front desk registers patients and books sessions. Clinicians also see "
                     "clinical records and sign sessions. Owners also manage staff."))
+    is_editor = forms.BooleanField(
+        label=_("Editor: may write and publish articles and newsletters"), required=False,
+        help_text=_("Owners always may. Articles with clinical content are reviewed by a "
+                    "clinician before patients read them."))
 
 
 def _passwords_match(form: forms.Form, first: str, second: str) -> None:
@@ -57,7 +61,7 @@ class StaffCreateForm(_StaffDetails):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     field_order = ["username", "first_name", "last_name", "email", "title", "role",
-                   "password", "password_again"]
+                   "is_editor", "password", "password_again"]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -68,7 +72,8 @@ class StaffCreateForm(_StaffDetails):
         data = self.cleaned_data
         return NewStaff(username=data["username"], first_name=data["first_name"],
                         last_name=data["last_name"], email=data["email"], role=data["role"],
-                        title=data["title"], password=data["password"])
+                        title=data["title"], password=data["password"],
+                        is_editor=data["is_editor"])
 
 
 class StaffUpdateForm(_StaffDetails):
@@ -94,7 +99,8 @@ class StaffUpdateForm(_StaffDetails):
         data = self.cleaned_data
         return StaffChanges(first_name=data["first_name"], last_name=data["last_name"],
                             email=data["email"], role=data["role"], title=data["title"],
-                            is_active=data["is_active"], new_password=data["new_password"])
+                            is_active=data["is_active"], new_password=data["new_password"],
+                            is_editor=data["is_editor"])
 
 
 class ApiTokenForm(forms.Form):

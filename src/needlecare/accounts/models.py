@@ -119,6 +119,8 @@ class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices,
                             default=Role.FRONT_DESK)
     title = models.CharField(_("professional title"), max_length=80, blank=True)
+    #: May write and publish the clinic's articles and newsletters (owners always may).
+    is_editor = models.BooleanField(_("editor"), default=False)
 
     class Meta:
         verbose_name = _("staff member")

@@ -44,6 +44,7 @@ class NewStaff:
     role: str
     password: str
     title: str = ""
+    is_editor: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class StaffChanges:
     role: str
     is_active: bool
     title: str = ""
+    is_editor: bool = False
     # Empty: keep the current password.
     new_password: str = ""
 
@@ -99,12 +101,14 @@ def create_staff(actor: Actor, new: NewStaff) -> User:
                 "That username is taken. Choose another.")), field="username")
         user = User(username=username, first_name=names.normalise(new.first_name),
                     last_name=names.normalise(new.last_name), email=new.email.strip(),
-                    role=new.role, title=new.title.strip(), clinic_id=actor.clinic_id)
+                    role=new.role, title=new.title.strip(), clinic_id=actor.clinic_id,
+                    is_editor=new.is_editor)
         _check_password(new.password, user, "password")
         user.set_password(new.password)
         user.save()
         audit(actor, "staff.create", obj=user,
-              detail={"username": user.username, "role": user.role})
+              detail={"username": user.username, "role": user.role,
+                      **({"is_editor": True} if user.is_editor else {})})
     return user
 
 
@@ -143,7 +147,7 @@ def update_staff(actor: Actor, user_id: int | str, wanted: StaffChanges) -> User
         values = {"first_name": names.normalise(wanted.first_name),
                   "last_name": names.normalise(wanted.last_name), "email": wanted.email.strip(),
                   "title": wanted.title.strip(), "role": wanted.role,
-                  "is_active": wanted.is_active}
+                  "is_active": wanted.is_active, "is_editor": wanted.is_editor}
         changed = changes({name: getattr(user, name) for name in values}, values)
         for name, change in changed.items():
             setattr(user, name, change["new"])

@@ -78,7 +78,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = StaffUpdateForm(initial={
             "first_name": member.first_name, "last_name": member.last_name,
             "email": member.email, "title": member.title, "role": member.role,
-            "is_active": member.is_active})
+            "is_active": member.is_active, "is_editor": member.is_editor})
     return render(request, "accounts/staff_form.html", {
         "form": form, "member": member,
         "title": _("Staff member: %(name)s") % {"name": member},

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
 from ninja.openapi.views import openapi_view
 
-from needlecare.api import audit, checkins, errors, escalations, outcomes, patients
+from needlecare.api import audit, checkins, education, errors, escalations, outcomes, patients
 
 
 def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -46,6 +46,7 @@ api.add_router("/v1/", checkins.router)
 api.add_router("/v1/", escalations.router)
 api.add_router("/v1/", outcomes.router)
 api.add_router("/v1/", outcomes.numbers_router)
+api.add_router("/v1/", education.router)
 api.add_router("/v1/", audit.router)
 
 # Mounted last: an address under /api/ that names nothing is a JSON 404 too, not a web page.

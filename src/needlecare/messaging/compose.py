@@ -28,6 +28,7 @@ from needlecare import clock
 from needlecare.care.aftercare import aftercare_document
 from needlecare.care.models import SessionStatus, TreatmentSession
 from needlecare.documents import services as documents
+from needlecare.messaging import composers
 from needlecare.messaging.channels import Attachment, Outgoing
 from needlecare.messaging.links import LinkUnavailable, resolve
 from needlecare.messaging.models import (
@@ -257,6 +258,9 @@ def _render(kind: str, part: str, context: dict[str, Any]) -> str:
 def prepare(message: Message, now: dt.datetime | None = None) -> tuple[Outgoing, Outgoing]:
     """What to send, and the copy to store (the same with the link replaced)."""
     now = now or clock.now()
+    composer = composers.composer_for(message.kind)
+    if composer is not None:  # a kind an app above messaging composes (composers.py)
+        return composer(message, now)
     clinic = message.clinic
     if message.recipient == Recipient.PATIENT:
         channel, address = _patient_address(message)

@@ -50,6 +50,11 @@ class MessageKind(models.TextChoices):
     PERSONAL_LINK = "personal_link", _("Personal link")
     OUTCOME_INVITATION = "outcome_invitation", _("Outcome questions: invitation")
     OUTCOME_REMINDER = "outcome_reminder", _("Outcome questions: reminder")
+    # Composed by the education app (messaging.composers): reading timed to the patient's
+    # stage, the newsletter, and the newsletter's double opt-in confirmation.
+    READING = "reading", _("Reading for this stage")
+    NEWSLETTER = "newsletter", _("Newsletter")
+    SUBSCRIPTION_CONFIRMATION = "subscription_confirm", _("Newsletter: confirm subscription")
 
 
 #: Messages that carry the patient's personal link: revoking the link cancels them.
@@ -74,6 +79,8 @@ class MessageChannel(models.TextChoices):
 class Recipient(models.TextChoices):
     PATIENT = "patient", _("Patient")
     STAFF = "staff", _("Staff")
+    #: A newsletter subscriber who is not a patient (the address is in education's records).
+    SUBSCRIBER = "subscriber", _("Subscriber")
 
 
 class Message(models.Model):

@@ -6,12 +6,14 @@ key to the patient, then every model pointing at those rows, and so on — as JS
 stored file of those rows (the PDFs today, photos when they exist) read through the storage
 API, in one zip file. The audit trail is not part of it: it is the clinic's record of who did
 what, and the export is itself audited. Secrets that open the record (a personal link's token
-hash and nonce) are left out.
+hash and nonce) are left out. Education adds what no foreign key reaches: a public newsletter
+subscription under the patient's address, with its consents and messages (``education.privacy``).
 
 ``erase_record`` erases what the rules let go (``rights.rules``): while the clinical record
-must be kept, the contact details, the messages' addresses and contents and the personal
-links; once nothing must be kept, every identifying detail and free text as well, and the
-stored files. Rows are kept (a hash of a document given out still proves what it was) and the
+must be kept, the contact details, the messages' addresses and contents, the personal
+links and the consents to reading and the newsletter (withdrawn, their addresses cleared);
+once nothing must be kept, every identifying detail and free text as well, and the stored
+files. Rows are kept (a hash of a document given out still proves what it was) and the
 audit trail is never touched: its rows of the erasure and of everything before stay as they
 were written.
 """
@@ -49,6 +51,7 @@ from needlecare.care.models import (
 )
 from needlecare.documents.models import PatientDocument
 from needlecare.documents.services import read_document
+from needlecare.education import privacy as education
 from needlecare.errors import NotFound, ServiceError
 from needlecare.messaging.models import CANCELLABLE, Message, MessageStatus
 from needlecare.outcomes.models import AdverseEvent, OutcomeRecord, Referral, TreatmentChoice
@@ -71,8 +74,12 @@ ERASED = "—"
 
 def _owned_rows(patient: Patient) -> dict[type[models.Model], dict[Any, models.Model]]:
     """Every row that belongs to the patient, by model: rows with a foreign key to the
-    patient, rows with a foreign key to those, and so on until nothing new is found."""
+    patient, rows with a foreign key to those, and so on until nothing new is found. The walk
+    also starts from the rows an app says are the patient's without a foreign key to them
+    (education: a public newsletter subscription under the patient's address)."""
     found: dict[type[models.Model], dict[Any, models.Model]] = {Patient: {patient.pk: patient}}
+    for extra in education.record_rows(patient):
+        found.setdefault(type(extra), {})[extra.pk] = extra
     asked: dict[tuple[type[models.Model], str], int] = {}
     grew = True
     while grew:
@@ -232,7 +239,9 @@ def erase_record(actor: Actor, patient_id: int | str, *, confirm_name: str) -> E
 
 
 def _erase_contact(patient: Patient) -> dict[str, Any]:
-    """What is not part of the clinical record: how to reach the patient."""
+    """What is not part of the clinical record: how to reach the patient (education's
+    consents and subscriptions first, while the patient's address still finds them)."""
+    newsletter = education.erase(patient)
     patient.phone = ""
     patient.email = ""
     patient.preferred_channel = Channel.NONE
@@ -244,7 +253,7 @@ def _erase_contact(patient: Patient) -> dict[str, Any]:
         status=MessageStatus.CANCELLED, reason=_("Erased on the patient's request."))
     Message.objects.filter(patient=patient).update(to_address="", subject="", body="",
                                                    last_error="")
-    return {"links_revoked": links, "messages_cancelled": cancelled}
+    return {"links_revoked": links, "messages_cancelled": cancelled, **newsletter}
 
 
 def _erase_identity(patient: Patient) -> dict[str, Any]:

@@ -18,4 +18,6 @@ def clinic(request: HttpRequest) -> dict[str, Any]:
         "can_clinical": actor.can(Permission.VIEW_CLINICAL),
         "can_manage_staff": actor.can(Permission.MANAGE_STAFF),
         "can_manage_clinic": actor.can(Permission.MANAGE_CLINIC),
+        "can_articles": actor.can(Permission.EDIT_ARTICLES)
+        or actor.can(Permission.REVIEW_ARTICLES),
     }

@@ -40,6 +40,10 @@ from needlecare.care.models import (
     TreatmentSession,
 )
 from needlecare.clinical import vocabulary as vocab
+from needlecare.education import articles as education_articles
+from needlecare.education import newsletter as education_newsletter
+from needlecare.education.removal import remove_clinic as remove_education
+from needlecare.education.starter import import_starter_set
 from needlecare.messaging.models import Message
 from needlecare.patients.models import Patient
 from needlecare.patients.services import PatientDetails, register_patient
@@ -323,7 +327,27 @@ def _build() -> Clinic:
     assert clinic is not None
     for n, spec in enumerate(PATIENTS):
         _patient(spec, users, history, n)
+    _education(users, history)
     return clinic
+
+
+def _education(users: dict[str, User], history: History) -> None:
+    """The starter articles, reviewed and published by the demo clinician a month ago, and a
+    newsletter draft for past patients (issue 13)."""
+    owner = _actor(users[OWNER.username])
+    reviewer = _actor(users[CLINICIAN.username])
+    with clock.at(history.at(30, 9)):
+        imported = import_starter_set(owner)
+    for n, article in enumerate(imported):
+        with clock.at(history.at(29, 10, n)):
+            education_articles.review(reviewer, article.pk, approve=True, publish_now=True)
+    with clock.at(history.at(1, 16)):
+        education_newsletter.create_campaign(owner, education_newsletter.CampaignDraft(
+            subject="Spring at the Demo Skin Clinic",
+            body="## Sun protection season\n\nThe days are getting longer: keep using "
+                 "sunscreen every day, especially in the months after a course. Our article on sun "
+                 "protection says why.",
+            segment=education_newsletter.Segment(audience="patients", course_ended_months=3)))
 
 
 def _patient(spec: PatientSpec, users: dict[str, User], history: History, n: int) -> None:
@@ -472,6 +496,7 @@ def remove(clinic: Clinic) -> None:
         lambda: AuditEvent.objects.filter(actor__in=staff).delete(),
         lambda: AuditEvent.objects.filter(patient__clinic=clinic).delete(),
         lambda: Message.objects.filter(clinic=clinic).delete(),  # outbox (issue 4)
+        lambda: remove_education(clinic),  # articles, consents, newsletters (issue 13)
         lambda: EscalationNote.objects.filter(escalation__clinic=clinic).delete(),
         lambda: CheckIn.objects.filter(clinic=clinic).delete(),
         lambda: Escalation.objects.filter(clinic=clinic).delete(),

@@ -56,15 +56,19 @@ def test_every_operation_documents_its_errors() -> None:
     document = openapi()
     operations = [(path, method, op) for path, item in document["paths"].items()
                   for method, op in item.items()]
-    # Ten, the audit trail, and the outcomes app's four (a course, an outcome, the patient's
-    # answers, the numbers).
-    assert len(operations) == 15
+    # Ten, the audit trail, the outcomes app's four (a course, an outcome, the patient's
+    # answers, the numbers) and education's four.
+    assert len(operations) == 19
+    # The clinic's published articles and the newsletter sign-up are public.
+    public = {("/api/v1/clinics/{clinic}/articles", "get"),
+              ("/api/v1/clinics/{clinic}/articles/{article}", "get"),
+              ("/api/v1/clinics/{clinic}/subscriptions", "post")}
     for path, method, op in operations:
         assert path.startswith("/api/v1/")
         for status in COMMON_ERRORS:
             schema = op["responses"][str(status)]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/Error"}, (path, method, status)
-        assert op.get("security"), (path, method)
+        assert bool(op.get("security")) == ((path, method) not in public), (path, method)
     conflicts = {(p, m) for p, m, op in operations if "409" in op["responses"]}
     assert ("/api/v1/patients", "post") in conflicts
     assert ("/api/v1/escalations/{escalation_id}/close", "post") in conflicts

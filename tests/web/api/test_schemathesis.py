@@ -22,6 +22,7 @@ from needlecare.api.auth import DATE_OF_BIRTH_HEADER
 from needlecare.recovery.services import submit_checkin
 from needlecare.wsgi import application
 from tests.web.api.conftest import World, all_no
+from tests.web.education.support import published_article
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 
@@ -46,8 +47,10 @@ def records(world: World) -> dict[str, int]:
     recorded = submit_checkin(Actor.for_link(world.link),
                               {"red_flags": all_no(fever_or_chills=True), "symptoms": {}})
     assert recorded.escalation is not None
+    article = published_article(world)
     return {"patient_id": world.patient.pk, "checkin_id": recorded.checkin.pk,
-            "escalation_id": recorded.escalation.pk, "plan_id": world.session.plan_id}
+            "escalation_id": recorded.escalation.pk, "plan_id": world.session.plan_id,
+            "clinic": world.clinic.slug, "article": article.slug}
 
 
 def _aim_at_real_records(case: schemathesis.Case, records: dict[str, int]) -> None:
@@ -58,6 +61,8 @@ def _aim_at_real_records(case: schemathesis.Case, records: dict[str, int]) -> No
     for name, value in (case.path_parameters or {}).items():
         if name in records and isinstance(value, int) and value % 2 == 0:
             case.path_parameters[name] = records[name]
+        elif name in records and isinstance(value, str) and len(value) % 2 == 0:
+            case.path_parameters[name] = records[name]  # a clinic's or an article's slug
 
 
 def _bearer(case: schemathesis.Case, world: World) -> str:

@@ -18,7 +18,13 @@ from needlecare.audit.models import AuditEvent
 from needlecare.care.models import SessionStatus, TreatmentSession
 from needlecare.clinical.vocabulary import RED_FLAGS
 from needlecare.recovery import services
-from needlecare.recovery.models import CheckIn, Escalation, EscalationNote, EscalationStatus
+from needlecare.recovery.models import (
+    CheckIn,
+    Escalation,
+    EscalationNote,
+    EscalationStatus,
+    PatientLink,
+)
 from tests.factories import make_clinic, make_user
 from tests.web.recovery.conftest import Linked, another_patient, signed_days_ago
 
@@ -238,3 +244,13 @@ def test_staff_pages_need_a_login(linked: Linked) -> None:
     assert response.status_code == 302
     assert "/login/" in response["Location"]
     assert not CheckIn.objects.exists()
+
+
+def test_a_patient_due_a_check_in_without_a_working_link_is_offered_one(linked: Linked) -> None:
+    due = signed_days_ago(1, clinic=linked.clinic)
+    PatientLink.objects.filter(patient=due.patient).update(revoked_at=timezone.now())
+    response = login(linked.clinician).get(reverse("worklist"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "No working link: create one" in page
+    assert reverse("patient-link", args=[due.patient.pk]) in page

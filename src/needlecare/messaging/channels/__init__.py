@@ -30,6 +30,8 @@ class Outgoing:
     body: str
     dedupe_key: str
     attachments: tuple[Attachment, ...] = field(default=())
+    #: Extra email headers (name, value), e.g. List-Unsubscribe on a newsletter.
+    headers: tuple[tuple[str, str], ...] = field(default=())
 
 
 def deliver(outgoing: Outgoing) -> None:

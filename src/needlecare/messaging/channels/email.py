@@ -27,7 +27,7 @@ def send_email(outgoing: Outgoing) -> None:
         headers={"Message-ID": message_id(outgoing.dedupe_key),
                  "X-Needlecare-Dedupe-Key": outgoing.dedupe_key,
                  # Automated mail: no out-of-office replies to the clinic's sender address.
-                 "Auto-Submitted": "auto-generated"})
+                 "Auto-Submitted": "auto-generated", **dict(outgoing.headers)})
     for attachment in outgoing.attachments:
         message.attach(attachment.filename, attachment.content, attachment.mimetype)
     if message.send(fail_silently=False) != 1:
