@@ -24,11 +24,11 @@ from playwright.sync_api import Page, Route
 from needlecare.access import Actor
 from needlecare.care.models import Consent
 from needlecare.clinical.protocol.outcomes_loader import default_outcomes
-from needlecare.outcomes import referrals
-from needlecare.outcomes.models import OutcomeInvitation
 from needlecare.education import articles, newsletter
 from needlecare.education import consent as subscriptions
 from needlecare.education.models import Article, CommunicationConsent
+from needlecare.outcomes import referrals
+from needlecare.outcomes.models import OutcomeInvitation
 from needlecare.recovery.links import replace_link
 from tests.e2e.support import answer_red_flags, sign_in, verify_on_phone
 from tests.factories import journey_to_signed_session

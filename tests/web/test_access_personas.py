@@ -18,8 +18,8 @@ from tests.web.patients.support import client_for
 from tests.web.routes import (
     ACCOUNT_ROUTES,
     CARE_ROUTES,
-    OUTCOMES_ROUTES,
     EDUCATION_ROUTES,
+    OUTCOMES_ROUTES,
     PATIENT_ROUTES,
     RECOVERY_ROUTES,
     RIGHTS_ROUTES,
@@ -31,8 +31,7 @@ from tests.web.routes import (
 pytestmark = pytest.mark.django_db
 
 ROUTES = [*PATIENT_ROUTES, *STAFF_ROUTES, *CARE_ROUTES, *RECOVERY_ROUTES, *RIGHTS_ROUTES,
-          *ACCOUNT_ROUTES, *OUTCOMES_ROUTES]
-          *ACCOUNT_ROUTES, *EDUCATION_ROUTES]
+          *ACCOUNT_ROUTES, *OUTCOMES_ROUTES, *EDUCATION_ROUTES]
 ROLES = [Role.FRONT_DESK, Role.CLINICIAN, Role.OWNER]
 
 

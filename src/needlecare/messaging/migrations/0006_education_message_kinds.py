@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0004_personal_link_kind'),
+        ('messaging', '0005_outcome_messages'),
     ]
 
     operations = [
