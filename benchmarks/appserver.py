@@ -20,8 +20,10 @@ DOB = dt.date(1990, 5, 17)
 PASSWORD = "benchmark-owner-password-2026"
 
 
-def make_links(count: int, per_patient: int = 15) -> list[str]:
-    """Signed sessions with personal links, made through the services; returns the tokens."""
+def make_links(count: int) -> list[str]:
+    """``count`` patients, each with a signed session and their personal link, made through
+    the services; returns the links' tokens. A patient has one link for all their care, so
+    each link needs a patient of its own (replacing a patient's link revokes the one before)."""
     from decimal import Decimal
 
     from django.utils import timezone
@@ -38,9 +40,7 @@ def make_links(count: int, per_patient: int = 15) -> list[str]:
     actor = Actor(user=owner)
     history = History("Europe/London")
     tokens: list[str] = []
-    patient_no = 0
-    while len(tokens) < count:
-        patient_no += 1
+    for patient_no in range(1, count + 1):
         patient = register_patient(actor, PatientDetails(
             given_name="Bench", family_name=f"Patient {patient_no}", date_of_birth=DOB,
             phone=f"07700 900{patient_no % 1000:03d}"))
@@ -48,16 +48,14 @@ def make_links(count: int, per_patient: int = 15) -> list[str]:
         care.sign_consent(actor, patient.pk, kind="treatment", signed_name=patient.full_name,
                           understood=True)
         plan = care.create_plan(actor, consultation.pk, ["acne_scars"], ["cheeks"])
-        for _ in range(min(per_patient, count - len(tokens))):
-            session = care.book_session(actor, plan.pk, timezone.now())
-            care.sign_session(actor, session.pk, care.ChartData(
-                performed_on=timezone.localdate(), device="pen", cartridge_lot="BENCH-1",
-                cartridge_expiry=timezone.localdate() + dt.timedelta(days=365),
-                zones=(care.ZoneRow(zone="cheeks", depth_mm=Decimal("1.50"), passes=3),),
-                endpoint_reached="uniform pinpoint bleeding",
-                interval_reason="benchmark: many sessions on one plan"))
-            url = replace_link(actor, session.patient_id).url
-            tokens.append(url.rstrip("/").rsplit("/", 1)[1])
+        session = care.book_session(actor, plan.pk, timezone.now())
+        care.sign_session(actor, session.pk, care.ChartData(
+            performed_on=timezone.localdate(), device="pen", cartridge_lot="BENCH-1",
+            cartridge_expiry=timezone.localdate() + dt.timedelta(days=365),
+            zones=(care.ZoneRow(zone="cheeks", depth_mm=Decimal("1.50"), passes=3),),
+            endpoint_reached="uniform pinpoint bleeding"))
+        url = replace_link(actor, session.patient_id).url
+        tokens.append(url.rstrip("/").rsplit("/", 1)[1])
     return tokens
 
 
