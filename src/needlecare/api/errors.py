@@ -3,7 +3,8 @@
 The handlers turn what the layers below raise into that shape: ninja's validation errors (422,
 naming each field), an unreadable body (400), and the services' refusals (``ServiceError``: its
 kind gives the status, its code the ``code``), the access layer's "not found" (404, also for
-another clinic's records) and "forbidden" (403) among them. Anything else is a bug: it is
+another clinic's records) and "forbidden" (403) among them. A busy database (a locked SQLite)
+answers 503 with the code ``unavailable`` and Retry-After. Anything else is a bug: it is
 logged and answered with a JSON 500 that reveals nothing.
 """
 
@@ -13,14 +14,16 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from needlecare.api.schemas import PATTERN_MESSAGES
-from needlecare.errors import ERROR_STATUS, ErrorKind, ServiceError
+from needlecare.errors import ERROR_STATUS, ErrorKind, ServiceError, database_busy
 from needlecare.patients.services import PossibleDuplicate
 
 if TYPE_CHECKING:
@@ -41,8 +44,9 @@ class Error(Schema):
 
 
 #: The error statuses every operation documents (and can answer): a service refusal of any
-#: kind among them, so no refusal can answer a status the document does not show.
-COMMON_ERRORS = (400, 401, *sorted(set(ERROR_STATUS.values())))
+#: kind among them, so no refusal can answer a status the document does not show; and 503
+#: with the code ``unavailable`` (and Retry-After) when the database is busy.
+COMMON_ERRORS = (400, 401, *sorted(set(ERROR_STATUS.values())), 503)
 
 
 def responses(ok: Mapping[int, Any], *extra_errors: int) -> dict[int, Any]:
@@ -159,6 +163,16 @@ def install(api: NinjaAPI) -> None:
         return respond(request, service_status(exc), error_body(
             exc.code, message, fields=fields, matches=matches))
 
+    def on_database_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        # A busy database (a locked SQLite, a lock timeout) is worth another try in a moment.
+        if not database_busy(exc):
+            return on_bug(request, exc)
+        logger.warning("database busy on %s %s: %s", request.method, request.path, exc)
+        response = respond(request, 503, error_body(
+            "unavailable", _("The service is busy. Please try again in a few seconds.")))
+        response["Retry-After"] = str(getattr(settings, "DATABASE_BUSY_RETRY_AFTER", 5))
+        return response
+
     def on_bug(request: HttpRequest, exc: Any) -> HttpResponse:
         logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
         return respond(request, 500, error_body(
@@ -170,4 +184,5 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, on_not_found)
     api.add_exception_handler(PermissionDenied, on_denied)
     api.add_exception_handler(ServiceError, on_service_error)
+    api.add_exception_handler(OperationalError, on_database_error)
     api.add_exception_handler(Exception, on_bug)
