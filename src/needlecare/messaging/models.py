@@ -48,6 +48,7 @@ class MessageKind(models.TextChoices):
     CLINICIAN_ALERT = "clinician_alert", _("Clinician alert: urgent check-in")
     ESCALATION_OVERDUE = "escalation_overdue", _("Clinician alert: past its deadline")
     PERSONAL_LINK = "personal_link", _("Personal link")
+    ESCALATION_UPDATE = "escalation_update", _("Clinician's note after a check-in")
 
 
 #: Messages that carry the patient's personal link: revoking the link cancels them.
@@ -56,7 +57,7 @@ LINK_BEARING = (MessageKind.AFTERCARE_PLAN, MessageKind.CHECKIN_INVITATION,
 #: Messages whose very existence is clinical information (triage advice, escalations): only
 #: clinicians and owners see them. The front desk sees the other messages' status lines.
 CLINICAL_KINDS = (MessageKind.TRIAGE_NOTE, MessageKind.CLINICIAN_ALERT,
-                  MessageKind.ESCALATION_OVERDUE)
+                  MessageKind.ESCALATION_OVERDUE, MessageKind.ESCALATION_UPDATE)
 #: Patient messages that answer something the patient has just done (so they are awake):
 #: quiet hours do not hold them back.
 #: A personal link sent again is asked for by the patient (usually on the phone to the desk).
