@@ -182,6 +182,8 @@ def test_a_normal_check_in_takes_at_most_ten_taps_and_fits_two_and_a_half_screen
     # The day's aftercare is one tap away, below the form, not above it.
     aftercare = phone.locator("details.aftercare")
     expect(aftercare).not_to_have_attribute("open", "")
+    # So are the less usual symptoms.
+    expect(phone.locator("details.more-symptoms")).not_to_have_attribute("open", "")
     assert "Clinic policy" not in phone.content()
 
     taps = Taps(phone)
@@ -220,9 +222,9 @@ def test_with_the_database_failing_a_patients_link_still_shows_the_clinics_phone
     phone = phone390
     world = clinic_world(dt.date.today() - dt.timedelta(days=2))  # noqa: DTZ011
     verify(phone, world["url"], world["patient"].date_of_birth)
+    # Every query fails from here on, as when the database file is gone.
     broken = OperationalError("unable to open database file")
-    with mock.patch.object(BaseDatabaseWrapper, "ensure_connection", side_effect=broken), \
-            mock.patch.object(BaseDatabaseWrapper, "_cursor", side_effect=broken):
+    with mock.patch.object(BaseDatabaseWrapper, "_cursor", side_effect=broken):
         response = phone.goto(world["url"])
         assert response is not None
         assert response.status == 500

@@ -20,6 +20,11 @@ TREND_CHOICES = [(Trend.BETTER.value, _("Better")), (Trend.SAME.value, _("Same")
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 NONE_OF_THESE = "none"
 SOME_OF_THESE = "some"
+# The symptoms of the normal course after a session (reference §3.1, the [C] rows of the
+# first days: martin2021, minutilli2024, chu2021) stay in view; the others sit one tap away
+# under "Something else?", so that a normal day's check-in fits on a phone.
+FIRST_SYMPTOMS = ("redness", "swelling", "pinpoint_bleeding", "pain", "dryness_flaking",
+                  "tightness")
 
 
 def _sentence(text: str) -> str:
@@ -36,6 +41,10 @@ class SymptomRow:
     @property
     def has_errors(self) -> bool:
         return bool(self.severity.errors or self.trend.errors)
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.severity.value() not in (None, "") or self.trend.value())
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,20 @@ class CheckInForm(forms.Form):
         return [SymptomRow(code=code, label=_sentence(term.patient),
                            severity=self[f"{code}_severity"], trend=self[f"{code}_trend"])
                 for code, term in SYMPTOMS.items()]
+
+    def first_symptom_rows(self) -> list[SymptomRow]:
+        return [row for row in self.symptom_rows() if row.code in FIRST_SYMPTOMS]
+
+    def other_symptom_rows(self) -> list[SymptomRow]:
+        return [row for row in self.symptom_rows() if row.code not in FIRST_SYMPTOMS]
+
+    def show_other_symptoms(self) -> bool:
+        """Open "Something else?" when the page comes back with an answer or error in it."""
+        return any(row.answered or row.has_errors for row in self.other_symptom_rows())
+
+    def other_symptoms_summary(self) -> str:
+        return _sentence(", ".join(SYMPTOMS[row.code].patient
+                                   for row in self.other_symptom_rows()))
 
     def red_flag_rows(self) -> list[RedFlagRow]:
         return [RedFlagRow(code=code, label=_sentence(term.patient),

@@ -199,6 +199,27 @@ def test_a_ticked_symptom_needs_its_strength_and_direction(linked: Linked) -> No
     assert not CheckIn.objects.exists()
 
 
+def test_the_less_usual_symptoms_wait_under_something_else_until_one_is_answered(
+        linked: Linked) -> None:
+    client = verified_client(linked)
+    page = client.get(linked.path("patient-home")).content.decode()
+    closed = re.search(r'<details class="more-symptoms"( open)?>(.*?)</details>', page, re.S)
+    assert closed is not None
+    assert closed.group(1) is None
+    assert 'id="symptom-itching"' in closed.group(2)
+    assert 'id="symptom-redness"' not in closed.group(2)
+
+    # A half-answered symptom in there comes back with the section open at the question.
+    data = answers(NORMAL_DAY_2)
+    data["scabs_severity"] = "2"
+    page = client.post(linked.path("patient-checkin"), data).content.decode()
+    reopened = re.search(r'<details class="more-symptoms"( open)?>(.*?)</details>', page, re.S)
+    assert reopened is not None
+    assert reopened.group(1) == " open"
+    assert 'href="#symptom-scabs"' in page
+    assert not CheckIn.objects.exists()
+
+
 def test_the_engine_stays_strict_for_other_clients(linked: Linked) -> None:
     # A client that leaves a red-flag question out gets it read as "yes".
     actor = Actor.for_link(linked.link)
