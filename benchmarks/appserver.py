@@ -21,9 +21,9 @@ PASSWORD = "benchmark-owner-password-2026"
 
 
 def make_links(count: int) -> list[str]:
-    """``count`` patients, each with a signed session and their personal link, made through
-    the services; returns the links' tokens. A patient has one link for all their care, so
-    each link needs a patient of its own (replacing a patient's link revokes the one before)."""
+    """Signed sessions with personal links, made through the services; returns the tokens.
+
+    One patient per link: a patient has one personal link, and a new one replaces the old."""
     from decimal import Decimal
 
     from django.utils import timezone

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +37,7 @@ class ErrorDetail(Schema):
     message: str
     fields: dict[str, str] | None = None
     matches: list[int] | None = None
+    limit_bytes: int | None = None
 
 
 class Error(Schema):
@@ -44,9 +45,10 @@ class Error(Schema):
 
 
 #: The error statuses every operation documents (and can answer): a service refusal of any
-#: kind among them, so no refusal can answer a status the document does not show; and 503
-#: with the code ``unavailable`` (and Retry-After) when the database is busy.
-COMMON_ERRORS = (400, 401, *sorted(set(ERROR_STATUS.values())), 503)
+#: kind among them, so no refusal can answer a status the document does not show; 413
+#: answers a body over the size limit, whatever the operation; and 503 with the code
+#: ``unavailable`` (and Retry-After) when the database is busy.
+COMMON_ERRORS = (400, 401, *sorted({*ERROR_STATUS.values(), 413}), 503)
 
 
 def responses(ok: Mapping[int, Any], *extra_errors: int) -> dict[int, Any]:
@@ -173,6 +175,15 @@ def install(api: NinjaAPI) -> None:
         response["Retry-After"] = str(getattr(settings, "DATABASE_BUSY_RETRY_AFTER", 5))
         return response
 
+    def on_too_large(request: HttpRequest, exc: Any) -> HttpResponse:
+        # The body-size middleware refuses by Content-Length first; this catches a body that
+        # grows past the limit while it is read.
+        limit = int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        body = error_body("too_large", _("The request body is larger than %(mb)s MB.")
+                          % {"mb": f"{limit / (1024 * 1024):.1f}".rstrip("0").rstrip(".")})
+        body["error"]["limit_bytes"] = limit
+        return respond(request, 413, body)
+
     def on_bug(request: HttpRequest, exc: Any) -> HttpResponse:
         logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
         return respond(request, 500, error_body(
@@ -185,4 +196,5 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(PermissionDenied, on_denied)
     api.add_exception_handler(ServiceError, on_service_error)
     api.add_exception_handler(OperationalError, on_database_error)
+    api.add_exception_handler(RequestDataTooBig, on_too_large)
     api.add_exception_handler(Exception, on_bug)

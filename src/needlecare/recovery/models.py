@@ -140,7 +140,7 @@ class EscalationNote(models.Model):
     sent to them; nothing else a clinician writes reaches the patient."""
 
     escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="notes")
-    text = models.TextField()
+    text = models.TextField(max_length=10000)
     to_patient = models.BooleanField(default=False)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                            related_name="+")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('care', '0002_times_from_the_clock'),
+        ('care', '0003_free_text_limits'),
     ]
 
     operations = [

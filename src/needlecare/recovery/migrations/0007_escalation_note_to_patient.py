@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recovery', '0005_one_link_per_patient'),
+        ('recovery', '0006_free_text_limits'),
     ]
 
     operations = [

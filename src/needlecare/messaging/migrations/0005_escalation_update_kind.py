@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0002_times_from_the_clock'),
+        ('messaging', '0004_personal_link_kind'),
     ]
 
     operations = [
