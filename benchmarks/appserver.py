@@ -40,9 +40,7 @@ def make_links(count: int) -> list[str]:
     actor = Actor(user=owner)
     history = History("Europe/London")
     tokens: list[str] = []
-    patient_no = 0
-    while len(tokens) < count:
-        patient_no += 1
+    for patient_no in range(1, count + 1):
         patient = register_patient(actor, PatientDetails(
             given_name="Bench", family_name=f"Patient {patient_no}", date_of_birth=DOB,
             phone=f"07700 900{patient_no % 1000:03d}"))

@@ -262,13 +262,10 @@ def journey(browser: Any, base: str, token: str, emulate: bool, number: int,
         _expect(page, f"/p/{token}/")
         steps.append(Step(STEPS[1], *_navigation(page), recorder.take(), handshakes=0))
 
-        from needlecare.clinical.vocabulary import RED_FLAGS
-
-        for code in RED_FLAGS:
-            page.locator(f"input[name=flag_{code}][value=no]").check()
-        # A normal day-0 check-in, different in each journey (the link is new anyway).
-        page.locator("#id_redness_present").check()
-        page.locator("#id_redness_severity").select_option(str(1 + number % 5))
+        # A normal day-0 check-in, different in each journey (the link is new anyway): no
+        # warning sign, redness on the 0-10 scale, better than yesterday.
+        page.locator("input[name=flags][value=none]").check()
+        page.locator(f"input[name=redness_severity][value='{1 + number % 5}']").check()
         page.locator("input[name=redness_trend][value=better]").check()
         with page.expect_navigation(wait_until="load"):
             page.get_by_role("button", name="Send to the clinic").click()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.db import OperationalError
+
 
 class ErrorKind(StrEnum):
     #: The request itself is wrong: a missing or bad value. Sending it again will not help.
@@ -76,3 +78,28 @@ class Forbidden(ServiceError):
 
 class Gone(ServiceError):
     kind = ErrorKind.GONE
+
+
+#: What SQLite and PostgreSQL say when a lock could not be had in time (SQLite's
+#: "database is locked" / "database table is locked"; PostgreSQL's lock_not_available,
+#: SQLSTATE 55P03, raised on a lock timeout).
+_BUSY_MESSAGES = ("database is locked", "database table is locked", "lock timeout",
+                  "could not obtain lock")
+_BUSY_SQLSTATES = frozenset({"55P03"})
+
+
+def database_busy(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is the database being busy: another writer held
+    the lock longer than the busy timeout. The request may well succeed a moment later, so
+    pages and the API answer 503 with Retry-After rather than 500."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, OperationalError):
+            state = getattr(exc.__cause__, "sqlstate", None) or getattr(
+                getattr(exc.__cause__, "diag", None), "sqlstate", None)
+            if state in _BUSY_SQLSTATES or any(
+                    text in str(exc).lower() for text in _BUSY_MESSAGES):
+                return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False

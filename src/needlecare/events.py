@@ -117,6 +117,25 @@ class OutcomeInvitationsScheduled(Event):
     invitation_ids: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class EscalationAcknowledged(Event):
+    """A clinician has seen the escalation and is dealing with it."""
+
+    escalation_id: int
+    session_id: int
+    #: The note to the patient written with it, if any (internal notes are never announced).
+    patient_note_id: int | None
+
+
+@dataclass(frozen=True)
+class EscalationClosed(Event):
+    escalation_id: int
+    session_id: int
+    outcome: str
+    #: The note to the patient written with it, if any.
+    patient_note_id: int | None
+
+
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], None]
 

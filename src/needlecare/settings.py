@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "needlecare.web.middleware.AbsoluteSessionTimeout",
     "needlecare.web.middleware.AccessRefusals",
+    "needlecare.web.middleware.DatabaseBusy",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -283,6 +284,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("NEEDLECARE_FROM_EMAIL", "needlecare@localho
 
 # The patient's personal link: how long it works, and how long a device stays verified.
 PATIENT_DEVICE_COOKIE_DAYS = 30
+# How many check-ins one personal link accepts in a day (the clinic's local day); the next is
+# refused with the clinic's number. Plenty for a worried patient, a wall for a stuck script.
+PATIENT_CHECKINS_PER_DAY = int(os.environ.get("NEEDLECARE_CHECKINS_PER_DAY", "12"))
+# When the database is busy (a locked SQLite), pages and the API answer 503 and ask the client
+# to try again after this many seconds.
+DATABASE_BUSY_RETRY_AFTER = int(os.environ.get("NEEDLECARE_BUSY_RETRY_AFTER", "5"))
 # Where patient links point (the public address of this deployment).
 PUBLIC_BASE_URL = os.environ.get("NEEDLECARE_PUBLIC_URL", "http://127.0.0.1:8000")
 

@@ -18,3 +18,9 @@ urlpatterns = [
     path("api/", api.urls),
     path("operator/", admin.site.urls),
 ]
+
+# The error pages (web.errors): the product's style, and on a patient's link the clinic's
+# number without a database query.
+handler403 = "needlecare.web.errors.permission_denied"
+handler404 = "needlecare.web.errors.page_not_found"
+handler500 = "needlecare.web.errors.server_error"

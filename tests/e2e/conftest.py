@@ -23,7 +23,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, TIMEOUT_MS
+from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, PHONE_390, TIMEOUT_MS
 
 
 @pytest.fixture(scope="session")
@@ -64,5 +64,23 @@ def phone(browser: Browser, live_server: Any) -> Iterator[Page]:
     """The patient's phone: 360 px wide, touch, its own cookies."""
     context = _context(browser, live_server.url, viewport=PHONE, is_mobile=True,
                        has_touch=True, device_scale_factor=2)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def phone390(browser: Browser, live_server: Any) -> Iterator[Page]:
+    """A larger phone, 390 × 844 (the size the tap budget and the page height are set for)."""
+    context = _context(browser, live_server.url, viewport=PHONE_390, is_mobile=True,
+                       has_touch=True, device_scale_factor=2)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def phone_without_js(browser: Browser, live_server: Any) -> Iterator[Page]:
+    """A 390 × 844 phone with JavaScript switched off: the pages must work without it."""
+    context = _context(browser, live_server.url, viewport=PHONE_390, is_mobile=True,
+                       has_touch=True, java_script_enabled=False)
     yield context.new_page()
     context.close()

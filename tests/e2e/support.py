@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 800}
+PHONE_390 = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 TIMEOUT_MS = 15_000
 CLINIC_PHONE = "020 7946 0000"
@@ -92,13 +93,18 @@ def verify_on_phone(phone: Page, url: str, date_of_birth: dt.date) -> None:
 
 
 def answer_red_flags(phone: Page, yes: set[str]) -> None:
+    """Answer the warning signs: "None of these", or "Some of these" and each one."""
+    if not yes:
+        phone.get_by_label("None of these").check()
+        return
+    phone.get_by_label("Some of these").check()
     for code in RED_FLAGS:
         phone.locator(f"#id_flag_{code}_{0 if code in yes else 1}").check()
 
 
 def report_symptom(phone: Page, code: str, severity: int, trend: str) -> None:
-    phone.locator(f"#id_{code}_present").check()
-    phone.locator(f"#id_{code}_severity").select_option(str(severity))
+    """How strong (one tap on the 0–10 scale) and since yesterday (one tap)."""
+    phone.locator(f"input[name={code}_severity][value='{severity}']").check()
     phone.locator(f"input[name={code}_trend][value={trend}]").check()
 
 

@@ -1,10 +1,10 @@
 """What the services do, as the outside world sees it, pinned by a committed snapshot.
 
 A scripted journey (book, sign, issue a link, check in at every triage level, acknowledge,
-note, close, book and cancel, revoke, withdraw consent) runs on a stopped clock; the outbox
-rows it leaves (kind, recipient, channel, due time, dedupe key, status) and the sequence of
-audit actions are compared with ``snapshots/journey.json``. A refactoring must leave both
-exactly as they were, on SQLite and on PostgreSQL.
+note, close with a note to the patient, book and cancel, revoke, withdraw consent) runs on a
+stopped clock; the outbox rows it leaves (kind, recipient, channel, due time, dedupe key,
+status) and the sequence of audit actions are compared with ``snapshots/journey.json``. A
+refactoring must leave both exactly as they were, on SQLite and on PostgreSQL.
 
 A deliberate change of behaviour regenerates the file: ``NEEDLECARE_UPDATE_SNAPSHOT=1 pytest
 tests/web/test_behaviour_snapshot.py``, and the diff is reviewed like code.
@@ -49,7 +49,7 @@ class _Labels:
         return self.seen[key]
 
 
-_KEY_IDS = re.compile(r"\.([sceugl])(\d+)")
+_KEY_IDS = re.compile(r"\.([sceugln])(\d+)")
 
 
 def _key(dedupe_key: str, label: _Labels) -> str:
@@ -93,7 +93,8 @@ def _journey() -> dict[str, Any]:
         work()
         recovery.acknowledge_escalation(staff, escalation.pk)
         recovery.add_escalation_note(staff, escalation.pk, "Called; seen in clinic at 9.")
-        recovery.close_escalation(staff, escalation.pk, Outcome.SEEN_IN_CLINIC, "Settled.")
+        recovery.close_escalation(staff, escalation.pk, Outcome.SEEN_IN_CLINIC, "Settled.",
+                                  note_to_patient="All settled; see you at your next visit.")
         clock.move_to(london(2026, 3, 9, 18, 30))
         work()
 

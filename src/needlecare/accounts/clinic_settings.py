@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.dates import WEEKDAYS as WEEKDAY_NAMES
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
@@ -78,6 +79,25 @@ def parse_intervals(text: str) -> list[tuple[str, str]]:
 
 def format_intervals(intervals: Sequence[Sequence[str]]) -> str:
     return ", ".join(f"{opens}–{closes}" for opens, closes in intervals)
+
+
+def opening_hours_text(stored: Mapping[str, Sequence[Sequence[str]]]) -> list[str]:
+    """``Clinic.opening_hours`` in words for patients, days with the same hours together:
+    ["Monday to Friday 09:00–17:30", "Saturday 10:00–13:00"]."""
+    runs: list[tuple[int, int, str]] = []
+    for day in range(7):
+        hours = format_intervals(stored.get(str(day)) or [])
+        if hours and runs and runs[-1][1] == day - 1 and runs[-1][2] == hours:
+            runs[-1] = (runs[-1][0], day, hours)
+        elif hours:
+            runs.append((day, day, hours))
+    lines = []
+    for first, last, hours in runs:
+        days = str(WEEKDAY_NAMES[first]) if first == last else _(
+            "%(first)s to %(last)s") % {"first": WEEKDAY_NAMES[first],
+                                        "last": WEEKDAY_NAMES[last]}
+        lines.append(f"{days} {hours}")
+    return lines
 
 
 def _check(settings: ClinicSettings) -> dict[str, Any]:

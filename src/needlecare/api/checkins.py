@@ -17,9 +17,11 @@ from needlecare.api.schemas import (
     CheckInIn,
     CheckInResult,
     ClinicianReason,
+    NextSteps,
     PatientReason,
 )
 from needlecare.recovery import services
+from needlecare.recovery.advice import patient_advice, result_protocol
 from needlecare.recovery.models import CheckIn, Level
 
 router = Router(tags=["check-ins"])
@@ -42,12 +44,28 @@ def clinician_reasons(reasons: Iterable[Mapping[str, Any]]) -> list[ClinicianRea
             for r in reasons]
 
 
+def next_steps_out(checkin: CheckIn) -> NextSteps | None:
+    found = services.checkin_next_steps(checkin)
+    if found is None:
+        return None
+    contact = found.contact
+    return NextSteps(
+        open_now=found.open_now, closes_at=found.closes_at, opens_at=found.opens_at,
+        callback_by=found.callback_by, call_clinic_now=found.call_clinic_now,
+        call_emergency_now=found.is_emergency, show_out_of_hours=found.show_out_of_hours,
+        clinic_phone=contact.phone, out_of_hours_name=contact.out_of_hours_name,
+        out_of_hours_phone=contact.out_of_hours_phone,
+        emergency_number=contact.emergency_number, emergency_signs=found.emergency_signs)
+
+
 def checkin_result(checkin: CheckIn, *, clinical: bool) -> CheckInResult:
     result = checkin.result
     answers = checkin.answers
     return CheckInResult(
         id=checkin.pk, submitted_at=checkin.submitted_at, day=result["day"],
-        level=checkin.level, advice=result["advice"],
+        level=checkin.level,
+        advice=patient_advice(result, result_protocol(checkin.protocol_version)),
+        next_steps=next_steps_out(checkin),
         reasons=_patient_reasons(result["reasons"]), assumed=result["unanswered"],
         escalated=checkin.escalation_id is not None,
         protocol_version=checkin.protocol_version,

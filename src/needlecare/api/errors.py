@@ -3,7 +3,8 @@
 The handlers turn what the layers below raise into that shape: ninja's validation errors (422,
 naming each field), an unreadable body (400), and the services' refusals (``ServiceError``: its
 kind gives the status, its code the ``code``), the access layer's "not found" (404, also for
-another clinic's records) and "forbidden" (403) among them. Anything else is a bug: it is
+another clinic's records) and "forbidden" (403) among them. A busy database (a locked SQLite)
+answers 503 with the code ``unavailable`` and Retry-After. Anything else is a bug: it is
 logged and answered with a JSON 500 that reveals nothing.
 """
 
@@ -15,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from needlecare.api.schemas import PATTERN_MESSAGES
-from needlecare.errors import ERROR_STATUS, ErrorKind, ServiceError
+from needlecare.errors import ERROR_STATUS, ErrorKind, ServiceError, database_busy
 from needlecare.patients.services import PossibleDuplicate
 
 if TYPE_CHECKING:
@@ -43,9 +45,10 @@ class Error(Schema):
 
 
 #: The error statuses every operation documents (and can answer): a service refusal of any
-#: kind among them, so no refusal can answer a status the document does not show.
-#: 413 answers a body over the size limit, whatever the operation.
-COMMON_ERRORS = (400, 401, *sorted({*ERROR_STATUS.values(), 413}))
+#: kind among them, so no refusal can answer a status the document does not show; 413
+#: answers a body over the size limit, whatever the operation; and 503 with the code
+#: ``unavailable`` (and Retry-After) when the database is busy.
+COMMON_ERRORS = (400, 401, *sorted({*ERROR_STATUS.values(), 413}), 503)
 
 
 def responses(ok: Mapping[int, Any], *extra_errors: int) -> dict[int, Any]:
@@ -162,6 +165,16 @@ def install(api: NinjaAPI) -> None:
         return respond(request, service_status(exc), error_body(
             exc.code, message, fields=fields, matches=matches))
 
+    def on_database_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        # A busy database (a locked SQLite, a lock timeout) is worth another try in a moment.
+        if not database_busy(exc):
+            return on_bug(request, exc)
+        logger.warning("database busy on %s %s: %s", request.method, request.path, exc)
+        response = respond(request, 503, error_body(
+            "unavailable", _("The service is busy. Please try again in a few seconds.")))
+        response["Retry-After"] = str(getattr(settings, "DATABASE_BUSY_RETRY_AFTER", 5))
+        return response
+
     def on_too_large(request: HttpRequest, exc: Any) -> HttpResponse:
         # The body-size middleware refuses by Content-Length first; this catches a body that
         # grows past the limit while it is read.
@@ -182,5 +195,6 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, on_not_found)
     api.add_exception_handler(PermissionDenied, on_denied)
     api.add_exception_handler(ServiceError, on_service_error)
+    api.add_exception_handler(OperationalError, on_database_error)
     api.add_exception_handler(RequestDataTooBig, on_too_large)
     api.add_exception_handler(Exception, on_bug)

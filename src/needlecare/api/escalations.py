@@ -99,5 +99,6 @@ def add_note(request: HttpRequest, payload: NoteIn,
 def close(request: HttpRequest, payload: CloseIn,
           escalation_id: int = Path(..., ge=1, le=MAX_ID)) -> EscalationOut:
     escalation = services.close_escalation(actor(request), escalation_id,
-                                           payload.outcome.value, payload.note)
+                                           payload.outcome.value, payload.note,
+                                           payload.note_to_patient)
     return escalation_out(escalation)

@@ -271,12 +271,39 @@ class CheckInClinical(Schema):
     reasons: list[ClinicianReason]
 
 
+class NextSteps(Schema):
+    """What the patient should do now, from the clinic's hours and settings at the time of
+    the request (the same decision the patient's pages and messages show)."""
+
+    open_now: bool = Field(description="the clinic is open now")
+    closes_at: dt.datetime | None = Field(description="when it closes, if open now")
+    opens_at: dt.datetime | None = Field(description="when it next opens, if closed now")
+    callback_by: dt.datetime | None = Field(
+        description="by when the clinic will have called back (urgent) or contacted the "
+                    "patient (contact the clinic)")
+    call_clinic_now: bool = Field(description="urgent while open: the patient calls now")
+    call_emergency_now: bool = Field(description="emergency: call the emergency number now")
+    show_out_of_hours: bool = Field(
+        description="the out-of-hours service applies (closed now, or closing before the "
+                    "call back)")
+    clinic_phone: str
+    out_of_hours_name: str
+    out_of_hours_phone: str
+    emergency_number: str
+    emergency_signs: str = Field(description="the signs for which to call the emergency "
+                                             "number, in the patient's words")
+
+
 class CheckInResult(Schema):
     id: int
     submitted_at: dt.datetime
     day: int = Field(description="days since the session (0 = the session day)")
     level: Level
-    advice: list[str]
+    advice: list[str] = Field(description="what to do, without the general lines about whom "
+                                          "to call: next_steps says that with the clinic's own "
+                                          "numbers and hours")
+    next_steps: NextSteps | None = Field(
+        None, description="what to do now; absent once the clinic has closed the escalation")
     reasons: list[PatientReason]
     assumed: list[str] = Field(description="answers that were missing and read as the worst "
                                            "(an unanswered warning sign as yes)")
@@ -331,9 +358,16 @@ class NoteIn(Input):
     text: RequiredStaffNote
 
 
+#: A clinician's note to the patient (shown on their page and sent by text message or email).
+NoteToPatient = Annotated[str, Field(max_length=1000, pattern=NO_NUL),
+                          AfterValidator(_storable)]
+
+
 class CloseIn(Input):
     outcome: Outcome
+    #: Stays internal.
     note: StaffNote = ""
+    note_to_patient: NoteToPatient = ""
 
 
 # --- the audit trail (owners) -------------------------------------------------------------------

@@ -6,6 +6,8 @@ messages and the PDFs all show.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -49,3 +51,62 @@ def aftercare_document(session: TreatmentSession,
     plan = aftercare(signed_session_facts(session))
     return (plan.model_dump(mode="json", by_alias=True),
             protocol_label(plan.protocol.name, plan.protocol.version))
+
+
+@dataclass(frozen=True)
+class HandoutItem:
+    text: str
+    from_day: int
+    #: The last day it applies, or None while the plan lasts (sun protection…).
+    to_day: int | None
+    until: dt.date | None
+
+    @property
+    def one_day(self) -> bool:
+        return self.to_day == self.from_day
+
+
+@dataclass(frozen=True)
+class HandoutGroup:
+    """Instructions that start on the same day after the treatment, each said once with how
+    long it lasts (a handout, not a diary that repeats each instruction every day)."""
+
+    from_day: int
+    date: dt.date | None
+    items: list[HandoutItem]
+
+
+def handout_groups(plan: dict[str, Any]) -> list[HandoutGroup]:
+    """The aftercare document's instructions, each once, grouped by the day they start and
+    ordered by how long they last."""
+    items: dict[str, HandoutItem] = {}
+    dates: dict[int, dt.date] = {}
+    for block in [*plan.get("days", []), *plan.get("weeks", [])]:
+        if block.get("date"):
+            dates.setdefault(block["day"], dt.date.fromisoformat(block["date"]))
+        if block.get("from_date"):
+            dates.setdefault(block["from_day"], dt.date.fromisoformat(block["from_date"]))
+        for instruction in block.get("instructions", []):
+            key = instruction.get("id") or instruction.get("text", "")
+            first = instruction.get("from_day", block.get("day", block.get("from_day", 0)))
+            last = instruction.get("to_day")
+            until = instruction.get("until_date")
+            found = HandoutItem(text=instruction.get("text", ""), from_day=first, to_day=last,
+                                until=dt.date.fromisoformat(until) if until else None)
+            known = items.get(key)
+            if known is not None:
+                ends = [d for d in (known.until, found.until) if d is not None]
+                open_ended = known.to_day is None or last is None
+                found = HandoutItem(text=known.text, from_day=min(known.from_day, first),
+                                    to_day=None if open_ended else max(known.to_day, last),
+                                    until=None if open_ended or not ends else max(ends))
+            items[key] = found
+    groups: dict[int, list[HandoutItem]] = {}
+    for item in items.values():
+        groups.setdefault(item.from_day, []).append(item)
+    start = dates.get(0)
+    return [HandoutGroup(
+        from_day=day,
+        date=dates.get(day) or (start + dt.timedelta(days=day) if start else None),
+        items=sorted(group, key=lambda i: (i.to_day is None, i.to_day or 0, i.text)))
+        for day, group in sorted(groups.items())]

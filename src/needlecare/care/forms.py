@@ -5,7 +5,7 @@ the business rules (and repeat any check that matters, since the API does not us
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,14 @@ from needlecare import clock
 from needlecare.accounts.models import Role, User
 from needlecare.care import consent_texts
 from needlecare.care.models import TreatmentSession, Verdict
-from needlecare.care.rules import MAX_DEPTH_MM, ChartData, ZoneRow
+from needlecare.care.precautions import (
+    DONE,
+    NOT_NEEDED,
+    Precaution,
+    PrecautionRecord,
+    records_from,
+)
+from needlecare.care.rules import MAX_DEPTH_MM, PRECAUTION_NOTE_MAX, ChartData, ZoneRow
 from needlecare.clinical import vocabulary as vocab
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -30,6 +37,7 @@ YES_NO = [("no", _("No")), ("yes", _("Yes")), (NOT_ASKED, _("Not asked"))]
 MEDICATION_ANSWERS = [("no", _("No")), ("current", _("Yes, taking now")),
                       ("stopped", _("Stopped (give the last dose date if known)")),
                       (NOT_ASKED, _("Not asked"))]
+PRECAUTION_CHOICES = [(DONE, _("Done")), (NOT_NEEDED, _("Not needed"))]
 PROCEDURE_ANSWERS = [("no", _("No")), ("dated", _("Yes, on the date given")),
                      ("undated", _("Yes, date unknown")), (NOT_ASKED, _("Not asked"))]
 
@@ -175,7 +183,10 @@ class IntakeForm(forms.Form):
 
 
 class OverrideForm(forms.Form):
-    verdict = forms.ChoiceField(label=_("Your verdict"), choices=Verdict.choices)
+    # No verdict is preselected: a different verdict is a decision, never a default.
+    verdict = forms.ChoiceField(label=_("Your verdict"),
+                                choices=[("", _("Choose a verdict")), *Verdict.choices],
+                                error_messages={"required": _("Choose your verdict.")})
     reason = _reason_field(_("Reason for the different verdict"),
                            _("Kept with the record beside the screening's own verdict."))
 
@@ -326,9 +337,19 @@ class ChartForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}), max_length=_session_limit("interval_reason"),
         help_text=_("Needed only when this session comes sooner than the plan's interval."))
 
-    def __init__(self, *args: Any, clinic_id: int | None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, clinic_id: int | None,
+                 precautions: Sequence[Precaution] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = _practitioners(clinic_id)
+        self.precautions = list(precautions)
+        for precaution in self.precautions:
+            self.fields[f"precaution_{precaution.key}"] = forms.ChoiceField(
+                label=precaution.about, help_text=precaution.text, required=False,
+                choices=PRECAUTION_CHOICES, widget=forms.RadioSelect)
+            self.fields[f"precaution_{precaution.key}_note"] = forms.CharField(
+                label=_("%(about)s: what was done, or why it was not needed")
+                % {"about": precaution.about}, required=False,
+                max_length=PRECAUTION_NOTE_MAX)
         for code, term in vocab.PRODUCTS.items():
             self.fields[f"product_{code}"] = forms.BooleanField(
                 label=term.display, help_text=term.definition, required=False)
@@ -338,6 +359,10 @@ class ChartForm(forms.Form):
             self.fields[f"product_{code}_lot"] = forms.CharField(
                 label=_("%(product)s: lot") % {"product": term.display}, required=False,
                 max_length=80)
+
+    def precaution_rows(self) -> list[tuple[Precaution, forms.BoundField, forms.BoundField]]:
+        return [(p, self[f"precaution_{p.key}"], self[f"precaution_{p.key}_note"])
+                for p in self.precautions]
 
     def product_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
         return [(self[f"product_{c}"], self[f"product_{c}_name"], self[f"product_{c}_lot"])
@@ -362,6 +387,9 @@ class ChartForm(forms.Form):
             "anaesthetic", "anaesthetic_minutes", "endpoint_reached", "immediate_reaction",
             "notes", "interval_reason")}
         initial["practitioner"] = session.practitioner_id
+        for key, record in records_from(session.precautions).items():
+            initial[f"precaution_{key}"] = record.status
+            initial[f"precaution_{key}_note"] = record.note
         for product in session.products:
             code = product.get("code")
             initial[f"product_{code}"] = True
@@ -439,6 +467,10 @@ def chart_data(form: ChartForm, formset: forms.BaseFormSet) -> ChartData:
          "lot": data.get(f"product_{code}_lot", "")}
         for code in vocab.PRODUCTS if data.get(f"product_{code}"))
     practitioner = data.get("practitioner")
+    precautions = {
+        p.key: PrecautionRecord(status=data.get(f"precaution_{p.key}") or "",
+                                note=data.get(f"precaution_{p.key}_note", ""))
+        for p in form.precautions}
     return ChartData(
         performed_on=data.get("performed_on"),
         practitioner_id=practitioner.pk if practitioner else None,
@@ -450,6 +482,7 @@ def chart_data(form: ChartForm, formset: forms.BaseFormSet) -> ChartData:
         endpoint_reached=data.get("endpoint_reached", ""), products=products,
         immediate_reaction=data.get("immediate_reaction", ""), notes=data.get("notes", ""),
         interval_reason=data.get("interval_reason", ""),
+        precautions={k: r for k, r in precautions.items() if r.status or r.note.strip()},
     )
 
 

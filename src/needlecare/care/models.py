@@ -176,6 +176,9 @@ class TreatmentSession(models.Model):
     notes = models.TextField(_("clinical notes"), blank=True, max_length=10000)
     interval_reason = models.TextField(_("reason for a shorter interval"), blank=True,
                                        max_length=2000)
+    #: The screening's precautions as recorded on the chart, by screening rule:
+    #: {"cold_sore_history": {"status": "done" | "not_needed", "note": "..."}}.
+    precautions = models.JSONField(default=dict, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                   null=True, blank=True, related_name="+")

@@ -2,9 +2,10 @@
 pure decisions over the chart and the facts the service loads.
 
 The service (``services.save_chart``, ``services.sign_session``) loads the session, its plan,
-the last signed session and the patient's consent, asks these functions, and stores or refuses.
-Kept apart from the ORM so that the rules that protect patients (a cartridge past its expiry,
-a depth deeper than planned, sessions too close together, no consent) are tested without a
+the last signed session, the patient's consent and the screening's precautions, asks these
+functions, and stores or refuses. Kept apart from the ORM so that the rules that protect
+patients (a cartridge past its expiry, a depth deeper than planned, sessions too close
+together, no consent, a screening precaution nobody recorded) are tested without a
 database.
 """
 
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from needlecare.care.precautions import NOT_NEEDED, STATUSES, Precaution, PrecautionRecord
 from needlecare.clinical import vocabulary as vocab
 from needlecare.errors import ServiceError
 
@@ -49,15 +51,33 @@ class ChartData:
     immediate_reaction: str = ""
     notes: str = ""
     interval_reason: str = ""
+    #: The screening's precautions as recorded, by screening rule.
+    precautions: Mapping[str, PrecautionRecord] = field(default_factory=dict)
+
+
+#: The longest note on a recorded precaution.
+PRECAUTION_NOTE_MAX = 1000
 
 
 def check_chart_shape(chart: ChartData, *, today: dt.date,
                       practitioner_ids: Collection[int],
-                      text_limits: Mapping[str, int]) -> None:
+                      text_limits: Mapping[str, int],
+                      precaution_keys: Collection[str] = ()) -> None:
     """Refuse values no draft may hold (the form checks them too; the API may not).
 
     ``practitioner_ids`` are the clinic's active clinicians and owners; ``text_limits`` the
-    longest each free-text chart field may be."""
+    longest each free-text chart field may be; ``precaution_keys`` the precautions the plan's
+    screening asked for (a record of any other is refused)."""
+    for key, record in chart.precautions.items():
+        if key not in precaution_keys:
+            raise ServiceError("invalid_precaution", _("That precaution is not one of this "
+                                                       "patient's screening."))
+        if record.status not in ("", *STATUSES):
+            raise ServiceError("invalid_precaution", _("Record a precaution as done or not "
+                                                       "needed."))
+        if len(record.note) > PRECAUTION_NOTE_MAX:
+            raise ServiceError("too_long", _("A precaution's note: at most %(n)d characters.")
+                               % {"n": PRECAUTION_NOTE_MAX})
     if chart.device and chart.device not in vocab.DEVICES:
         raise ServiceError("invalid_device", _("Choose a device from the list."), field="device")
     if chart.performed_on and chart.performed_on > today:
@@ -109,6 +129,9 @@ class SigningFacts:
     last_signed_on: dt.date | None
     has_valid_consent: bool
     today: dt.date
+    #: The precautions the plan's screening asked for, and what the chart records of them.
+    precautions: Sequence[Precaution] = ()
+    precautions_recorded: Mapping[str, PrecautionRecord] = field(default_factory=dict)
 
 
 def sign_problems(facts: SigningFacts) -> list[str]:
@@ -154,4 +177,12 @@ def sign_problems(facts: SigningFacts) -> list[str]:
                                "interval": facts.interval_days})
     if not facts.has_valid_consent:
         problems.append(_("the patient has no valid (signed, not withdrawn) treatment consent"))
+    for precaution in facts.precautions:
+        record = facts.precautions_recorded.get(precaution.key, PrecautionRecord())
+        if record.status not in STATUSES:
+            problems.append(_("the precaution about %(about)s is not recorded: mark it done or "
+                              "not needed") % {"about": precaution.about})
+        elif record.status == NOT_NEEDED and not record.note.strip():
+            problems.append(_("the precaution about %(about)s is marked not needed: say why")
+                            % {"about": precaution.about})
     return problems

@@ -42,6 +42,7 @@ from needlecare.care.models import (
     TreatmentSession,
     Verdict,
 )
+from needlecare.care.precautions import Precaution, precautions_of, records_from
 from needlecare.care.rules import (
     MAX_DEPTH_MM,
     ChartData,
@@ -464,8 +465,8 @@ def view_session(actor: Actor, session_id: int | str) -> TreatmentSession:
     """The whole session record (chart included), for clinicians."""
     with transaction.atomic():
         return access_record(actor, TreatmentSession, session_id, action="session.view",
-                             related=("plan", "practitioner", "signed_by", "booked_by",
-                                      "consent"))
+                             related=("plan__consultation", "practitioner", "signed_by",
+                                      "booked_by", "consent"))
 
 
 def view_booking(actor: Actor, session_id: int | str) -> TreatmentSession:
@@ -480,6 +481,11 @@ _CHART_FIELDS = ("performed_on", "practitioner_id", "device", "device_model", "c
                  "immediate_reaction", "notes", "interval_reason")
 
 
+def session_precautions(session: TreatmentSession) -> list[Precaution]:
+    """The precautions the screening behind the session's plan asked for."""
+    return precautions_of(session.plan.consultation.result)
+
+
 def _check_chart_shape(session: TreatmentSession, chart: ChartData) -> None:
     practitioners = set(User.objects.filter(
         clinic_id=session.clinic_id, is_active=True, role__in=[Role.CLINICIAN, Role.OWNER],
@@ -487,7 +493,9 @@ def _check_chart_shape(session: TreatmentSession, chart: ChartData) -> None:
     check_chart_shape(chart, today=clock.localdate(), practitioner_ids=practitioners,
                       text_limits={name: TreatmentSession._meta.get_field(name).max_length
                                    for name in ("device_model", "cartridge_lot", "anaesthetic",
-                                                "endpoint_reached")})
+                                                "endpoint_reached")},
+                      precaution_keys={p.key for p in session_precautions(session)}
+                      if chart.precautions else ())
 
 
 #: The chart's free text: the audit trail shows it only to readers who may see clinical records.
@@ -510,6 +518,9 @@ def _write_chart(session: TreatmentSession, chart: ChartData) -> dict[str, dict[
         setattr(session, name, getattr(chart, name))
     session.products = [{"code": p["code"], "name": p.get("name", ""), "lot": p.get("lot", "")}
                         for p in chart.products]
+    session.precautions = {key: {"status": record.status, "note": record.note.strip()}
+                           for key, record in chart.precautions.items()
+                           if record.status or record.note.strip()}
     session.save()
     session.zones.all().delete()
     SessionZone.objects.bulk_create([
@@ -552,7 +563,8 @@ def _sign_problems(session: TreatmentSession) -> list[str]:
         depth_ranges=session.plan.depth_ranges, interval_days=session.plan.interval_days,
         last_signed_on=_last_signed_on(session.plan_id, excluding=session.pk),
         has_valid_consent=valid_treatment_consent(session.patient_id) is not None,
-        today=clock.localdate()))
+        today=clock.localdate(), precautions=session_precautions(session),
+        precautions_recorded=records_from(session.precautions)))
 
 
 def sign_session(actor: Actor, session_id: int | str, chart: ChartData | None = None

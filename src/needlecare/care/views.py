@@ -4,6 +4,7 @@ on a refused write the page is read again to show the form with the message."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -14,9 +15,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from needlecare import sections
+from needlecare import clock, sections
 from needlecare.access import Actor, Permission, require
 from needlecare.care import consent_texts, services
+from needlecare.care.answers import intake_answers
 from needlecare.care.forms import (
     ZONES_PREFIX,
     AddendumForm,
@@ -33,6 +35,7 @@ from needlecare.care.forms import (
     zone_formset,
 )
 from needlecare.care.models import ConsentKind, SessionStatus, TreatmentSession, Verdict
+from needlecare.care.precautions import Precaution, precautions_of, records_from
 from needlecare.clinical import vocabulary as vocab
 from needlecare.errors import ServiceError
 from needlecare.page_actions import refusal, show_refusal, submit
@@ -65,6 +68,8 @@ def _consultation_page(request: HttpRequest, pk: int, override_form: OverrideFor
     return render(request, "care/consultation_detail.html", {
         "consultation": consultation, "patient": consultation.patient,
         "result": consultation.result, "intake": consultation.intake,
+        "answers": intake_answers(consultation.intake),
+        "precautions": precautions_of(consultation.result),
         "override_form": override_form or OverrideForm(),
         "can_write": actor.can(Permission.WRITE_CLINICAL),
         "sections": sections.render(sections.Page.CONSULTATION, actor, consultation),
@@ -189,6 +194,7 @@ def _plan_page(request: HttpRequest, pk: int, book_form: BookForm | None = None
     return render(request, "care/plan_detail.html", {
         "overview": overview, "plan": overview.plan, "patient": overview.plan.patient,
         "generated": overview.plan.generated, "book_form": book_form or BookForm(),
+        "precautions": precautions_of(overview.plan.consultation.result),
         "edits": overview.plan.edits.select_related("by"),
         "sections": sections.render(sections.Page.PLAN, actor, overview.plan),
     })
@@ -239,10 +245,24 @@ def session_book(request: HttpRequest, plan_pk: int) -> HttpResponse:
                   done=lambda session: redirect("session-detail", pk=session.pk))
 
 
+def _chart_defaults(session: TreatmentSession) -> dict[str, Any]:
+    """What a new chart starts with: today's date, and the device chosen at the
+    consultation (the practitioner changes either when they differ)."""
+    defaults: dict[str, Any] = {}
+    if session.performed_on is None:
+        defaults["performed_on"] = clock.localdate()
+    if not session.device:
+        device = (session.plan.consultation.intake or {}).get("device")
+        if device in vocab.DEVICES:
+            defaults["device"] = device
+    return defaults
+
+
 def _chart_forms(session: TreatmentSession, data: Any = None) -> tuple[ChartForm, Any]:
     form = ChartForm(data, clinic_id=session.clinic_id,
+                     precautions=services.session_precautions(session),
                      initial=None if data is not None else {
-                         **ChartForm.initial_for(session),
+                         **ChartForm.initial_for(session), **_chart_defaults(session),
                          "practitioner": session.practitioner_id or None})
     return form, zone_formset(session, data)
 
@@ -278,15 +298,30 @@ def _session_page(request: HttpRequest, pk: int, *, data: Any = None,
                        depth_ranges=session.plan.depth_ranges,
                        products=vocab.PRODUCTS)
     else:
+        recorded = records_from(session.precautions)
         context.update(addenda=session.addenda.select_related("by"),
                        aftercare=getattr(session, "aftercare", None),
-                       products=vocab.PRODUCTS)
+                       products=vocab.PRODUCTS,
+                       precautions=[(p, recorded.get(p.key))
+                                    for p in precautions_of(session.plan.consultation.result)])
     return render(request, "care/session_detail.html", context)
+
+
+_PRECAUTION_FIELD = re.compile(r"precaution_([a-z0-9_]{1,64}?)(?:_note)?")
+
+
+def _posted_precautions(request: HttpRequest) -> list[Precaution]:
+    """The precautions the posted chart records (the service checks that they are the
+    screening's; the page shown again names them properly)."""
+    keys = dict.fromkeys(match.group(1) for name in request.POST
+                         if (match := _PRECAUTION_FIELD.fullmatch(name)))
+    return [Precaution(key=key, about=key, text="") for key in keys]
 
 
 def _parse_chart(request: HttpRequest) -> tuple[ChartForm, Any, bool]:
     actor = Actor.from_request(request)
-    form = ChartForm(request.POST, clinic_id=actor.clinic_id)
+    form = ChartForm(request.POST, clinic_id=actor.clinic_id,
+                     precautions=_posted_precautions(request))
     # Every zone parses here; the plan's zones are checked when the session is signed.
     formset = zone_formset(None, request.POST, zones=list(vocab.ZONES))
     valid = form.is_valid() & formset.is_valid()

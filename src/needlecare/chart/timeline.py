@@ -16,18 +16,21 @@ from django.utils.translation import gettext_lazy as _
 
 from needlecare import clock
 from needlecare.access import Actor, Permission
+from needlecare.care.answers import allergies_reported
 from needlecare.care.models import (
     AftercareRecord,
     Consent,
+    ConsentKind,
     Consultation,
     SessionStatus,
     TreatmentPlan,
     TreatmentSession,
 )
+from needlecare.care.precautions import Precaution, precautions_of
 from needlecare.clinical.vocabulary import INDICATIONS, ZONES
 from needlecare.patients.access import access_patient
 from needlecare.patients.models import Patient
-from needlecare.recovery.models import CheckIn, Escalation
+from needlecare.recovery.models import CheckIn, Escalation, EscalationStatus
 
 
 @dataclass
@@ -44,6 +47,31 @@ class TimelineEntry:
     actions: list[Any] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ConsentState:
+    kind: str
+    #: "valid", "withdrawn" or "none".
+    state: str
+    consent: Consent | None
+
+
+@dataclass
+class Alerts:
+    """The header of the patient's page: what a clinician must see before anything else.
+    Allergies, precautions and escalations are clinical (None for front desk); the consent
+    state is administrative."""
+
+    consents: list[ConsentState]
+    #: Allergies the latest consultation reports; [] none reported; None not asked (or not
+    #: for this role).
+    allergies: list[str] | None = None
+    #: The latest screening's precautions, each naming what it is about.
+    precautions: list[Precaution] = field(default_factory=list)
+    escalations: list[Escalation] = field(default_factory=list)
+    #: A consultation exists (so "allergies not asked" means something).
+    screened: bool = False
+
+
 @dataclass
 class PatientRecord:
     patient: Patient
@@ -52,6 +80,7 @@ class PatientRecord:
     entries: list[TimelineEntry]
     active_plans: list[TreatmentPlan]
     now: dt.datetime
+    alerts: Alerts | None = None
 
     @property
     def age(self) -> int:
@@ -140,4 +169,26 @@ def patient_record(actor: Actor, patient_id: int | str) -> PatientRecord:
     entries.sort(key=lambda e: (e.at, _KIND_ORDER[e.kind], e.record.pk), reverse=True)
     active = [p for p in plans if p.status == "active"]
     return PatientRecord(patient=patient, clinical=clinical, entries=entries,
-                         active_plans=active, now=now)
+                         active_plans=active, now=now, alerts=_alerts(entries, clinical))
+
+
+def _alerts(entries: list[TimelineEntry], clinical: bool) -> Alerts:
+    """From the records the timeline read already (no query of its own)."""
+    consents: list[ConsentState] = []
+    for kind, label in ConsentKind.choices:
+        latest = next((e.record for e in entries
+                       if e.kind == "consent" and e.record.kind == kind), None)
+        state = "none" if latest is None else "withdrawn" if latest.withdrawn_at else "valid"
+        consents.append(ConsentState(kind=str(label), state=state, consent=latest))
+    alerts = Alerts(consents=consents)
+    if not clinical:
+        return alerts
+    consultation = next((e.record for e in entries if e.kind == "consultation"), None)
+    if consultation is not None:
+        alerts.screened = True
+        alerts.allergies = allergies_reported(consultation.intake)
+        alerts.precautions = precautions_of(consultation.result)
+    alerts.escalations = sorted(
+        (e.record for e in entries if e.kind == "escalation"
+         and e.record.status != EscalationStatus.CLOSED), key=lambda e: e.deadline)
+    return alerts

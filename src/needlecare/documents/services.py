@@ -42,8 +42,9 @@ from django.utils.translation import gettext as _
 
 from needlecare import clock
 from needlecare.access import Actor, Permission, audit
+from needlecare.accounts.clinic_settings import opening_hours_text
 from needlecare.care import consent_texts
-from needlecare.care.aftercare import aftercare_document
+from needlecare.care.aftercare import aftercare_document, handout_groups
 from needlecare.care.models import (
     Consent,
     SessionStatus,
@@ -55,8 +56,10 @@ from needlecare.documents.models import DocumentKind, PatientDocument, session_d
 from needlecare.documents.pdf import html_to_pdf
 from needlecare.errors import Conflict, NotFound, ServiceError
 from needlecare.patients.access import access_record
+from needlecare.recovery.advice import result_protocol
 from needlecare.recovery.links import require_usable
 from needlecare.recovery.models import PatientLink
+from needlecare.recovery.next_steps import emergency_signs
 
 #: How long a booked session is shown in the calendar (sessions carry no end time).
 APPOINTMENT_LENGTH = dt.timedelta(hours=1)
@@ -98,17 +101,23 @@ def _source_sha256(html: str) -> str:
 
 
 def _aftercare_page(session: TreatmentSession) -> _Page:
+    """The aftercare handout: when to call and whom (the clinic's numbers and hours), each
+    instruction once grouped by the day it starts, and the check-in days; two pages."""
     _require_signed(session)
     plan, protocol_version = aftercare_document(session)
-    days = [_dates(d, "date") for d in plan.get("days", [])]
-    weeks = [_dates(w, "from_date", "to_date") for w in plan.get("weeks", [])]
+    assert session.performed_on is not None
     checkin_days = default_protocol().data.aftercare.check_ins.days
+    clinic = session.clinic
+    protocol = result_protocol(protocol_version) or default_protocol()
     return _Page("documents/aftercare_plan.html", {
-        "clinic": session.clinic, "patient": session.patient,
-        "session_date": session.performed_on, "days": days, "weeks": weeks,
+        "clinic": clinic, "patient": session.patient,
+        "session_date": session.performed_on, "groups": handout_groups(plan),
         "call_clinic": plan.get("call_clinic", ""), "protocol_version": protocol_version,
-        "checkin_days": ", ".join(str(d) for d in checkin_days),
-    }, session.clinic.time_zone)
+        "emergency_signs": emergency_signs(protocol),
+        "opening_hours": opening_hours_text(clinic.opening_hours),
+        "checkin_dates": [(d, session.performed_on + dt.timedelta(days=d))
+                          for d in checkin_days],
+    }, clinic.time_zone)
 
 
 def aftercare_pdf(session: TreatmentSession) -> bytes:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from needlecare import clock
 from needlecare.care.aftercare import aftercare_document
 from needlecare.care.models import SessionStatus, TreatmentSession
+from needlecare.clinical.protocol.loader import default_protocol
 from needlecare.documents import services as documents
 from needlecare.messaging import composers
 from needlecare.messaging.channels import Attachment, Outgoing
@@ -43,7 +44,10 @@ from needlecare.messaging.models import (
 from needlecare.messaging.quiet_hours import quiet_end, quiet_hours
 from needlecare.outcomes.models import InvitationStatus, OutcomeInvitation
 from needlecare.patients.models import Channel
-from needlecare.recovery.models import CheckIn, EscalationStatus, Level
+from needlecare.recovery.advice import patient_advice, result_protocol
+from needlecare.recovery.models import CheckIn, EscalationNote, EscalationStatus, Level
+from needlecare.recovery.next_steps import emergency_signs
+from needlecare.recovery.services import clinic_next_steps, staff_name
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +117,9 @@ def _aftercare_items(session: TreatmentSession) -> tuple[list[dict[str, Any]], s
     for block in [*plan.get("days", []), *plan.get("weeks", [])]:
         for instruction in block.get("instructions", []):
             key = instruction.get("id") or instruction.get("text")
+            # Evidence tags ("Clinic policy") are for staff pages, not the patient's copy.
             item = items.setdefault(key, {
                 "text": instruction.get("text", ""),
-                "clinic_policy": instruction.get("basis") == "clinic_policy",
                 "from_day": instruction.get("from_day", 0), "until": None})
             until = instruction.get("until_date")
             if until and (item["until"] is None or until > item["until"]):
@@ -159,11 +163,15 @@ def _kind_context(message: Message, now: dt.datetime) -> dict[str, Any]:
             raise Skip(_("The patient checked in after the invitation."))
         context["day"] = message.context.get("day")
     elif kind == MessageKind.TRIAGE_NOTE:
-        deadline = message.context.get("deadline")
-        context.update(level=message.context.get("level"),
-                       advice=message.context.get("advice", []),
-                       deadline=_local(dt.datetime.fromisoformat(deadline), clinic.time_zone)
-                       if deadline else "")
+        context.update(_triage_note(message, now))
+    elif kind == MessageKind.ESCALATION_UPDATE:
+        note = EscalationNote.objects.select_related("by").filter(
+            pk=message.context.get("note"), to_patient=True).first()
+        if note is None:
+            raise Skip(_("The note to the patient no longer exists."))
+        context.update(note=note.text, clinician=staff_name(note.by),
+                       state=message.context.get("state", ""),
+                       emergency_signs=emergency_signs(default_protocol()))
     elif kind == MessageKind.SESSION_REMINDER:
         session = _session(message)
         if session.status != SessionStatus.BOOKED or session.scheduled_for <= now:
@@ -214,6 +222,28 @@ def _kind_context(message: Message, now: dt.datetime) -> dict[str, Any]:
                        + reverse("escalation-detail", args=[escalation.pk]),
                        overdue=kind == MessageKind.ESCALATION_OVERDUE)
     return context
+
+
+def _triage_note(message: Message, now: dt.datetime) -> dict[str, Any]:
+    """What happens next, said when the note is sent (the clinic may have opened or closed
+    since the check-in): the escalation's level and deadline, the clinic's hours and numbers,
+    and the check-in's advice without the lines the next steps say."""
+    escalation = message.escalation
+    if escalation is None:
+        raise Skip(_("The note has no escalation to speak about."))
+    escalation.refresh_from_db()
+    if escalation.status == EscalationStatus.CLOSED:
+        raise Skip(_("The escalation was closed."))
+    checkins = CheckIn.objects.filter(escalation_id=escalation.pk)
+    checkin = (checkins.filter(pk=message.context.get("checkin")).first()
+               or checkins.order_by("-submitted_at", "-id").first())
+    protocol = result_protocol(checkin.protocol_version) if checkin is not None else None
+    return {
+        "level": escalation.level,
+        "next": clinic_next_steps(message.clinic, escalation.level, now=now,
+                                  deadline=escalation.deadline, protocol=protocol),
+        "advice": patient_advice(checkin.result, protocol) if checkin is not None else [],
+    }
 
 
 # --- attachments ---------------------------------------------------------------------------

@@ -55,6 +55,7 @@ class MessageKind(models.TextChoices):
     READING = "reading", _("Reading for this stage")
     NEWSLETTER = "newsletter", _("Newsletter")
     SUBSCRIPTION_CONFIRMATION = "subscription_confirm", _("Newsletter: confirm subscription")
+    ESCALATION_UPDATE = "escalation_update", _("Clinician's note after a check-in")
 
 
 #: Messages that carry the patient's personal link: revoking the link cancels them.
@@ -64,7 +65,7 @@ LINK_BEARING = (MessageKind.AFTERCARE_PLAN, MessageKind.CHECKIN_INVITATION,
 #: Messages whose very existence is clinical information (triage advice, escalations): only
 #: clinicians and owners see them. The front desk sees the other messages' status lines.
 CLINICAL_KINDS = (MessageKind.TRIAGE_NOTE, MessageKind.CLINICIAN_ALERT,
-                  MessageKind.ESCALATION_OVERDUE)
+                  MessageKind.ESCALATION_OVERDUE, MessageKind.ESCALATION_UPDATE)
 #: Patient messages that answer something the patient has just done (so they are awake):
 #: quiet hours do not hold them back.
 #: A personal link sent again is asked for by the patient (usually on the phone to the desk).

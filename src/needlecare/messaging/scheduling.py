@@ -10,10 +10,12 @@ and the reminder delay) and the clinic (time zone, quiet hours), not from code:
   after each invitation (sent only if no check-in arrived since the invitation); a reminder of
   the next session when the plan has sessions left;
 - session booked: an appointment reminder the day before, at the invitation hour;
-- check-in at ``contact_clinic`` or above: a note to the patient with the advice; an ``urgent``
-  or ``emergency`` escalation: an email alert to each clinician and owner now, and an
+- check-in at ``contact_clinic`` or above: a note to the patient with what happens next, once
+  per escalation state change (opened, or raised to a level); an ``urgent`` or ``emergency``
+  escalation: an email alert to each clinician and owner now (once per level), and an
   ``escalation_overdue`` job per recipient at the deadline that alerts again if nobody has
   acknowledged it by then;
+- escalation acknowledged or closed with a note to the patient: that note, to the patient;
 - a personal link issued: pending link-bearing messages carry the new link, and the check-ins
   and outcome questions still to come are (re)scheduled with it;
 - outcome invitations scheduled (a course's last planned session signed): an invitation to
@@ -44,6 +46,8 @@ from needlecare.clinical.protocol.loader import default_protocol
 from needlecare.events import (
     CheckinRecorded,
     ConsentWithdrawn,
+    EscalationAcknowledged,
+    EscalationClosed,
     EscalationOpened,
     EscalationRaised,
     LinkIssued,
@@ -69,7 +73,7 @@ from needlecare.messaging.quiet_hours import outside_quiet_hours, quiet_hours
 from needlecare.outcomes.models import InvitationStatus, OutcomeInvitation
 from needlecare.patients.models import Patient
 from needlecare.recovery.links import current_session
-from needlecare.recovery.models import CheckIn, Escalation, EscalationStatus, PatientLink
+from needlecare.recovery.models import Escalation, EscalationStatus, PatientLink
 
 #: Triage levels after which the patient gets a note, and escalation levels that alert staff.
 NOTE_LEVELS = ("contact_clinic", "urgent", "emergency")
@@ -280,22 +284,56 @@ def on_link_revoked(event: LinkRevoked) -> None:
             "The personal link was revoked.")
 
 
+def triage_note_key(escalation_id: int, level: str) -> str:
+    return f"triage-note.e{escalation_id}.{level}"
+
+
 def on_checkin_recorded(event: CheckinRecorded) -> None:
-    """A note to the patient when triage advises more than self-care."""
-    if event.level not in NOTE_LEVELS:
+    """A note to the patient when their check-in opened an escalation or raised its level:
+    one per state change of the escalation, never one per submission (a patient who sends
+    the same worry ten times gets one answer). A check-in that joins an escalation at its
+    level, or below it, changes nothing the patient has not been told."""
+    if event.level not in NOTE_LEVELS or event.escalation_id is None:
         return
-    checkin = CheckIn.objects.select_related("clinic", "patient", "session", "escalation").get(
-        pk=event.checkin_id)
-    escalation = checkin.escalation
-    planner = _Planner(checkin.clinic)
-    deadline = escalation.deadline.isoformat() if escalation is not None else None
-    planner.patient(checkin.patient, MessageKind.TRIAGE_NOTE, clock.now(),
-                    f"triage-note.c{checkin.pk}", session=checkin.session,
-                    escalation=escalation,
-                    context={"level": checkin.level,
-                             "advice": list(checkin.result.get("advice", [])),
-                             "deadline": deadline})
+    escalation = Escalation.objects.select_related("clinic", "patient", "session").get(
+        pk=event.escalation_id)
+    if escalation.level != event.level:
+        return
+    key = triage_note_key(escalation.pk, escalation.level)
+    planner = _Planner(escalation.clinic)
+    planner.patient(escalation.patient, MessageKind.TRIAGE_NOTE, clock.now(), key,
+                    session=escalation.session, escalation=escalation,
+                    context={"level": escalation.level, "checkin": event.checkin_id})
     planner.write()
+    # A note about a lower level still waiting to be sent says less than this one.
+    _cancel(Message.objects.filter(escalation_id=escalation.pk, kind=MessageKind.TRIAGE_NOTE)
+            .exclude(dedupe_key=key), "A newer note about the same escalation replaces it.")
+
+
+def _note_to_patient(escalation_id: int, note_id: int | None, state: str) -> None:
+    if note_id is None:
+        return
+    escalation = Escalation.objects.select_related("clinic", "patient", "session").get(
+        pk=escalation_id)
+    planner = _Planner(escalation.clinic)
+    planner.patient(escalation.patient, MessageKind.ESCALATION_UPDATE, clock.now(),
+                    f"escalation-update.e{escalation.pk}.n{note_id}", session=escalation.session,
+                    escalation=escalation, context={"note": note_id, "state": state})
+    planner.write()
+
+
+def on_escalation_acknowledged(event: EscalationAcknowledged) -> None:
+    """The clinician's note to the patient, when they wrote one while acknowledging."""
+    _note_to_patient(event.escalation_id, event.patient_note_id, "acknowledged")
+
+
+def on_escalation_closed(event: EscalationClosed) -> None:
+    """The clinician's note to the patient, when they wrote one while closing; a triage note
+    not yet sent no longer applies."""
+    _cancel(Message.objects.filter(escalation_id=event.escalation_id,
+                                   kind=MessageKind.TRIAGE_NOTE),
+            "The escalation was closed before the note was sent.")
+    _note_to_patient(event.escalation_id, event.patient_note_id, "closed")
 
 
 def on_escalation_opened(event: EscalationOpened) -> None:
@@ -408,3 +446,5 @@ def register() -> None:
     events.subscribe(EscalationOpened, on_escalation_opened)
     events.subscribe(EscalationRaised, on_escalation_raised)
     events.subscribe(OutcomeInvitationsScheduled, on_outcome_invitations_scheduled)
+    events.subscribe(EscalationAcknowledged, on_escalation_acknowledged)
+    events.subscribe(EscalationClosed, on_escalation_closed)

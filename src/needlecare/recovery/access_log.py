@@ -53,6 +53,12 @@ _WORDS = {
     "link.create": _("sent you a link to these pages"),
     "link.list": _("looked at your links to these pages"),
     "link.revoke": _("stopped a link to these pages"),
+    # One personal link per patient (recovery.links): its own actions.
+    "link.view": _("looked at your link to these pages"),
+    "link.send": _("sent you your link to these pages"),
+    "link.replace": _("sent you a new link to these pages"),
+    "link.revoked": _("stopped a link to these pages"),
+    "link.unlock": _("unlocked your link after wrong dates of birth"),
     "checkin.view": _("read one of your check-ins"),
     "escalation.view": _("read your check-in that needed the clinic"),
     "escalation.acknowledge": _("took charge of your check-in that needed the clinic"),

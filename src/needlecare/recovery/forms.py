@@ -12,12 +12,19 @@ from django.utils.translation import gettext_lazy as _
 from needlecare import clock
 from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS, Trend
 from needlecare.recovery.models import Outcome
+from needlecare.recovery.services import PATIENT_NOTE_MAX
 
-SEVERITY_CHOICES = [("", _("Choose")), ("0", _("0 – none"))] + [
-    (str(n), str(n)) for n in range(1, 10)] + [("10", _("10 – worst"))]
-TREND_CHOICES = [(Trend.BETTER.value, _("Better")), (Trend.SAME.value, _("The same")),
+SEVERITY_CHOICES = [(str(n), str(n)) for n in range(11)]
+TREND_CHOICES = [(Trend.BETTER.value, _("Better")), (Trend.SAME.value, _("Same")),
                  (Trend.WORSE.value, _("Worse"))]
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+NONE_OF_THESE = "none"
+SOME_OF_THESE = "some"
+# The symptoms of the normal course after a session (reference §3.1, the [C] rows of the
+# first days: martin2021, minutilli2024, chu2021) stay in view; the others sit one tap away
+# under "Something else?", so that a normal day's check-in fits on a phone.
+FIRST_SYMPTOMS = ("redness", "swelling", "pinpoint_bleeding", "pain", "dryness_flaking",
+                  "tightness")
 
 
 def _sentence(text: str) -> str:
@@ -28,13 +35,16 @@ def _sentence(text: str) -> str:
 class SymptomRow:
     code: str
     label: str
-    present: forms.BoundField
     severity: forms.BoundField
     trend: forms.BoundField
 
     @property
     def has_errors(self) -> bool:
-        return bool(self.present.errors or self.severity.errors or self.trend.errors)
+        return bool(self.severity.errors or self.trend.errors)
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.severity.value() not in (None, "") or self.trend.value())
 
 
 @dataclass(frozen=True)
@@ -45,46 +55,84 @@ class RedFlagRow:
 
 
 class CheckInForm(forms.Form):
-    """Every symptom of the vocabulary (optional) and every red flag (a required yes or no).
+    """The patient's check-in: the warning signs, then how the skin feels.
 
-    Requiring the red-flag answers here means a patient using the page never gets a level
-    raised because a question was skipped; the engine itself still reads a missing answer as
-    "yes" for other clients."""
+    Warning signs are one question first: "None of these" answers every sign "no" in one tap;
+    "Some of these" asks each sign yes or no (the reviewable list, which the page shows once
+    it is chosen, or always without CSS support). Nothing is ever preset to "no": a page sent
+    without an answer to the question comes back asking for it, and a sign left unanswered
+    under "Some of these" comes back too (the engine itself reads a missing answer as "yes",
+    for other clients). A "yes" given to one sign is kept even beside "None of these":
+    contradictory answers never lower a level.
 
+    A symptom is reported by choosing how strong it is (0 to 10) and whether it is better,
+    the same or worse than yesterday; symptoms left blank are not reported."""
+
+    flags = forms.ChoiceField(
+        label=_("Do you have any of these warning signs now?"), required=False,
+        choices=[(NONE_OF_THESE, _("None of these")), (SOME_OF_THESE, _("Some of these"))],
+        widget=forms.RadioSelect)
     note = forms.CharField(
         label=_("Anything else you want to tell the clinic? (optional)"), required=False,
-        max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+        max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for code in SYMPTOMS:
-            self.fields[f"{code}_present"] = forms.BooleanField(
-                label=_("I have this"), required=False)
+            # Still read from older pages and scripts that send a tick with the answers.
+            self.fields[f"{code}_present"] = forms.BooleanField(required=False)
             self.fields[f"{code}_severity"] = forms.TypedChoiceField(
-                label=_("How strong is it? (0 = none, 10 = worst)"), choices=SEVERITY_CHOICES,
-                coerce=int, empty_value=None, required=False)
+                label=_("How strong (0 none, 10 worst)"), choices=SEVERITY_CHOICES,
+                coerce=int, empty_value=None, required=False, widget=forms.RadioSelect)
             self.fields[f"{code}_trend"] = forms.ChoiceField(
-                label=_("Since yesterday it is"), choices=TREND_CHOICES, required=False,
+                label=_("Since yesterday"), choices=TREND_CHOICES, required=False,
                 widget=forms.RadioSelect)
         for code, term in RED_FLAGS.items():
             self.fields[f"flag_{code}"] = forms.ChoiceField(
                 label=_sentence(term.patient), choices=YES_NO, widget=forms.RadioSelect,
-                error_messages={"required": _("Please answer yes or no.")})
+                required=False)
         # The note goes last on the page.
         self.order_fields([f for f in self.fields if f != "note"] + ["note"])
 
     def symptom_rows(self) -> list[SymptomRow]:
         return [SymptomRow(code=code, label=_sentence(term.patient),
-                           present=self[f"{code}_present"], severity=self[f"{code}_severity"],
-                           trend=self[f"{code}_trend"])
+                           severity=self[f"{code}_severity"], trend=self[f"{code}_trend"])
                 for code, term in SYMPTOMS.items()]
+
+    def first_symptom_rows(self) -> list[SymptomRow]:
+        return [row for row in self.symptom_rows() if row.code in FIRST_SYMPTOMS]
+
+    def other_symptom_rows(self) -> list[SymptomRow]:
+        return [row for row in self.symptom_rows() if row.code not in FIRST_SYMPTOMS]
+
+    def show_other_symptoms(self) -> bool:
+        """Open "Something else?" when the page comes back with an answer or error in it."""
+        return any(row.answered or row.has_errors for row in self.other_symptom_rows())
+
+    def other_symptoms_summary(self) -> str:
+        return _sentence(", ".join(SYMPTOMS[row.code].patient
+                                   for row in self.other_symptom_rows()))
 
     def red_flag_rows(self) -> list[RedFlagRow]:
         return [RedFlagRow(code=code, label=_sentence(term.patient),
                            answer=self[f"flag_{code}"]) for code, term in RED_FLAGS.items()]
 
+    def red_flag_errors(self) -> bool:
+        return any(f"flag_{code}" in self.errors for code in RED_FLAGS)
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        choice = cleaned.get("flags")
+        answered = {code: cleaned.get(f"flag_{code}") for code in RED_FLAGS
+                    if cleaned.get(f"flag_{code}")}
+        if choice != NONE_OF_THESE:
+            if not choice and not answered:
+                self.add_error("flags", _("Please answer: choose “None of these” or “Some "
+                                          "of these”."))
+            else:
+                for code in RED_FLAGS:
+                    if code not in answered:
+                        self.add_error(f"flag_{code}", _("Please answer yes or no."))
         for code in SYMPTOMS:
             severity = cleaned.get(f"{code}_severity")
             trend = cleaned.get(f"{code}_trend")
@@ -108,7 +156,8 @@ class CheckInForm(forms.Form):
                 symptoms[code] = {"severity": severity, "trend": trend}
         return {
             "symptoms": symptoms,
-            "red_flags": {code: data[f"flag_{code}"] == "yes" for code in RED_FLAGS},
+            # "None of these" answers every sign no, except one the patient said yes to.
+            "red_flags": {code: data.get(f"flag_{code}") == "yes" for code in RED_FLAGS},
             "note": data.get("note", "").strip(),
         }
 
@@ -159,13 +208,30 @@ class NoteForm(forms.Form):
                            error_messages={"required": _("Write the note first.")})
 
 
+def _note_to_patient(help_text: Any) -> forms.CharField:
+    return forms.CharField(
+        label=_("Note to the patient (optional)"), required=False, max_length=PATIENT_NOTE_MAX,
+        help_text=help_text, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AcknowledgeForm(forms.Form):
+    note_to_patient = _note_to_patient(_(
+        "Shown on the patient's page and sent to them by their usual channel, for example "
+        "“I will call you before 10 tomorrow”. Leave empty to show only that you have seen "
+        "it."))
+
+
 class CloseForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[("", _("Choose the outcome")), *Outcome.choices],
         error_messages={"required": _("Choose the outcome before closing.")},
         help_text=_("Choose “Referred to a dermatologist” for a laser or peel referral."))
-    note = forms.CharField(label=_("Closing note (optional)"), required=False, max_length=10000,
+    note = forms.CharField(label=_("Closing note, for the clinic only (optional)"),
+                           required=False, max_length=10000,
                            widget=forms.Textarea(attrs={"rows": 3}))
+    note_to_patient = _note_to_patient(_(
+        "Shown on the patient's page and sent to them by their usual channel. The closing "
+        "note above stays internal."))
 
 
 class RevokeLinkForm(forms.Form):

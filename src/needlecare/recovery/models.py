@@ -137,8 +137,13 @@ class Escalation(models.Model):
 
 
 class EscalationNote(models.Model):
+    """A clinician's note on an escalation. Notes are internal unless ``to_patient``: a note
+    to the patient is written when acknowledging or closing, shown on the patient's page and
+    sent to them; nothing else a clinician writes reaches the patient."""
+
     escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="notes")
     text = models.TextField(max_length=10000)
+    to_patient = models.BooleanField(default=False)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                            related_name="+")
     at = models.DateTimeField(default=clock.now, editable=False)

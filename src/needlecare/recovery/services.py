@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
@@ -28,6 +29,7 @@ from needlecare.accounts.models import Clinic, User
 from needlecare.care.aftercare import aftercare_document, signed_session_facts
 from needlecare.care.models import SessionStatus, TreatmentSession
 from needlecare.clinical.aftercare import DAILY_DAYS
+from needlecare.clinical.protocol.loader import Protocol, default_protocol
 from needlecare.clinical.recovery import expected_course
 from needlecare.clinical.session import SessionFacts
 from needlecare.clinical.triage import CheckIn as CheckInDocument
@@ -37,6 +39,8 @@ from needlecare.clinical.vocabulary import Level as TriageLevel
 from needlecare.errors import Conflict, ServiceError
 from needlecare.events import (
     CheckinRecorded,
+    EscalationAcknowledged,
+    EscalationClosed,
     EscalationOpened,
     EscalationRaised,
     emit,
@@ -44,6 +48,7 @@ from needlecare.events import (
 from needlecare.hours import is_open
 from needlecare.patients.access import access_patient, access_record
 from needlecare.patients.models import Patient
+from needlecare.recovery.advice import patient_advice, patient_reasons, result_protocol
 from needlecare.recovery.deadlines import (
     checkin_due_session_dates,
     clinic_deadline,
@@ -61,6 +66,7 @@ from needlecare.recovery.models import (
     Outcome,
     PatientLink,
 )
+from needlecare.recovery.next_steps import ClinicContact, NextSteps, emergency_signs, next_steps
 from needlecare.recovery.rules import ActiveEscalation, EscalationAction, decide_escalation
 
 ACTIVE_ESCALATION = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
@@ -89,6 +95,122 @@ class PatientToday:
     #: The week block shown after the daily part (from_day, to_day), if any.
     week: tuple[int, int] | None
     plan_finished: bool
+    #: The signs for which the patient calls the emergency number, in their words.
+    emergency_signs: str = ""
+    #: The clinic has the patient's report: its state, shown at the top of the page.
+    update: PatientUpdate | None = None
+
+
+@dataclass(frozen=True)
+class EscalationState:
+    """How far the clinic has got with a patient's report, as the patient reads it: sent at,
+    seen by whom and when, closed by whom with their note to the patient."""
+
+    escalation: Escalation
+    #: When the patient's latest report about it reached the clinic.
+    sent_at: dt.datetime
+    #: The latest note a clinician wrote to the patient about it (never an internal note).
+    note: EscalationNote | None
+
+    @property
+    def status(self) -> str:
+        return self.escalation.status
+
+    @property
+    def seen_by(self) -> str:
+        return staff_name(self.escalation.acknowledged_by)
+
+    @property
+    def closed_by(self) -> str:
+        return staff_name(self.escalation.closed_by)
+
+    @property
+    def closing_note(self) -> EscalationNote | None:
+        closed_at = self.escalation.closed_at
+        if self.note is None or closed_at is None or self.note.at < closed_at:
+            return None
+        return self.note
+
+
+def escalation_state(escalation: Escalation, sent_at: dt.datetime) -> EscalationState:
+    note = (EscalationNote.objects.filter(escalation_id=escalation.pk, to_patient=True)
+            .select_related("by").order_by("-at", "-id").first())
+    return EscalationState(escalation=escalation, sent_at=sent_at, note=note)
+
+
+@dataclass(frozen=True)
+class PatientUpdate:
+    """What the top of the patient's page says while the clinic has their report: the latest
+    result, its advice, what happens next and how far the clinic has got."""
+
+    state: EscalationState
+    #: The latest check-in of the escalation (the result the patient last saw).
+    checkin: CheckIn
+    reasons: list[str]
+    advice: list[str]
+    #: What to do now (None once the escalation is closed: the clinic has dealt with it).
+    next: NextSteps | None
+
+
+def staff_name(user: User | None) -> str:
+    """A clinician as a patient reads their name ("Jo Rowe")."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.username
+
+
+#: How long a closed escalation stays at the top of the patient's page (until they check in
+#: again, at most this long): the clinician's closing note is news for a while, not for ever.
+CLOSED_SHOWN_FOR = dt.timedelta(days=7)
+
+
+def clinic_next_steps(clinic: Clinic, level: str, *, now: dt.datetime,
+                      deadline: dt.datetime | None = None,
+                      protocol: Protocol | None = None) -> NextSteps:
+    """``next_steps`` for a clinic row: its opening hours and closures, its contact details
+    and call-back promise."""
+    return next_steps(level, now, clinic.hours(), ClinicContact.of(clinic),
+                      callback_hours=clinic.urgent_callback_hours,
+                      emergency_signs=emergency_signs(protocol or default_protocol()),
+                      deadline=deadline)
+
+
+def checkin_next_steps(checkin: CheckIn, *, now: dt.datetime | None = None
+                       ) -> NextSteps | None:
+    """What to do now after ``checkin``: for its level, with its escalation's deadline while
+    that is still open at this level; None when its escalation is closed."""
+    escalation = checkin.escalation
+    if escalation is not None and escalation.status == EscalationStatus.CLOSED:
+        return None
+    deadline = escalation.deadline if escalation is not None \
+        and escalation.level == checkin.level else None
+    return clinic_next_steps(checkin.clinic, checkin.level, now=now or clock.now(),
+                             deadline=deadline,
+                             protocol=result_protocol(checkin.protocol_version))
+
+
+def _patient_update(session: TreatmentSession, now: dt.datetime) -> PatientUpdate | None:
+    escalation = (Escalation.objects.filter(session_id=session.pk)
+                  .select_related("acknowledged_by", "closed_by", "clinic")
+                  .order_by("-opened_at", "-id").first())
+    if escalation is None:
+        return None
+    latest = (CheckIn.objects.filter(session_id=session.pk).select_related("clinic")
+              .order_by("-submitted_at", "-id").first())
+    if latest is None or latest.escalation_id != escalation.pk:
+        return None  # checked in since, and that check-in needed no one
+    if escalation.status == EscalationStatus.CLOSED and (
+            escalation.closed_at is None or escalation.closed_at + CLOSED_SHOWN_FOR < now):
+        return None
+    latest.escalation = escalation
+    protocol = result_protocol(latest.protocol_version)
+    active = escalation.status != EscalationStatus.CLOSED
+    return PatientUpdate(
+        state=escalation_state(escalation, latest.submitted_at), checkin=latest,
+        reasons=patient_reasons(latest.result), advice=patient_advice(latest.result, protocol),
+        next=clinic_next_steps(escalation.clinic, escalation.level, now=now,
+                               deadline=escalation.deadline, protocol=protocol)
+        if active else None)
 
 
 def patient_today(actor: Actor) -> PatientToday:
@@ -105,9 +227,11 @@ def patient_today(actor: Actor) -> PatientToday:
         if session is None:
             return PatientToday(link=link, patient=patient, session=None, facts=None,
                                 today=today, day=0, instructions=[], normal_today=[],
-                                skin_notes=[], call_clinic="", week=None, plan_finished=True)
+                                skin_notes=[], call_clinic="", week=None, plan_finished=True,
+                                emergency_signs=emergency_signs(default_protocol()))
         facts = signed_session_facts(session)
-        plan, _version = aftercare_document(session)
+        plan, version = aftercare_document(session)
+        update = _patient_update(session, now)
     day = max(0, (today - facts.date).days)
     instructions: list[dict[str, Any]] = []
     normal: list[dict[str, Any]] = []
@@ -133,7 +257,9 @@ def patient_today(actor: Actor) -> PatientToday:
     return PatientToday(
         link=link, patient=patient, session=session, facts=facts, today=today, day=day,
         instructions=instructions, normal_today=normal, skin_notes=notes,
-        call_clinic=plan.get("call_clinic", ""), week=week, plan_finished=day > last_day)
+        call_clinic=plan.get("call_clinic", ""), week=week, plan_finished=day > last_day,
+        emergency_signs=emergency_signs(result_protocol(version) or default_protocol()),
+        update=update)
 
 
 # --- check-ins --------------------------------------------------------------------------------
@@ -249,6 +375,8 @@ def _record(actor: Actor, session: TreatmentSession, link: PatientLink | None,
     same = CheckIn.objects.filter(session_id=session.pk, fingerprint=fingerprint).first()
     if same is not None:
         return RecordedCheckIn(checkin=same, created=False, escalation=same.escalation)
+    if link is not None:
+        _require_under_daily_limit(link, session.clinic)
     result = triage(document)
     level = result.level.value
     current = (Escalation.objects.select_for_update()
@@ -271,6 +399,26 @@ def _record(actor: Actor, session: TreatmentSession, link: PatientLink | None,
                          escalation_id=escalation.pk if escalation is not None else None,
                          day=result.day))
     return RecordedCheckIn(checkin=checkin, created=True, escalation=escalation)
+
+
+def checkins_per_day() -> int:
+    """How many check-ins one personal link may send in a day (``PATIENT_CHECKINS_PER_DAY``)."""
+    return int(getattr(settings, "PATIENT_CHECKINS_PER_DAY", 12))
+
+
+def _require_under_daily_limit(link: PatientLink, clinic: Clinic) -> None:
+    """Refuse a check-in past the day's limit (the clinic's local day), naming whom to call:
+    a stuck phone or a script must not flood the worklist, and a patient worried enough to
+    send this many needs a voice, not another form."""
+    limit = checkins_per_day()
+    start, _end = local_day_bounds(local_date(clock.now(), clinic.time_zone), clinic.time_zone)
+    sent = CheckIn.objects.filter(link_id=link.pk, submitted_at__gte=start).count()
+    if sent >= limit:
+        raise Conflict("checkin_limit", str(_(
+            "You have already sent %(n)d check-ins today, the most we can take in one day. "
+            "If you are worried, call the clinic on %(phone)s. In an emergency, call "
+            "%(emergency)s.") % {"n": sent, "phone": clinic.phone,
+                                 "emergency": clinic.emergency_number}))
 
 
 def _session_for_checkin(actor: Actor, session_id: int) -> TreatmentSession:
@@ -316,7 +464,9 @@ def patient_checkin(actor: Actor, checkin_id: int | str) -> CheckIn:
     own_link(actor, "No such check-in.")
     with transaction.atomic():
         return access_record(actor, CheckIn, checkin_id, permission=Permission.PATIENT_SELF,
-                             action="checkin.result", related=("clinic",))
+                             action="checkin.result",
+                             related=("clinic", "escalation__acknowledged_by",
+                                      "escalation__closed_by"))
 
 
 # --- the clinicians' side ---------------------------------------------------------------------
@@ -446,12 +596,32 @@ def escalation_detail(actor: Actor, escalation_id: int | str) -> EscalationDetai
                             overdue=overdue)
 
 
-def acknowledge_escalation(actor: Actor, escalation_id: int | str) -> Escalation:
-    """A clinician has seen it and is dealing with it."""
+#: The longest note to the patient (it is also sent by text message or email).
+PATIENT_NOTE_MAX = 1000
+
+
+def _patient_note(escalation: Escalation, actor: Actor, text: str) -> EscalationNote | None:
+    """Store the note to the patient written with an acknowledgement or a closure."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if len(text) > PATIENT_NOTE_MAX:
+        raise ServiceError("note_too_long", str(_(
+            "Keep the note to the patient to %(n)d characters: it is also sent by text "
+            "message.") % {"n": PATIENT_NOTE_MAX}), field="note_to_patient")
+    return EscalationNote.objects.create(escalation=escalation, text=text, by=actor.user,
+                                         to_patient=True)
+
+
+def acknowledge_escalation(actor: Actor, escalation_id: int | str,
+                           note_to_patient: str = "") -> Escalation:
+    """A clinician has seen it and is dealing with it. A note to the patient, if written, is
+    shown on their page and sent to them; the patient's page also says who has seen it."""
     with transaction.atomic():
         escalation = access_record(actor, Escalation, escalation_id,
                                    permission=Permission.WRITE_CLINICAL,
-                                   action="escalation.acknowledge")
+                                   action="escalation.acknowledge",
+                                   detail={"note_to_patient": bool(note_to_patient.strip())})
         changed = Escalation.objects.filter(pk=escalation.pk, status=EscalationStatus.OPEN
                                             ).update(status=EscalationStatus.ACKNOWLEDGED,
                                                      acknowledged_by=actor.user,
@@ -461,6 +631,11 @@ def acknowledge_escalation(actor: Actor, escalation_id: int | str) -> Escalation
                 "This escalation is no longer open: it has already been acknowledged or "
                 "closed.")))
         escalation.refresh_from_db()
+        note = _patient_note(escalation, actor, note_to_patient)
+        emit(EscalationAcknowledged(
+            clinic_id=escalation.clinic_id, patient_id=escalation.patient_id,
+            escalation_id=escalation.pk, session_id=escalation.session_id,
+            patient_note_id=note.pk if note is not None else None))
     return escalation
 
 
@@ -476,13 +651,16 @@ def add_escalation_note(actor: Actor, escalation_id: int | str, text: str) -> Es
 
 
 def close_escalation(actor: Actor, escalation_id: int | str, outcome: str,
-                     note: str = "") -> Escalation:
-    """Close with an outcome. Closing one nobody acknowledged acknowledges it as well."""
+                     note: str = "", note_to_patient: str = "") -> Escalation:
+    """Close with an outcome. Closing one nobody acknowledged acknowledges it as well.
+    ``note`` stays internal; ``note_to_patient`` is shown on the patient's page and sent."""
     note = (note or "").strip()
     with transaction.atomic():
         escalation = access_record(actor, Escalation, escalation_id,
                                    permission=Permission.WRITE_CLINICAL,
-                                   action="escalation.close", detail={"outcome": outcome})
+                                   action="escalation.close",
+                                   detail={"outcome": outcome,
+                                           "note_to_patient": bool(note_to_patient.strip())})
         if outcome not in Outcome.values:
             raise ServiceError("outcome_required", str(_(
                 "Choose the outcome before closing.")), field="outcome")
@@ -501,6 +679,11 @@ def close_escalation(actor: Actor, escalation_id: int | str, outcome: str,
                                     "acknowledged_by", "acknowledged_at"])
         if note:
             EscalationNote.objects.create(escalation=current, text=note, by=actor.user)
+        patient_note = _patient_note(current, actor, note_to_patient)
+        emit(EscalationClosed(
+            clinic_id=current.clinic_id, patient_id=current.patient_id,
+            escalation_id=current.pk, session_id=current.session_id, outcome=outcome,
+            patient_note_id=patient_note.pk if patient_note is not None else None))
     return current
 
 

@@ -19,6 +19,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import json
 import secrets
 from enum import StrEnum
 
@@ -127,3 +128,49 @@ def remember_device(response: HttpResponse, link: PatientLink, token: str) -> No
         path=reverse("patient-home", args=[token]), httponly=True, samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE)
 
+
+
+# --- the clinic's numbers, kept on the patient's phone ----------------------------------------
+# When the database is locked or broken, the error page of a patient's link must still say
+# whom to call. The link's pages leave the clinic's name and numbers in a signed cookie scoped
+# to the link's address; the error pages read it without a database query.
+
+CLINIC_COOKIE = "needlecare_clinic"
+_CLINIC_SALT = "needlecare.recovery.clinic-contact"
+
+
+def clinic_contact(link: PatientLink) -> dict[str, str]:
+    clinic = link.clinic
+    return {"name": clinic.name, "phone": clinic.phone,
+            "emergency_number": clinic.emergency_number,
+            "out_of_hours_name": clinic.out_of_hours_name,
+            "out_of_hours_phone": clinic.out_of_hours_phone}
+
+
+def remember_clinic(request: HttpRequest, response: HttpResponse, link: PatientLink,
+                    token: str) -> None:
+    """Leave the clinic's contact details on the phone (sent again only when they change)."""
+    value = json.dumps(clinic_contact(link), sort_keys=True, separators=(",", ":"))
+    if request.get_signed_cookie(CLINIC_COOKIE, default=None, salt=_CLINIC_SALT) == value:
+        return
+    response.set_signed_cookie(
+        CLINIC_COOKIE, value, salt=_CLINIC_SALT,
+        max_age=settings.PATIENT_DEVICE_COOKIE_DAYS * 24 * 60 * 60,
+        path=reverse("patient-home", args=[token]), httponly=True, samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE)
+
+
+def remembered_clinic(request: HttpRequest) -> dict[str, str] | None:
+    """The clinic's contact details a patient's link left on this phone, if any (no database
+    query: the error pages call this)."""
+    value = request.get_signed_cookie(CLINIC_COOKIE, default=None, salt=_CLINIC_SALT)
+    if not value:
+        return None
+    try:
+        found = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(found, dict):
+        return None
+    return {key: str(found.get(key, "")) for key in (
+        "name", "phone", "emergency_number", "out_of_hours_name", "out_of_hours_phone")}

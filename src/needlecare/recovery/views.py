@@ -19,13 +19,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from needlecare import sections
 from needlecare.access import Actor, Permission, require
 from needlecare.accounts.models import Clinic
+from needlecare.clinical.protocol.loader import default_protocol
 from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS
 from needlecare.errors import ServiceError
 from needlecare.page_actions import refusal, submit
 from needlecare.recovery import links, services
 from needlecare.recovery.access_log import access_log
+from needlecare.recovery.advice import patient_advice, patient_reasons, result_protocol
 from needlecare.recovery.deadlines import CHECKIN_DAYS
 from needlecare.recovery.forms import (
+    AcknowledgeForm,
     CheckInForm,
     CloseForm,
     DateOfBirthForm,
@@ -33,11 +36,13 @@ from needlecare.recovery.forms import (
     RevokeLinkForm,
 )
 from needlecare.recovery.models import CheckIn, Level, PatientLink
+from needlecare.recovery.next_steps import emergency_signs
 from needlecare.recovery.tokens import (
     LinkState,
     device_is_verified,
     find_link,
     link_state,
+    remember_clinic,
     remember_device,
 )
 
@@ -89,6 +94,8 @@ def patient_page(view: PatientView | None = None, *,
                     response = redirect("patient-verify", token=token)
                 else:
                     response = view(request, link, token, **kwargs)
+                # Whom to call, for the error pages should the database fail later.
+                remember_clinic(request, response, link, token)
             response["Cache-Control"] = "no-store, private"
             response["X-Robots-Tag"] = "noindex, nofollow"
             # The site's "same-origin" referrer policy already keeps the token from other
@@ -176,14 +183,15 @@ def patient_checkin(request: HttpRequest, link: PatientLink, token: str) -> Http
 def patient_checkin_result(request: HttpRequest, link: PatientLink, token: str,
                            pk: int) -> HttpResponse:
     checkin = services.patient_checkin(Actor.for_link(link, request), pk)
-    result = checkin.result
-    reasons: list[str] = []
-    for reason in result.get("reasons", []):
-        if reason.get("level") != Level.EXPECTED and reason["patient"] not in reasons:
-            reasons.append(reason["patient"])
+    protocol = result_protocol(checkin.protocol_version)
     return render(request, "recovery/patient_result.html", {
         **_clinic_context(link.clinic), "token": token, "checkin": checkin,
-        "level": checkin.level, "advice": result.get("advice", []), "reasons": reasons})
+        "level": checkin.level, "next": services.checkin_next_steps(checkin),
+        "state": services.escalation_state(checkin.escalation, checkin.submitted_at)
+        if checkin.escalation is not None else None,
+        "advice": patient_advice(checkin.result, protocol),
+        "reasons": patient_reasons(checkin.result),
+        "emergency_signs": emergency_signs(protocol or default_protocol())})
 
 
 # --- staff: personal links --------------------------------------------------------------------
@@ -290,7 +298,8 @@ def _answers(checkin: CheckIn) -> dict[str, Any]:
 
 
 def _render_escalation(request: HttpRequest, pk: int, *, note_form: NoteForm | None = None,
-                       close_form: CloseForm | None = None) -> HttpResponse:
+                       close_form: CloseForm | None = None,
+                       acknowledge_form: AcknowledgeForm | None = None) -> HttpResponse:
     actor = Actor.from_request(request)
     detail = services.escalation_detail(actor, pk)
     return render(request, "recovery/escalation_detail.html", {
@@ -300,6 +309,7 @@ def _render_escalation(request: HttpRequest, pk: int, *, note_form: NoteForm | N
         "time_zone": detail.escalation.clinic.time_zone,
         "checkins": [_answers(c) for c in detail.checkins],
         "note_form": note_form or NoteForm(), "close_form": close_form or CloseForm(),
+        "acknowledge_form": acknowledge_form or AcknowledgeForm(),
     })
 
 
@@ -312,10 +322,12 @@ def escalation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
-    return submit(request, lambda: services.acknowledge_escalation(Actor.from_request(request),
-                                                                   pk),
-                  done=reverse("escalation-detail", args=[pk]),
-                  done_message=_("Acknowledged. The escalation is yours to follow up."))
+    form = AcknowledgeForm(request.POST)
+    return submit(request, lambda: services.acknowledge_escalation(
+        Actor.from_request(request), pk, form.cleaned_data["note_to_patient"]),
+        form=form, show_again=lambda: _render_escalation(request, pk, acknowledge_form=form),
+        done=reverse("escalation-detail", args=[pk]),
+        done_message=_("Acknowledged. The escalation is yours to follow up."))
 
 
 @login_required
@@ -334,7 +346,7 @@ def escalation_close(request: HttpRequest, pk: int) -> HttpResponse:
     form = CloseForm(request.POST)
     return submit(request, lambda: services.close_escalation(
         Actor.from_request(request), pk, form.cleaned_data["outcome"],
-        form.cleaned_data["note"]),
+        form.cleaned_data["note"], form.cleaned_data["note_to_patient"]),
         form=form, show_again=lambda: _render_escalation(request, pk, close_form=form),
         done=reverse("escalation-detail", args=[pk]), done_message=_("Escalation closed."))
 

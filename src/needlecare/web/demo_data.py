@@ -39,6 +39,7 @@ from needlecare.care.models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from needlecare.care.precautions import DONE, PrecautionRecord, precautions_of
 from needlecare.clinical import vocabulary as vocab
 from needlecare.education import articles as education_articles
 from needlecare.education import newsletter as education_newsletter
@@ -140,6 +141,8 @@ class Follow:
     acknowledge: bool = False
     outcome: str = ""
     note: str = ""
+    #: What the clinician wrote to the patient (shown on their page and sent to them).
+    note_to_patient: str = ""
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,9 @@ PATIENTS: tuple[PatientSpec, ...] = (
                 fitzpatrick=5, indications=("acne_scars",),
                 checkins=(CheckInSpec(3, {"redness": (3, "better")}),
                           CheckInSpec(7, {}, flags=("new_dark_patches",), hour=9)),
-                follow=Follow(acknowledge=True)),
+                follow=Follow(acknowledge=True, note_to_patient=(
+                    "Thank you for telling us. I will call you this afternoon to look at the "
+                    "patches with you."))),
     # Urgent: one overdue since last night, one from this morning.
     PatientSpec("Harriet", "Vance", D(1992, 11, 15), 22, "signed", session_days_ago=3,
                 checkins=(CheckInSpec(1, {"redness": (5, "same")}),
@@ -251,7 +256,9 @@ PATIENTS: tuple[PatientSpec, ...] = (
                                       note="An itchy rash around the treated area.")),
                 follow=Follow(outcome="seen_in_clinic",
                               note="Seen the next morning: contact reaction to the serum; "
-                                   "settled within two days."),
+                                   "settled within two days.",
+                              note_to_patient="Glad it has settled. We will leave the serum "
+                                              "out at your next session."),
                 next_session_today=True),
     PatientSpec("Anouk", "Villiers", D(1985, 5, 25), 26, "signed", session_days_ago=30,
                 clinician=CLINICIAN_2, checkins=(CheckInSpec(1, HEALING),
@@ -450,6 +457,10 @@ def _chart(plan: TreatmentPlan, performed_on: dt.date, users: dict[str, User],
         products=({"code": "hyaluronic_acid", "name": "Demo HA glide serum",
                    "lot": f"DEMO-HA-{performed_on:%y%m}"},),
         immediate_reaction="expected erythema" if complete else "",
+        # The screening's precautions, recorded as done on a complete chart (a draft leaves
+        # the checklist for the clinician, as signing needs it).
+        precautions={p.key: PrecautionRecord(DONE, "Discussed and done before treating.")
+                     for p in precautions_of(plan.consultation.result)} if complete else {},
     )
 
 
@@ -459,14 +470,15 @@ def _follow_up(follow: Follow, session: TreatmentSession, clinician: Actor, hist
     day = days_ago - last.day
     if follow.acknowledge:
         with clock.at(history.at(day, last.hour, 40)):
-            recovery.acknowledge_escalation(clinician, escalation.pk)
+            recovery.acknowledge_escalation(clinician, escalation.pk, follow.note_to_patient)
     if follow.outcome:
         with clock.at(history.at(max(0, day - 1), 9, 15)):
             recovery.acknowledge_escalation(clinician, escalation.pk)
             recovery.add_escalation_note(clinician, escalation.pk,
                                          "Called the patient back; booked to be seen.")
         with clock.at(history.at(max(0, day - 1), 12, 30)):
-            recovery.close_escalation(clinician, escalation.pk, follow.outcome, follow.note)
+            recovery.close_escalation(clinician, escalation.pk, follow.outcome, follow.note,
+                                      follow.note_to_patient)
 
 
 def _issue_try_me_link(loaded: Loaded) -> None:

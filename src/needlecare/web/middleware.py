@@ -1,5 +1,5 @@
-"""The site's own middleware: the absolute session limit, the pages for access refusals, and
-the request body limit (413).
+"""The site's own middleware: the absolute session limit, the pages for access refusals,
+503 for a busy database, and the request body limit (413).
 
 A staff session ends a fixed time after sign-in, however busy it has been. The idle limit
 (SESSION_COOKIE_AGE, renewed on every request) ends a forgotten session; this ends one that is
@@ -9,6 +9,7 @@ when the user signs in, or on the first request that finds none.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +24,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from needlecare import clock
-from needlecare.errors import ErrorKind, ServiceError
+from needlecare.errors import ErrorKind, ServiceError, database_busy
+from needlecare.web.errors import busy_response
+
+logger = logging.getLogger("needlecare.errors")
 
 SESSION_KEY = "needlecare_signed_in_at"
 
@@ -83,6 +87,26 @@ class AccessRefusals:
                 raise Http404(exception.message) from exception
             if exception.kind is ErrorKind.FORBIDDEN:
                 raise PermissionDenied(exception.message) from exception
+
+
+class DatabaseBusy:
+    """A view that meets a busy database (a locked SQLite) answers 503 with Retry-After, not
+    500: the request is likely to work a moment later. Failures outside the views (in another
+    middleware) reach the 500 handler, which answers the same (``web.errors.server_error``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception
+                          ) -> HttpResponse | None:
+        if database_busy(exception):
+            logger.warning("database busy on %s %s: %s", request.method, request.path,
+                           exception)
+            return busy_response(request)
+        return None
 
 
 # --- Request body limits (issue 14, item 8) ---------------------------------------------------

@@ -47,7 +47,13 @@ def test_warning_signs_open_an_escalation_and_say_why(world: World) -> None:
     assert any("signs of infection" in r["text"] for r in body["reasons"])
     assert all(r["basis"] in {"evidence", "limited_evidence", "clinic_policy"}
                for r in body["reasons"])
-    assert "Call the clinic now" in " ".join(body["advice"])
+    # Whom to call, with the clinic's own values (the general protocol line is left out).
+    assert "Call the clinic now" not in " ".join(body["advice"])
+    steps = body["next_steps"]
+    assert steps["clinic_phone"] == world.clinic.phone
+    assert steps["emergency_number"] == world.clinic.emergency_number
+    assert steps["call_clinic_now"] is steps["open_now"]
+    assert steps["callback_by"]
     assert AuditEvent.objects.filter(action="escalation.open", actor_kind="patient").exists()
 
 

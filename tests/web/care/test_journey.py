@@ -80,6 +80,18 @@ def test_a_clinician_takes_a_patient_from_consultation_to_a_signed_session() -> 
     assert session.status == SessionStatus.BOOKED
     assert session.cartridge_lot == "CART-2026-A"
 
+    # Signing asks for the screening's two precautions first, each by what it is about.
+    response = client.post(reverse("session-sign", args=[session.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "the precaution about History of cold sores is not recorded" in page
+    assert "the precaution about Fitzpatrick IV is not recorded" in page
+    response = client.post(reverse("session-detail", args=[session.pk]), chart_post(
+        precaution_cold_sore_history="done",
+        precaution_cold_sore_history_note="Aciclovir from 2 days before",
+        precaution_darker_skin="done", precaution_darker_skin_note=""))
+    assert response.status_code == 302
+
     response = client.post(reverse("session-sign", args=[session.pk]))
     assert response.status_code == 302
     session.refresh_from_db()
@@ -100,7 +112,7 @@ def test_a_clinician_takes_a_patient_from_consultation_to_a_signed_session() -> 
     # One audit row per change and per page read, none for the redirects in between.
     assert audit_actions(patient=patient) == [
         "consultation.create", "consultation.view", "consent.sign", "plan.create",
-        "session.book", "session.chart", "session.sign"]
+        "session.book", "session.chart", "session.view", "session.chart", "session.sign"]
 
     page = client.get(reverse("session-detail", args=[session.pk])).content.decode()
     assert "Signed by" in page

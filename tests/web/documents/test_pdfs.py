@@ -37,25 +37,39 @@ def _with_stored_plan(journey: dict[str, Any]) -> Any:
 
 # --- the aftercare plan ------------------------------------------------------------------------
 
-def test_aftercare_pdf_holds_the_patients_plan_day_by_day(journey: dict) -> None:
+def test_aftercare_pdf_is_a_two_page_handout(journey: dict) -> None:
     session = _with_stored_plan(journey)
-    patient = journey["patient"]
+    patient, clinic = journey["patient"], journey["clinic"]
+    clinic.out_of_hours_name, clinic.out_of_hours_phone = "NHS 111", "111"
+    clinic.emergency_number = "112"
+    clinic.opening_hours = {str(d): [["09:00", "17:30"]] for d in range(5)}
+    clinic.save()
+    session.refresh_from_db()
     content = services.aftercare_pdf(session)
 
     assert content.startswith(b"%PDF-")
+    pages = pdf_pages(content)
+    assert len(pages) <= 2
     text = pdf_text(content)
     assert patient.full_name in text
     assert "17 May 1990" in text  # date of birth
     assert session.performed_on.strftime("%-d %B %Y") in text
-    assert "SPF 50" in text
-    for day in range(15):
-        assert f"Day {day} · " in text, day
-    assert "Days 15 to 21" in text
-    assert "Days 50 to 56" in text
-    assert "When to call the clinic" in text
+    # When to call, and whom: the clinic's own values.
+    assert "When to call, and whom" in text
+    assert "call 112 now" in text
+    assert "999" not in text
+    assert "Monday to Friday 09:00–17:30" in text
+    assert "NHS 111 on 111" in text
     assert "pus or yellow crusts" in text
-    assert "call 999 now" in text
-    assert "What is normal" in text
+    # Each instruction once, grouped by the day it starts, with how long it lasts.
+    assert text.count("SPF 50") == 1
+    assert "From the day of your treatment" in text
+    assert "From day 1 " in text
+    assert "(until " in text
+    assert "Day 3 · " not in text  # no longer a diary of every day
+    # The check-in days.
+    assert "Your check-in days" in text
+    assert "(day 7)" in text
     assert "microneedling-2026.2" in text
 
 
@@ -68,21 +82,18 @@ def test_every_page_carries_the_clinics_name_and_phone(journey: dict) -> None:
         assert f"{number} / {len(pages)}" in page
 
 
-def test_clinic_policy_items_are_labelled_and_evidence_is_not(journey: dict) -> None:
+def test_the_patients_handout_carries_no_evidence_tags(journey: dict) -> None:
     text = pdf_text(services.aftercare_pdf(_with_stored_plan(journey)))
-    # Clinic policy in the protocol: shown as such.
-    assert "Keep using sunscreen every day. (Clinic policy)" in text
-    # Evidence-based: never carries the label.
-    sunscreen = "SPF 50 or higher every morning, and whenever you go outside."
-    assert sunscreen in text
-    assert f"{sunscreen} (Clinic policy)" not in text
+    # Evidence tags ("Clinic policy") belong on staff pages, not on the patient's handout.
+    assert "Keep using sunscreen every day." in text
+    assert "Clinic policy" not in text
 
 
 def test_a_session_signed_before_plans_were_stored_still_gets_its_plan(journey: dict) -> None:
     assert not AftercareRecord.objects.filter(session=journey["session"]).exists()
     text = pdf_text(services.aftercare_pdf(journey["session"]))
     assert "SPF 50" in text
-    assert "Day 14 · " in text
+    assert "From day 14 " in text
 
 
 def test_the_same_plan_renders_to_the_same_bytes(journey: dict) -> None:

@@ -296,7 +296,7 @@ def test_pdfs_render_with_no_transaction_open(journey: dict,
     stored_consent = services.store_consent_pdf(actor, consent.pk)
 
     assert open_while_rendering == [False, False]
-    assert "Your aftercare plan" in pdf_text(_stored_bytes(aftercare))
+    assert "Your aftercare" in pdf_text(_stored_bytes(aftercare))
     assert stored_consent.kind == DocumentKind.CONSENT
     assert AuditEvent.objects.filter(action="document.store").count() == 2
 

@@ -40,8 +40,13 @@ def test_an_urgent_check_in_alerts_every_clinician_by_email_at_once(
     assert "pus" not in body.lower()
     # The patient's note answers their own check-in, so it goes at once too.
     [note] = [m for m in mail.outbox if m.to == [linked.patient.email]]
-    assert "The clinic will call you back today" in note.body
-    assert "Call the clinic now" in note.body  # the triage advice
+    # What happens next, from the clinic's hours (Tuesday 23:30: closed until 09:00).
+    body = " ".join(note.body.split())
+    assert "We are closed until tomorrow at 09:00. We have been told and will call you when " \
+           "we open." in body
+    assert "call you back today" not in body
+    assert "If you cannot wait, contact an out-of-hours doctor" in body
+    assert "call 999 now" in body
 
 
 def test_an_unacknowledged_escalation_alerts_again_at_its_deadline(
@@ -94,8 +99,8 @@ def test_a_contact_clinic_check_in_gets_a_note_but_no_alert(linked: World) -> No
     work()
     [note] = mail.outbox
     assert note.to == [linked.patient.email]
-    assert "The clinic will contact you within one working day" in note.body
-    assert "We will contact you by Wednesday 4 March 2026, 17:30" in note.body
+    assert "A clinician will look at your answers and contact you by tomorrow at 17:30" in \
+        " ".join(note.body.split())
     assert not messages(kind=MessageKind.CLINICIAN_ALERT)
 
 
@@ -113,8 +118,9 @@ def test_a_text_message_note_is_short_and_leaves_the_advice_to_the_result_page(
     sms_outbox.clear()
     check_in(live_link(linked.session), flags=("pus_or_yellow_crusts",))
     work()
-    [note] = [s for s in sms_outbox if "thank you for your check-in" in s.body]
-    assert "call you back today" in note.body
-    assert linked.clinic.phone in note.body
+    [note] = [s for s in sms_outbox if s.dedupe_key.startswith("triage-note.")]
+    # Tuesday 10:00, open: call now; called back within the clinic's four hours.
+    assert f"Please call us now on {linked.clinic.phone}" in note.body
+    assert "call you back by 14:00" in note.body
     assert "SPF" not in note.body  # aftercare advice is on the page the patient just saw
     assert len(note.body) <= 160 * 2  # at most two text-message segments

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.http import HttpResponse
@@ -165,14 +166,21 @@ def test_the_home_page_shows_todays_aftercare(linked: Linked) -> None:
     assert "Day 2 after your treatment" in page
     assert "Your aftercare today" in page
     assert "What is normal today" in page
-    assert "Clinic policy" in page  # [P] items are labelled, never passed off as evidence
+    # Evidence tags are for staff pages; the patient's instructions carry none.
+    assert "Clinic policy" not in page
+    # The form comes first; the day's aftercare is one tap away below it, collapsed.
+    assert page.index('action="' + linked.path("patient-checkin")) < page.index(
+        '<details class="aftercare"')
     assert linked.clinic.name in page
     assert linked.clinic.phone in page
     # Every warning sign is asked, every symptom offered, and no script is needed.
     for code in ("breathing_or_throat_swelling", "pus_or_yellow_crusts"):
         assert f'name="flag_{code}"' in page
     assert 'name="redness_severity"' in page
-    assert "<script" not in page
+    assert 'name="flags" value="none"' in page
+    # No inline script (the page works without any; an enhancement file is loaded).
+    assert re.findall(r"<script[^>]*>", page) == [
+        '<script src="/static/needlecare/checkin.js" defer>']
     assert AuditEvent.objects.filter(action="patient.home", actor_kind="patient").exists()
     linked.link.refresh_from_db()
     assert linked.link.last_opened_at is not None
@@ -184,7 +192,7 @@ def test_after_two_weeks_the_home_page_shows_the_week_block(db: None) -> None:
     linked = signed_days_ago(16)
     page = verified_client(linked).get(linked.path()).content.decode()
     assert "Day 16 after your treatment" in page
-    assert "For days 15 to 21 after your treatment." in page
+    assert "Your aftercare (days 15 to 21)" in page
 
 
 def test_a_link_cannot_reach_another_patients_check_in(linked: Linked) -> None:
