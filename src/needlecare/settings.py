@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "needlecare.patients",
     "needlecare.care",
     "needlecare.recovery",
+    "needlecare.diary",
     "needlecare.documents",
     "needlecare.messaging",
     "needlecare.chart",
