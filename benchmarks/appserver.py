@@ -49,7 +49,9 @@ def make_links(count: int, per_patient: int = 15) -> list[str]:
                           understood=True)
         plan = care.create_plan(actor, consultation.pk, ["acne_scars"], ["cheeks"])
         for _ in range(min(per_patient, count - len(tokens))):
-            session = care.book_session(actor, plan.pk, timezone.now())
+            # The session record alone (the diary's rules would refuse several sessions of
+            # one plan on one day; the check-in load needs only signed sessions).
+            session = care.open_booked_session(plan.pk, timezone.now(), owner)
             care.sign_session(actor, session.pk, care.ChartData(
                 performed_on=timezone.localdate(), device="pen", cartridge_lot="BENCH-1",
                 cartridge_expiry=timezone.localdate() + dt.timedelta(days=365),

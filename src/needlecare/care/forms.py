@@ -280,11 +280,6 @@ class PlanEditForm(forms.Form):
                 "reason": data["reason"]}
 
 
-class BookForm(forms.Form):
-    scheduled_for = forms.DateTimeField(label=_("Date and time"), widget=DATETIME,
-                                        input_formats=DATETIME_FORMATS)
-
-
 def _practitioners(clinic_id: int | None) -> Any:
     return User.objects.filter(clinic_id=clinic_id, is_active=True,
                                role__in=[Role.CLINICIAN, Role.OWNER]).order_by(

@@ -197,7 +197,8 @@ def practitioner_week(actor: Actor, practitioner_id: int | None, day: dt.date) -
         by_day.setdefault(appointment.starts_at.astimezone(zone).date(), []).append(appointment)
     rows = [Row(t, []) for t in _times([(theirs, d) for d in days] if theirs else [], zone,
                                        step)]
-    _fill(rows, columns, zone, dt.timedelta(minutes=step), lambda c: theirs, lambda c: by_day.get(c.day, []))
+    _fill(rows, columns, zone, dt.timedelta(minutes=step), lambda c: theirs,
+          lambda c: by_day.get(c.day, []))
     return Grid(clinic=clinic, columns=columns, rows=rows, step_minutes=step, day=monday,
                 previous=monday - dt.timedelta(days=7), following=monday + dt.timedelta(days=7),
                 practitioners=staff, practitioner=practitioner)
@@ -309,3 +310,23 @@ def today(actor: Actor) -> Today:
                   if a.status in (*HOLDING, AppointmentStatus.NO_SHOW)]
         audit(actor, "diary.view", detail={"view": "today", "day": day.isoformat()})
     return Today(clinic=clinic, now=now, day=day, appointments=booked)
+
+
+def appointments_between(actor: Actor, day: dt.date, days: int = 1, *,
+                         practitioner_id: int | None = None) -> list[Appointment]:
+    """Every appointment (cancelled ones too) starting on ``days`` days from ``day``."""
+    with transaction.atomic():
+        clinic = _clinic(actor)
+        zone = ZoneInfo(clinic.time_zone)
+        start = _span(day, zone)[0]
+        end = _span(day + dt.timedelta(days=days - 1), zone)[1]
+        found = (Appointment.objects.filter(clinic_id=clinic.pk, starts_at__gte=start,
+                                            starts_at__lt=end)
+                 .select_related("patient", "type", "practitioner").order_by("starts_at", "id"))
+        if practitioner_id is not None:
+            found = found.filter(practitioner_id=practitioner_id)
+        appointments = list(found)
+        audit(actor, "diary.view", detail={"view": "list", "day": day.isoformat(),
+                                           "days": days,
+                                           "appointments": [a.pk for a in appointments]})
+    return appointments

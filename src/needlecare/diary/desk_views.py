@@ -158,8 +158,8 @@ class TypeForm(forms.Form):
                                       max_value=120)
     roles = forms.MultipleChoiceField(label=gettext_lazy("Performed by"),
                                       widget=forms.CheckboxSelectMultiple,
-                                      choices=[(Role.CLINICIAN, Role.CLINICIAN.label),
-                                               (Role.OWNER, Role.OWNER.label)])
+                                      choices=[c for c in Role.choices
+                                               if c[0] != Role.FRONT_DESK])
     pre_visit = forms.BooleanField(label=gettext_lazy("Send the pre-visit forms"),
                                    required=False)
     active = forms.BooleanField(label=gettext_lazy("Offered"), required=False)

@@ -248,7 +248,7 @@ def confirm(actor: Actor, previsit_id: int | str, answers: Mapping[str, Any]) ->
         consultation = care.record_consultation(actor, previsit.patient_id, answers)
         previsit.consultation = consultation
         previsit.confirmed_at = clock.now()
-        previsit.confirmed_by = actor.user  # type: ignore[assignment]
+        previsit.confirmed_by = actor.user
         previsit.save(update_fields=["consultation", "confirmed_at", "confirmed_by"])
         return previsit
 
@@ -278,7 +278,7 @@ def countersign(actor: Actor, signature_id: int | str, user_agent: str = "") -> 
                                     signed_name=signature.typed_name or patient.full_name,
                                     understood=True, user_agent=user_agent)
         signature.consent = consent
-        signature.countersigned_by = actor.user  # type: ignore[assignment]
+        signature.countersigned_by = actor.user
         signature.countersigned_at = clock.now()
         signature.save(update_fields=["consent", "countersigned_by", "countersigned_at"])
         return consent

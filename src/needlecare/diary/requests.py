@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -186,7 +187,8 @@ def view_request(actor: Actor, pk: int | str) -> RequestView:
         return RequestView(request, list(patients_for(actor).filter(same)[:10]))
 
 
-def _settle(actor: Actor, request: BookingRequest, status: str, patient: Patient | None) -> None:
+def _settle(actor: Actor, request: BookingRequest, status: Any,
+            patient: Patient | None) -> None:
     updated = BookingRequest.objects.filter(pk=request.pk, status=RequestStatus.PENDING).update(
         status=status, patient=patient, handled_by=actor.user, handled_at=clock.now())
     if not updated:

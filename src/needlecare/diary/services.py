@@ -26,7 +26,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from needlecare import clock
-from needlecare.access import Actor, Permission, audit
+from needlecare.access import Actor, Permission, audit, record_id
 from needlecare.accounts.models import Clinic, User
 from needlecare.care import services as care
 from needlecare.care.models import SessionStatus, TreatmentPlan, TreatmentSession
@@ -289,7 +289,7 @@ def _apply(appointment: Appointment, placement: Placement, actor: Actor,
         appointment.override_rules = sorted({*appointment.override_rules, *overridden})
         appointment.override_reason = "\n".join(
             r for r in (appointment.override_reason, " ".join(reason.split())) if r)
-        appointment.overridden_by = actor.user  # type: ignore[assignment]
+        appointment.overridden_by = actor.user
 
 
 def check(actor: Actor, proposal: Proposal) -> Placement:
@@ -332,6 +332,19 @@ def book(actor: Actor, proposal: Proposal, *, override_reason: str = "") -> Appo
                                pre_visit=placement.type.pre_visit,
                                by_patient=actor.link is not None))
         return appointment
+
+
+def book_session(actor: Actor, plan_id: int | str, practitioner_id: int,
+                 starts_at: dt.datetime, *, override_reason: str = "") -> Appointment:
+    """Book the next session of a plan (its patient and the clinic's session type)."""
+    plan = TreatmentPlan.objects.filter(pk=record_id(plan_id),
+                                        clinic_id=actor.clinic_id or 0).first()
+    if plan is None:
+        raise NotFound(_("No such plan."))
+    kind = next(t for t in clinic_types(plan.clinic_id) if t.kind == AppointmentKind.SESSION)
+    return book(actor, Proposal(patient_id=plan.patient_id, type_id=kind.pk,
+                                practitioner_id=practitioner_id, starts_at=starts_at,
+                                plan_id=plan.pk), override_reason=override_reason)
 
 
 _UNSET: Any = object()
@@ -543,18 +556,20 @@ def confirm(actor: Actor, appointment_id: int | str) -> Appointment:
 
 
 #: What the desk may move an appointment to on the day, from each state.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
+# Keyed by AppointmentStatus values (typed Any: Django's choices are untyped here).
+TRANSITIONS: dict[Any, tuple[Any, ...]] = {
     AppointmentStatus.BOOKED: (AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW),
     AppointmentStatus.CONFIRMED: (AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW),
     AppointmentStatus.ARRIVED: (AppointmentStatus.IN_PROGRESS, AppointmentStatus.DONE),
     AppointmentStatus.IN_PROGRESS: (AppointmentStatus.DONE,),
 }
-_STAMPS = {AppointmentStatus.ARRIVED: "arrived_at", AppointmentStatus.IN_PROGRESS: "started_at",
-           AppointmentStatus.DONE: "finished_at"}
+_STAMPS: dict[Any, str] = {AppointmentStatus.ARRIVED: "arrived_at",
+                           AppointmentStatus.IN_PROGRESS: "started_at",
+                           AppointmentStatus.DONE: "finished_at"}
 
 
-def set_status(actor: Actor, appointment_id: int | str, status: str) -> Appointment:
-    """Arrived, in the room, done, or did not attend."""
+def set_status(actor: Actor, appointment_id: int | str, status: Any) -> Appointment:
+    """Arrived, in the room, done, or did not attend (``status``: an AppointmentStatus)."""
     with transaction.atomic():
         appointment = access_record(actor, Appointment, appointment_id,
                                     permission=Permission.BOOK, action="appointment.status",

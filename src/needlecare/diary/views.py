@@ -18,8 +18,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.shortcuts import render as django_render
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -139,33 +139,32 @@ def book(request: HttpRequest) -> HttpResponse:
                     types=types, staff=staff, plans=plans, rooms=rooms(clinic_id),
                     devices=devices(clinic_id))
     refused: BookingRefused | None = None
-    if request.method == "POST" and patient is not None:
-        if form.is_valid():
-            data = form.cleaned_data
-            starts = data["starts_at"]
-            if starts.tzinfo is None:
-                starts = starts.replace(tzinfo=ZoneInfo(zone))
-            kind = next((t for t in types if t.pk == data["type"]), None)
-            proposal = Proposal(
-                patient_id=patient.pk, type_id=data["type"],
-                practitioner_id=data["practitioner"], starts_at=starts,
-                room_id=data["room"], device_id=data["device"],
-                plan_id=data["plan"] if kind and kind.kind == AppointmentKind.SESSION else None,
-                notes=data["notes"])
-            try:
-                appointment = services.book(actor, proposal,
-                                            override_reason=data["override_reason"])
-            except BookingRefused as exc:
-                refused = exc
-                show_refusal(form, exc)
-            except ServiceError as exc:
-                show_refusal(form, refusal(exc))
-            else:
-                messages.success(request, _("Booked: %(who)s, %(when)s.") % {
-                    "who": patient.full_name,
-                    "when": appointment.starts_at.astimezone(ZoneInfo(zone))
-                    .strftime("%d/%m/%Y %H:%M")})
-                return redirect("appointment-detail", pk=appointment.pk)
+    if request.method == "POST" and patient is not None and form.is_valid():
+        data = form.cleaned_data
+        starts = data["starts_at"]
+        if starts.tzinfo is None:
+            starts = starts.replace(tzinfo=ZoneInfo(zone))
+        kind = next((t for t in types if t.pk == data["type"]), None)
+        proposal = Proposal(
+            patient_id=patient.pk, type_id=data["type"],
+            practitioner_id=data["practitioner"], starts_at=starts,
+            room_id=data["room"], device_id=data["device"],
+            plan_id=data["plan"] if kind and kind.kind == AppointmentKind.SESSION else None,
+            notes=data["notes"])
+        try:
+            appointment = services.book(actor, proposal,
+                                        override_reason=data["override_reason"])
+        except BookingRefused as exc:
+            refused = exc
+            show_refusal(form, exc)
+        except ServiceError as exc:
+            show_refusal(form, refusal(exc))
+        else:
+            messages.success(request, _("Booked: %(who)s, %(when)s.") % {
+                "who": patient.full_name,
+                "when": appointment.starts_at.astimezone(ZoneInfo(zone))
+                .strftime("%d/%m/%Y %H:%M")})
+            return redirect("appointment-detail", pk=appointment.pk)
     query = request.GET.get("q", "")
     keep = {k: v for k, v in params.items() if k in ("start", "practitioner", "type") and v}
     return render(request, "diary/book.html", {
@@ -331,13 +330,8 @@ def session_book(request: HttpRequest, plan_pk: int) -> HttpResponse:
                                           practitioner_id=data["practitioner"],
                                           override_reason=data["override_reason"])
         else:
-            plan = care.plan_for_booking(actor, plan_pk).plan
-            kind = next(t for t in clinic_types(plan.clinic_id)
-                        if t.kind == AppointmentKind.SESSION)
-            booked = [services.book(actor, Proposal(
-                patient_id=plan.patient_id, type_id=kind.pk,
-                practitioner_id=data["practitioner"], starts_at=starts, plan_id=plan.pk),
-                override_reason=data["override_reason"])]
+            booked = [services.book_session(actor, plan_pk, data["practitioner"], starts,
+                                            override_reason=data["override_reason"])]
     except BookingRefused as exc:
         show_refusal(form, exc)
         return _session_page(request, plan_pk, form, exc)

@@ -82,7 +82,8 @@ def calendar(events: Iterable[Event], *, name: str, now: dt.datetime,
     cal.add("prodid", product)
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method)
-    cal.add("x-wr-calname", name)
+    # An X- property has no declared type: say it is TEXT, so that it is escaped like one.
+    cal.add("x-wr-calname", icalendar.vText(name))
     for event in events:
         cal.add_component(_event(event, stamp))
     content: bytes = cal.to_ical()

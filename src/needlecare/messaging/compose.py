@@ -27,9 +27,9 @@ from django.utils.translation import gettext as _
 from needlecare import clock
 from needlecare.care.aftercare import aftercare_document
 from needlecare.care.models import SessionStatus, TreatmentSession
+from needlecare.diary.models import UPCOMING, Appointment
 from needlecare.documents import services as documents
 from needlecare.messaging.channels import Attachment, Outgoing
-from needlecare.diary.models import UPCOMING, Appointment
 from needlecare.messaging.links import LinkUnavailable, resolve_token
 from needlecare.messaging.models import (
     APPOINTMENT_KINDS,

@@ -41,8 +41,8 @@ from django.db.models import Q
 from needlecare import clock, events
 from needlecare.accounts.models import Clinic, Role, User
 from needlecare.care.models import ConsentKind, PlanStatus, SessionStatus, TreatmentSession
-from needlecare.diary.models import Appointment
 from needlecare.clinical.protocol.loader import default_protocol
+from needlecare.diary.models import Appointment
 from needlecare.events import (
     AppointmentBooked,
     AppointmentCancelled,
