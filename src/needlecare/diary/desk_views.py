@@ -139,6 +139,7 @@ def request_action(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Declined."))
             return redirect("diary-requests")
         else:
+            requests.view_request(actor, pk)  # a stranger's request is "not found"
             return redirect(back)
     except ServiceError as exc:
         messages.error(request, refusal(exc).message)

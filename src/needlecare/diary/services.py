@@ -450,6 +450,9 @@ def cancel_session_booking(actor: Actor, session_id: int | str, reason: str) -> 
         session = access_record(actor, TreatmentSession, session_id,
                                 permission=Permission.BOOK, action="session.cancel",
                                 detail={"reason": reason})
+        if not reason:
+            raise ServiceError("reason_required", _("Give the reason for cancelling."),
+                               field="reason")
         appointment = Appointment.objects.filter(treatment_session_id=session.pk).first()
         if appointment is None:
             if not reason:
