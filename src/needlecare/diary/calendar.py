@@ -31,7 +31,7 @@ from needlecare.diary.resources import (
     practitioners,
     rooms,
 )
-from needlecare.errors import NotFound
+from needlecare.errors import NotFound, ServiceError
 from needlecare.hours import Hours
 
 
@@ -315,6 +315,8 @@ def today(actor: Actor) -> Today:
 def appointments_between(actor: Actor, day: dt.date, days: int = 1, *,
                          practitioner_id: int | None = None) -> list[Appointment]:
     """Every appointment (cancelled ones too) starting on ``days`` days from ``day``."""
+    if not dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31):
+        raise ServiceError("day_invalid", _("Choose a day this century."), field="day")
     with transaction.atomic():
         clinic = _clinic(actor)
         zone = ZoneInfo(clinic.time_zone)

@@ -159,6 +159,8 @@ def _place(clinic: Clinic, patient: Patient, proposal: Proposal, *, now: dt.date
     if start.tzinfo is None:
         raise ServiceError("time_invalid", _("Give the time with its time zone."),
                            field="starts_at")
+    if not 2000 <= start.year <= 2100:
+        raise ServiceError("time_invalid", _("Choose a time this century."), field="starts_at")
     start = start.astimezone(dt.UTC).replace(second=0, microsecond=0)
     end = start + kind.duration
     block = (start - kind.buffer_before, end + kind.buffer_after)

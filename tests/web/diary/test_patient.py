@@ -171,7 +171,8 @@ def test_a_drawn_signature_is_stored_as_svg_with_the_text_hash(diary: Diary) -> 
     text = consent_texts.current("treatment")
     assert signature.text_version == text.version
     assert signature.text_sha256 == hashlib.sha256(text.text.encode()).hexdigest()
-    assert signature.svg.startswith("<svg") and 'd="M 10.0 20.0 L 30.0 40.0' in signature.svg
+    assert signature.svg.startswith("<svg")
+    assert 'd="M 10.0 20.0 L 30.0 40.0' in signature.svg
     assert "<script" not in signature.svg
 
 
