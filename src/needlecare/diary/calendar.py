@@ -25,6 +25,7 @@ from needlecare.access import Actor, Permission, audit, require
 from needlecare.accounts.models import Clinic, User
 from needlecare.diary.models import HOLDING, Appointment, AppointmentStatus, Room
 from needlecare.diary.resources import (
+    LONGEST,
     clinic_hours,
     diary_settings,
     practitioner_hours,
@@ -46,6 +47,8 @@ class Cell:
     #: The appointment starts in this cell (later cells of it continue it).
     first: bool = False
     open: bool = False
+    #: Where the cell leads (set by the page: book here, move here, open the appointment).
+    href: str = ""
 
     @property
     def free(self) -> bool:
@@ -78,6 +81,13 @@ class Grid:
     practitioners: list[User] = field(default_factory=list)
     practitioner: User | None = None
     by: str = "practitioner"
+
+
+def _audit(actor: Actor, detail: dict[str, Any]) -> None:
+    """The look at the diary, audited in a transaction of its own: the pages only read, and
+    on SQLite a transaction around the reads would hold the write lock while they run."""
+    with transaction.atomic():
+        audit(actor, "diary.view", detail=detail)
 
 
 def _clinic(actor: Actor) -> Clinic:
@@ -121,8 +131,10 @@ def _times(hour_sets: Sequence[tuple[Hours, dt.date]], zone: ZoneInfo, step: int
 
 def _appointments(clinic: Clinic, start: dt.datetime, end: dt.datetime,
                   practitioner_id: int | None = None) -> list[Appointment]:
+    # The lower bound on the start keeps the index range to the days shown: no appointment
+    # lasts longer than LONGEST.
     found = (Appointment.objects.filter(clinic_id=clinic.pk, starts_at__lt=end,
-                                        ends_at__gt=start)
+                                        starts_at__gte=start - LONGEST, ends_at__gt=start)
              .exclude(status=AppointmentStatus.CANCELLED)
              .select_related("patient", "type", "room", "practitioner")
              .order_by("starts_at", "id"))
@@ -131,9 +143,9 @@ def _appointments(clinic: Clinic, start: dt.datetime, end: dt.datetime,
     return list(found)
 
 
-def _slot_label(who: str, day: dt.date, at: dt.time, appointment: Appointment | None,
+def _slot_label(who: str, day_label: str, at: dt.time, appointment: Appointment | None,
                 open_: bool) -> str:
-    base = f"{who}, {_day_label(day)}, {at:%H:%M}"
+    base = f"{who}, {day_label}, {at:%H:%M}"
     if appointment is not None:
         return _("%(base)s, taken: %(patient)s, %(type)s") % {
             "base": base, "patient": appointment.patient.full_name,
@@ -151,6 +163,11 @@ def _fill(grid_rows: list[Row], columns: list[Column], zone: ZoneInfo, step: dt.
         hours: Hours | None = hours_of(column)
         spans.append(hours.intervals_on(column.day) if hours is not None else [])
     busy = [busy_of(column) for column in columns]
+    # Formatting a date the locale's way is slow: once per column, not once per cell.
+    day_labels = [_day_label(column.day) for column in columns]
+    whos = [str(column.practitioner) if column.practitioner else
+            _("Room %(name)s") % {"name": column.room.name} if column.room else ""
+            for column in columns]
     for row in grid_rows:
         for n, column in enumerate(columns):
             start = dt.datetime.combine(column.day, row.time, tzinfo=zone)
@@ -163,34 +180,31 @@ def _fill(grid_rows: list[Row], columns: list[Column], zone: ZoneInfo, step: dt.
                     appointment = candidate
                     first = start <= candidate.starts_at < start + step
                     break
-            who = (str(column.practitioner) if column.practitioner else
-                   _("Room %(name)s") % {"name": column.room.name} if column.room else "")
             row.cells.append(Cell(start=start, practitioner=column.practitioner,
                                   room=column.room,
-                                  label=_slot_label(who, column.day, row.time, appointment,
-                                                    open_),
+                                  label=_slot_label(whos[n], day_labels[n], row.time,
+                                                    appointment, open_),
                                   appointment=appointment, first=first, open=open_))
 
 
 def practitioner_week(actor: Actor, practitioner_id: int | None, day: dt.date) -> Grid:
     """One practitioner's week (Monday to Sunday), a column per day."""
-    with transaction.atomic():
-        clinic = _clinic(actor)
-        staff = practitioners(clinic.pk)
-        practitioner = next((p for p in staff if p.pk == practitioner_id), None) or (
-            staff[0] if staff else None)
-        zone = ZoneInfo(clinic.time_zone)
-        monday = day - dt.timedelta(days=day.weekday())
-        days = [monday + dt.timedelta(days=n) for n in range(7)]
-        step = diary_settings(clinic.pk).slot_minutes
-        hours = clinic_hours(clinic, monday - dt.timedelta(days=1),
-                             [practitioner.pk] if practitioner else [])
-        theirs = practitioner_hours(hours, clinic, practitioner.pk) if practitioner else None
-        start, end = _span(monday, zone)[0], _span(days[-1], zone)[1]
-        booked = _appointments(clinic, start, end, practitioner.pk) if practitioner else []
-        audit(actor, "diary.view", detail={"view": "practitioner_week",
-                                           "practitioner": practitioner.pk if practitioner
-                                           else None, "from": monday.isoformat()})
+    clinic = _clinic(actor)
+    staff = practitioners(clinic.pk)
+    practitioner = next((p for p in staff if p.pk == practitioner_id), None) or (
+        staff[0] if staff else None)
+    zone = ZoneInfo(clinic.time_zone)
+    monday = day - dt.timedelta(days=day.weekday())
+    days = [monday + dt.timedelta(days=n) for n in range(7)]
+    step = diary_settings(clinic.pk).slot_minutes
+    hours = clinic_hours(clinic, monday - dt.timedelta(days=1),
+                         [practitioner.pk] if practitioner else [])
+    theirs = practitioner_hours(hours, clinic, practitioner.pk) if practitioner else None
+    start, end = _span(monday, zone)[0], _span(days[-1], zone)[1]
+    booked = _appointments(clinic, start, end, practitioner.pk) if practitioner else []
+    _audit(actor, {"view": "practitioner_week",
+                   "practitioner": practitioner.pk if practitioner else None,
+                   "from": monday.isoformat()})
     columns = [Column(title=_day_label(d), day=d, practitioner=practitioner) for d in days]
     by_day: dict[dt.date, list[Appointment]] = {}
     for appointment in booked:
@@ -206,16 +220,14 @@ def practitioner_week(actor: Actor, practitioner_id: int | None, day: dt.date) -
 
 def clinic_day(actor: Actor, day: dt.date, by: str = "practitioner") -> Grid:
     """The clinic's day, a column per practitioner (or per room)."""
-    with transaction.atomic():
-        clinic = _clinic(actor)
-        staff = practitioners(clinic.pk)
-        zone = ZoneInfo(clinic.time_zone)
-        step = diary_settings(clinic.pk).slot_minutes
-        hours = clinic_hours(clinic, day - dt.timedelta(days=1), [p.pk for p in staff])
-        booked = _appointments(clinic, *_span(day, zone))
-        room_list = rooms(clinic.pk) if by == "room" else []
-        audit(actor, "diary.view", detail={"view": f"clinic_day_by_{by}",
-                                           "day": day.isoformat()})
+    clinic = _clinic(actor)
+    staff = practitioners(clinic.pk)
+    zone = ZoneInfo(clinic.time_zone)
+    step = diary_settings(clinic.pk).slot_minutes
+    hours = clinic_hours(clinic, day - dt.timedelta(days=1), [p.pk for p in staff])
+    booked = _appointments(clinic, *_span(day, zone))
+    room_list = rooms(clinic.pk) if by == "room" else []
+    _audit(actor, {"view": f"clinic_day_by_{by}", "day": day.isoformat()})
     if by == "room":
         columns = [Column(title=r.name, day=day, room=r) for r in room_list]
         rows = [Row(t, []) for t in _times([(hours.clinic, day)], zone, step)]
@@ -249,15 +261,14 @@ class ClinicWeek:
 
 def clinic_week(actor: Actor, day: dt.date) -> ClinicWeek:
     """The clinic's week: a row per practitioner, a cell per day with its appointments."""
-    with transaction.atomic():
-        clinic = _clinic(actor)
-        staff = practitioners(clinic.pk)
-        zone = ZoneInfo(clinic.time_zone)
-        monday = day - dt.timedelta(days=day.weekday())
-        days = [monday + dt.timedelta(days=n) for n in range(7)]
-        hours = clinic_hours(clinic, monday - dt.timedelta(days=1), [p.pk for p in staff])
-        booked = _appointments(clinic, _span(monday, zone)[0], _span(days[-1], zone)[1])
-        audit(actor, "diary.view", detail={"view": "clinic_week", "from": monday.isoformat()})
+    clinic = _clinic(actor)
+    staff = practitioners(clinic.pk)
+    zone = ZoneInfo(clinic.time_zone)
+    monday = day - dt.timedelta(days=day.weekday())
+    days = [monday + dt.timedelta(days=n) for n in range(7)]
+    hours = clinic_hours(clinic, monday - dt.timedelta(days=1), [p.pk for p in staff])
+    booked = _appointments(clinic, _span(monday, zone)[0], _span(days[-1], zone)[1])
+    _audit(actor, {"view": "clinic_week", "from": monday.isoformat()})
     cells: dict[tuple[int | None, dt.date], list[Appointment]] = {}
     for appointment in booked:
         key = (appointment.practitioner_id, appointment.starts_at.astimezone(zone).date())
@@ -301,14 +312,13 @@ class Today:
 def today(actor: Actor) -> Today:
     """The front desk's home: today's appointments, who is late, who has arrived, who is in
     which room."""
-    with transaction.atomic():
-        clinic = _clinic(actor)
-        now = clock.now()
-        zone = ZoneInfo(clinic.time_zone)
-        day = now.astimezone(zone).date()
-        booked = [a for a in _appointments(clinic, *_span(day, zone))
-                  if a.status in (*HOLDING, AppointmentStatus.NO_SHOW)]
-        audit(actor, "diary.view", detail={"view": "today", "day": day.isoformat()})
+    clinic = _clinic(actor)
+    now = clock.now()
+    zone = ZoneInfo(clinic.time_zone)
+    day = now.astimezone(zone).date()
+    booked = [a for a in _appointments(clinic, *_span(day, zone))
+              if a.status in (*HOLDING, AppointmentStatus.NO_SHOW)]
+    _audit(actor, {"view": "today", "day": day.isoformat()})
     return Today(clinic=clinic, now=now, day=day, appointments=booked)
 
 
@@ -317,18 +327,16 @@ def appointments_between(actor: Actor, day: dt.date, days: int = 1, *,
     """Every appointment (cancelled ones too) starting on ``days`` days from ``day``."""
     if not dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31):
         raise ServiceError("day_invalid", _("Choose a day this century."), field="day")
-    with transaction.atomic():
-        clinic = _clinic(actor)
-        zone = ZoneInfo(clinic.time_zone)
-        start = _span(day, zone)[0]
-        end = _span(day + dt.timedelta(days=days - 1), zone)[1]
-        found = (Appointment.objects.filter(clinic_id=clinic.pk, starts_at__gte=start,
-                                            starts_at__lt=end)
-                 .select_related("patient", "type", "practitioner").order_by("starts_at", "id"))
-        if practitioner_id is not None:
-            found = found.filter(practitioner_id=practitioner_id)
-        appointments = list(found)
-        audit(actor, "diary.view", detail={"view": "list", "day": day.isoformat(),
-                                           "days": days,
-                                           "appointments": [a.pk for a in appointments]})
+    clinic = _clinic(actor)
+    zone = ZoneInfo(clinic.time_zone)
+    start = _span(day, zone)[0]
+    end = _span(day + dt.timedelta(days=days - 1), zone)[1]
+    found = (Appointment.objects.filter(clinic_id=clinic.pk, starts_at__gte=start,
+                                        starts_at__lt=end)
+             .select_related("patient", "type", "practitioner").order_by("starts_at", "id"))
+    if practitioner_id is not None:
+        found = found.filter(practitioner_id=practitioner_id)
+    appointments = list(found)
+    _audit(actor, {"view": "list", "day": day.isoformat(), "days": days,
+                   "appointments": [a.pk for a in appointments]})
     return appointments

@@ -23,6 +23,11 @@ from needlecare.diary.models import (
 )
 from needlecare.hours import Hours, Interval
 
+#: No appointment, buffers included, lasts longer than this (a type is at most 8 hours with
+#: 2 hours of buffers each side): range queries use it as their lower bound, so that an index
+#: on the start reads only the days asked about.
+LONGEST = dt.timedelta(hours=12)
+
 #: Roles that see patients (the front desk books, never performs).
 PRACTITIONER_ROLES = (Role.CLINICIAN, Role.OWNER)
 

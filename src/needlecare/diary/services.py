@@ -45,6 +45,7 @@ from needlecare.diary.models import (
     WaitlistStatus,
 )
 from needlecare.diary.resources import (
+    LONGEST,
     ClinicHours,
     clinic_hours,
     clinic_types,
@@ -140,7 +141,8 @@ def _busy(clinic_id: int, start: dt.datetime, end: dt.datetime, *, practitioner_
     if device_ids:
         wanted |= Q(device_id__in=list(device_ids))
     found = Appointment.objects.filter(wanted, clinic_id=clinic_id, status__in=HOLDING,
-                                       block_start__lt=end, block_end__gt=start)
+                                       block_start__lt=end, block_start__gte=start - LONGEST,
+                                       block_end__gt=start)
     if excluding is not None:
         found = found.exclude(pk=excluding)
     return list(found.values("practitioner_id", "room_id", "device_id"))
@@ -661,14 +663,19 @@ def find_slots(clinic: Clinic, kind: AppointmentType, staff: Sequence[User], *,
     hours = clinic_hours(clinic, first_day - dt.timedelta(days=1), [p.pk for p in staff])
     found: list[Slot] = []
     window_start = not_before
+    # A day first (the next slot is usually near), then wider: the rows read follow the days
+    # searched.
+    window = dt.timedelta(days=1)
     while window_start < until and len(found) < count:
-        window_end = min(window_start + SEARCH_WINDOW, until)
+        window_end = min(window_start + window, until)
+        window = min(window * 3, SEARCH_WINDOW)
         rows = list(Appointment.objects.filter(
             Q(practitioner_id__in=[p.pk for p in staff])
             | Q(room_id__in=[r.pk for r in room_pool]) | Q(device_id__in=[d.pk for d in
                                                                            device_pool]),
             clinic_id=clinic.pk, status__in=HOLDING,
             block_start__lt=window_end + dt.timedelta(days=1),
+            block_start__gte=window_start - dt.timedelta(days=1) - LONGEST,
             block_end__gt=window_start - dt.timedelta(days=1))
             .values_list("practitioner_id", "room_id", "device_id", "block_start", "block_end"))
         by_practitioner: dict[int, list[rules.Span]] = {}
@@ -725,41 +732,42 @@ def next_safe_slots(actor: Actor, patient_id: int | str, type_id: int, *,
                     count: int = 5, not_before: dt.datetime | None = None) -> SafeSlots:
     """The first slots that satisfy every rule for the patient, with one practitioner or
     any who performs the type."""
+    # The audited look in a short transaction of its own; the search only reads, so it holds
+    # no write lock (SQLite's IMMEDIATE transactions would make every booking wait for it).
     with transaction.atomic():
         patient = access_patient(actor, patient_id, permission=_can_book(actor),
                                  action="appointment.find_slots")
-        clinic = Clinic.objects.get(pk=patient.clinic_id)
-        kind = next((t for t in clinic_types(clinic.pk) if t.pk == type_id and t.active), None)
-        if kind is None:
-            raise ServiceError("type_invalid", _("Choose an appointment type of this clinic."),
-                               field="type")
-        zone = ZoneInfo(clinic.time_zone)
-        now = clock.now()
-        start = max(now, not_before or now)
-        safe_day = None
-        if kind.kind == AppointmentKind.SESSION:
-            if plan_id is None:
-                raise ServiceError("plan_required", _("A session belongs to a treatment plan."),
-                                   field="plan")
-            course = healing.course_dates(patient.pk, plan_id, clinic.time_zone)
-            if course.plan is None:
-                raise NotFound(_("No such plan."))
-            safe = healing.safe_date(course, today=now.astimezone(zone).date())
-            if safe.date is None:
-                return SafeSlots([], None, rules.healing_problems(safe, safe.date or
-                                                                  now.astimezone(zone).date()))
-            safe_day = safe.date
-            start = max(start, dt.datetime.combine(safe.date, dt.time(0), tzinfo=zone))
-        staff = list(User.objects.filter(clinic_id=clinic.pk, is_active=True,
-                                         role__in=kind.roles).order_by("last_name", "id"))
-        if practitioner_id is not None:
-            staff = [p for p in staff if p.pk == practitioner_id]
-        # Whole minutes from the next step boundary.
-        step = diary_settings(clinic.pk).slot_minutes
-        start = start.astimezone(zone).replace(second=0, microsecond=0)
-        start += dt.timedelta(minutes=(-start.minute) % step)
-        return SafeSlots(find_slots(clinic, kind, staff, not_before=start, count=count),
-                         safe_day, [])
+    clinic = Clinic.objects.get(pk=patient.clinic_id)
+    kind = next((t for t in clinic_types(clinic.pk) if t.pk == type_id and t.active), None)
+    if kind is None:
+        raise ServiceError("type_invalid", _("Choose an appointment type of this clinic."),
+                           field="type")
+    zone = ZoneInfo(clinic.time_zone)
+    now = clock.now()
+    start = max(now, not_before or now)
+    safe_day = None
+    if kind.kind == AppointmentKind.SESSION:
+        if plan_id is None:
+            raise ServiceError("plan_required", _("A session belongs to a treatment plan."),
+                               field="plan")
+        course = healing.course_dates(patient.pk, plan_id, clinic.time_zone)
+        if course.plan is None:
+            raise NotFound(_("No such plan."))
+        safe = healing.safe_date(course, today=now.astimezone(zone).date())
+        if safe.date is None:
+            return SafeSlots([], None, rules.healing_problems(safe, now.astimezone(zone).date()))
+        safe_day = safe.date
+        start = max(start, dt.datetime.combine(safe.date, dt.time(0), tzinfo=zone))
+    staff = list(User.objects.filter(clinic_id=clinic.pk, is_active=True,
+                                     role__in=kind.roles).order_by("last_name", "id"))
+    if practitioner_id is not None:
+        staff = [p for p in staff if p.pk == practitioner_id]
+    # Whole minutes from the next step boundary.
+    step = diary_settings(clinic.pk).slot_minutes
+    start = start.astimezone(zone).replace(second=0, microsecond=0)
+    start += dt.timedelta(minutes=(-start.minute) % step)
+    return SafeSlots(find_slots(clinic, kind, staff, not_before=start, count=count),
+                     safe_day, [])
 
 
 def book_course(actor: Actor, plan_id: int | str, first: dt.datetime, *,

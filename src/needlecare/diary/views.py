@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -55,6 +55,33 @@ def render(request: HttpRequest, template: str, context: dict[str, Any]) -> Http
         return django_render(request, template, context)
 
 
+def _link_cells(grid: calendar.Grid, mode: str, appointment: Appointment | None = None
+                ) -> None:
+    """Where each cell leads, built here once rather than by a template tag per cell."""
+    book = reverse("diary-book")
+    move = reverse("appointment-move", args=[appointment.pk]) if appointment else ""
+    for row in grid.rows:
+        for cell in row.cells:
+            if cell.appointment is not None:
+                cell.href = reverse("appointment-detail", args=[cell.appointment.pk]) \
+                    if cell.first else ""
+                continue
+            if not cell.open:
+                continue
+            start = quote(cell.start.isoformat())
+            if mode == "move":
+                who = cell.practitioner.pk if cell.practitioner else ""
+                cell.href = f"{move}?practitioner={who}&date={grid.day.isoformat()}&start={start}"
+            else:
+                extra = (f"&practitioner={cell.practitioner.pk}" if cell.practitioner else "") \
+                    + (f"&room={cell.room.pk}" if cell.room else "")
+                cell.href = f"{book}?start={start}{extra}"
+    for row in grid.rows:  # the later cells of an appointment lead to it too
+        for cell in row.cells:
+            if cell.appointment is not None and not cell.href:
+                cell.href = reverse("appointment-detail", args=[cell.appointment.pk])
+
+
 def _template(request: HttpRequest, full: str, partial: str) -> str:
     # htmx asks for the calendar alone when it swaps it in place.
     return partial if getattr(request, "htmx", False) else full
@@ -78,6 +105,7 @@ def week(request: HttpRequest) -> HttpResponse:
         overview = calendar.clinic_week(actor, _day(request, _zone(actor)))
         return render(request, "diary/clinic_week.html", {"week": overview})
     grid = calendar.practitioner_week(actor, practitioner, _day(request, _zone(actor)))
+    _link_cells(grid, "book")
     return render(request, _template(request, "diary/week.html", "diary/_grid.html"), {
         "grid": grid, "mode": "book", "view": "week"})
 
@@ -88,6 +116,7 @@ def day(request: HttpRequest) -> HttpResponse:
     actor = Actor.from_request(request)
     by = "room" if request.GET.get("by") == "room" else "practitioner"
     grid = calendar.clinic_day(actor, _day(request, _zone(actor)), by)
+    _link_cells(grid, "book")
     return render(request, _template(request, "diary/day.html", "diary/_grid.html"), {
         "grid": grid, "mode": "book", "view": "day"})
 
@@ -252,6 +281,7 @@ def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
         day = _day(request, zone) if request.GET.get("date") else \
             appointment.starts_at.astimezone(ZoneInfo(zone)).date()
         grid = calendar.practitioner_week(actor, practitioner, day)
+        _link_cells(grid, "move", appointment)
         start = _parse_start(request.GET.get("start"), zone)
         form = MoveForm(staff=grid.practitioners, initial={
             "starts_at": (start or appointment.starts_at).astimezone(ZoneInfo(zone))
