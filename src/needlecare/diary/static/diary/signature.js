@@ -29,7 +29,7 @@
 
   canvas.addEventListener("pointerdown", function (event) {
     event.preventDefault();
-    canvas.setPointerCapture(event.pointerId);
+    try { canvas.setPointerCapture(event.pointerId); } catch (ignored) { /* not a live pointer */ }
     current = [point(event)];
     strokes.push(current);
     context.beginPath();
