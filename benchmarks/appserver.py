@@ -20,10 +20,13 @@ DOB = dt.date(1990, 5, 17)
 PASSWORD = "benchmark-owner-password-2026"
 
 
-def make_links(count: int, per_patient: int = 15) -> list[str]:
-    """Signed sessions with personal links, made through the services; returns the tokens."""
+def make_links(count: int) -> list[str]:
+    """Signed sessions with personal links, made through the services; returns the tokens.
+
+    One patient per link: a patient has one personal link, and a new one replaces the old."""
     from decimal import Decimal
 
+    from django.db import transaction
     from django.utils import timezone
 
     from needlecare.access import Actor
@@ -48,18 +51,17 @@ def make_links(count: int, per_patient: int = 15) -> list[str]:
         care.sign_consent(actor, patient.pk, kind="treatment", signed_name=patient.full_name,
                           understood=True)
         plan = care.create_plan(actor, consultation.pk, ["acne_scars"], ["cheeks"])
-        for _ in range(min(per_patient, count - len(tokens))):
-            # The session record alone (the diary's rules would refuse several sessions of
-            # one plan on one day; the check-in load needs only signed sessions).
+        # The session record alone (in the transaction the diary would hold): the check-in
+        # load needs only a signed session, not the diary's booking (benchmarks/diary.py).
+        with transaction.atomic():
             session = care.open_booked_session(plan.pk, timezone.now(), owner)
-            care.sign_session(actor, session.pk, care.ChartData(
-                performed_on=timezone.localdate(), device="pen", cartridge_lot="BENCH-1",
-                cartridge_expiry=timezone.localdate() + dt.timedelta(days=365),
-                zones=(care.ZoneRow(zone="cheeks", depth_mm=Decimal("1.50"), passes=3),),
-                endpoint_reached="uniform pinpoint bleeding",
-                interval_reason="benchmark: many sessions on one plan"))
-            url = replace_link(actor, session.patient_id).url
-            tokens.append(url.rstrip("/").rsplit("/", 1)[1])
+        care.sign_session(actor, session.pk, care.ChartData(
+            performed_on=timezone.localdate(), device="pen", cartridge_lot="BENCH-1",
+            cartridge_expiry=timezone.localdate() + dt.timedelta(days=365),
+            zones=(care.ZoneRow(zone="cheeks", depth_mm=Decimal("1.50"), passes=3),),
+            endpoint_reached="uniform pinpoint bleeding"))
+        url = replace_link(actor, session.patient_id).url
+        tokens.append(url.rstrip("/").rsplit("/", 1)[1])
     return tokens
 
 

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
         ('accounts', '0004_clinic_settings'),
         ('care', '0002_times_from_the_clock'),
         ('diary', '0001_initial'),
-        ('messaging', '0002_times_from_the_clock'),
+        ('messaging', '0004_personal_link_kind'),
         ('patients', '0003_times_from_the_clock'),
         ('recovery', '0005_one_link_per_patient'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
