@@ -175,8 +175,9 @@ class Appointment(models.Model):
                                   null=True, blank=True, related_name="+")
     booked_by_patient = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=clock.now, editable=False)
-    #: Rules booked past, with the reason and who decided (kept with every later move too).
-    override_reason = models.TextField(blank=True)
+    #: Rules booked past, with the reason and who decided (kept with every later move too:
+    #: each move past a rule adds its reason, hence room for several).
+    override_reason = models.TextField(blank=True, max_length=10000)
     override_rules = models.JSONField(default=list, blank=True)
     overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                       null=True, blank=True, related_name="+")
@@ -185,7 +186,7 @@ class Appointment(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancelled_reason = models.TextField(blank=True)
+    cancelled_reason = models.TextField(blank=True, max_length=2000)
     cancelled_by_patient = models.BooleanField(default=False)
 
     class Meta:

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from needlecare import clock
-from needlecare.access import Actor, Permission, audit
+from needlecare.access import Actor, Permission, audit, refuse
 from needlecare.care import consent_texts
 from needlecare.care import services as care
 from needlecare.care.models import Consultation
@@ -260,7 +260,8 @@ def countersign(actor: Actor, signature_id: int | str, user_agent: str = "") -> 
         signature = PreVisitSignature.objects.select_related("previsit").filter(
             pk=signature_id).first()
         if signature is None:
-            raise NotFound(_("No such signature."))
+            raise refuse(actor, NotFound(_("No such signature.")), wanted=PreVisitSignature,
+                         wanted_id=signature_id)
         previsit = access_record(actor, PreVisit, signature.previsit_id,
                                  permission=Permission.WRITE_CLINICAL,
                                  action="previsit.countersign",

@@ -23,7 +23,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from needlecare import clock
-from needlecare.access import Actor, Permission, audit, require
+from needlecare.access import Actor, Permission, audit, refuse, require
 from needlecare.accounts.models import Clinic
 from needlecare.diary.models import BookingRequest, RateCounter, RequestStatus
 from needlecare.diary.resources import diary_settings
@@ -167,7 +167,8 @@ def _own(actor: Actor, pk: int | str, action: str, *, lock: bool = False) -> Boo
         found = found.select_for_update()
     request = found.first()
     if request is None:
-        raise NotFound(_("No such request."))
+        raise refuse(actor, NotFound(_("No such request.")), wanted=BookingRequest,
+                     wanted_id=pk)
     audit(actor, action, obj=request)
     return request
 

@@ -26,7 +26,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from needlecare import clock
-from needlecare.access import Actor, Permission, audit, record_id
+from needlecare.access import Actor, Permission, audit, record_id, refuse
 from needlecare.accounts.models import Clinic, User
 from needlecare.care import services as care
 from needlecare.care.models import SessionStatus, TreatmentPlan, TreatmentSession
@@ -66,6 +66,8 @@ from needlecare.patients.access import access_patient, access_record
 from needlecare.patients.models import Patient
 
 MIN_REASON = 10
+#: One override reason (the form's and the API's limit too).
+MAX_REASON = 2000
 #: Patients on the waiting list a cancelled slot is offered to at once (first come, first
 #: served through their link).
 OFFERS_PER_SLOT = 3
@@ -84,6 +86,11 @@ class BookingRefused(ServiceError):
         message = " ".join([*(p.message for p in self.problems), extra]).strip()
         super().__init__("slot_taken" if clash else self.problems[0].code, message,
                          kind=ErrorKind.CONFLICT if clash else ErrorKind.INVALID)
+
+
+def _limit(field: str) -> int:
+    limit: int = Appointment._meta.get_field(field).max_length
+    return limit
 
 
 def _slot_taken() -> BookingRefused:
@@ -253,6 +260,9 @@ def _resolve(actor: Actor, placement: Placement, reason: str) -> list[str]:
     if len(reason) < MIN_REASON:
         raise BookingRefused(problems, _("Write the reason in a sentence (at least %(n)d "
                                          "characters).") % {"n": MIN_REASON})
+    if len(reason) > MAX_REASON:
+        raise BookingRefused(problems, _("Write the reason in at most %(n)d characters.")
+                             % {"n": MAX_REASON})
     if any(p.override == rules.CLINICIAN for p in problems) \
             and not actor.can(Permission.WRITE_CLINICAL):
         raise BookingRefused(problems, _("Only a clinician may book past this rule."))
@@ -291,8 +301,10 @@ def _apply(appointment: Appointment, placement: Placement, actor: Actor,
     appointment.block_end = placement.block_end
     if overridden:
         appointment.override_rules = sorted({*appointment.override_rules, *overridden})
+        # The latest reasons that fit the field; every one stays in its audit row.
         appointment.override_reason = "\n".join(
-            r for r in (appointment.override_reason, " ".join(reason.split())) if r)
+            r for r in (appointment.override_reason, " ".join(reason.split())) if r
+        )[-_limit("override_reason"):].lstrip()
         appointment.overridden_by = actor.user
 
 
@@ -344,7 +356,8 @@ def book_session(actor: Actor, plan_id: int | str, practitioner_id: int,
     plan = TreatmentPlan.objects.filter(pk=record_id(plan_id),
                                         clinic_id=actor.clinic_id or 0).first()
     if plan is None:
-        raise NotFound(_("No such plan."))
+        raise refuse(actor, NotFound(_("No such plan.")), wanted=TreatmentPlan,
+                     wanted_id=plan_id)
     kind = next(t for t in clinic_types(plan.clinic_id) if t.kind == AppointmentKind.SESSION)
     return book(actor, Proposal(patient_id=plan.patient_id, type_id=kind.pk,
                                 practitioner_id=practitioner_id, starts_at=starts_at,
@@ -417,6 +430,10 @@ def cancel(actor: Actor, appointment_id: int | str, reason: str) -> Appointment:
     """Cancel an upcoming appointment with the reason; the slot is offered to the waiting
     list."""
     reason = " ".join(reason.split())
+    limit = _limit("cancelled_reason")
+    if len(reason) > limit:
+        raise ServiceError("too_long", _("Write the reason in at most %(n)d characters.")
+                           % {"n": limit}, field="reason")
     with transaction.atomic():
         appointment = access_record(actor, Appointment, appointment_id,
                                     permission=_can_book(actor), action="appointment.cancel",

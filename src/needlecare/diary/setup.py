@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from needlecare.access import Actor, Permission, audit, require
+from needlecare.access import Actor, Permission, audit, refuse, require
 from needlecare.accounts.clinic_settings import parse_intervals
 from needlecare.accounts.models import Role, User
 from needlecare.diary.models import (
@@ -59,7 +59,7 @@ def retire_resource(actor: Actor, model: type[Room] | type[Device], pk: int) -> 
         clinic_id = _clinic_id(actor)
         item = model.objects.filter(pk=pk, clinic_id=clinic_id).first()
         if item is None:
-            raise NotFound(_("Not found."))
+            raise refuse(actor, NotFound(_("Not found.")), wanted=model, wanted_id=pk)
         model.objects.filter(pk=pk).update(active=False)
         audit(actor, f"diary.{model._meta.model_name}_retire", obj=item)
 
@@ -71,7 +71,8 @@ def update_type(actor: Actor, type_id: int, *, duration: int, buffer_before: int
         clinic_id = _clinic_id(actor)
         kind = next((t for t in clinic_types(clinic_id) if t.pk == type_id), None)
         if kind is None:
-            raise NotFound(_("Not found."))
+            raise refuse(actor, NotFound(_("Not found.")), wanted=AppointmentType,
+                         wanted_id=type_id)
         if not 5 <= duration <= 480 or not 0 <= buffer_before <= 120 \
                 or not 0 <= buffer_after <= 120:
             raise ServiceError("length_invalid", _("A length of 5 to 480 minutes, buffers of 0 "
@@ -157,7 +158,8 @@ def remove_exception(actor: Actor, pk: int) -> None:
         clinic_id = _clinic_id(actor)
         exception = WorkingException.objects.filter(pk=pk, clinic_id=clinic_id).first()
         if exception is None:
-            raise NotFound(_("Not found."))
+            raise refuse(actor, NotFound(_("Not found.")), wanted=WorkingException,
+                         wanted_id=pk)
         audit(actor, "diary.exception_remove", obj=exception)
         exception.delete()
 
