@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from needlecare import clock
+from needlecare import clock, names
 from needlecare.access import Actor, Permission, audit, refuse
 from needlecare.care import consent_texts
 from needlecare.care import services as care
@@ -204,9 +204,10 @@ def sign_ahead(actor: Actor, previsit_id: int, *, strokes: str = "", typed_name:
         if not understood:
             raise ServiceError("not_understood", _("Tick the box to confirm you have read and "
                                                    "understood the text."), field="understood")
-        typed = " ".join(typed_name.split())
+        typed = names.normalise(typed_name)
         if typed:
-            if typed.casefold() != patient.full_name.casefold():
+            # As a consent signed at the clinic (care.sign_consent): the stored name's form.
+            if typed.casefold() != names.normalise(patient.full_name).casefold():
                 raise ServiceError("name_mismatch", _("Type your full name exactly as the "
                                                       "clinic has it: %(name)s.")
                                    % {"name": patient.full_name}, field="typed_name")

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
-from needlecare import clock
+from needlecare import clock, names
 from needlecare.access import Actor, Permission, audit, refuse, require
 from needlecare.accounts.models import Clinic
 from needlecare.diary.models import BookingRequest, RateCounter, RequestStatus
@@ -121,8 +121,9 @@ def request_consultation(slug: str, details: RequestDetails, *, stamp: str, hone
         _check_stamp(stamp)
         hit("public_request", _address_key(ip), diary_settings(clinic.pk).requests_per_hour)
         hit("public_request_clinic", str(clinic.pk), CLINIC_LIMIT_PER_HOUR)
-        given, family = " ".join(details.given_name.split()), " ".join(
-            details.family_name.split())
+        # Identifying text, stored as the patient's would be (needlecare.names).
+        given, family = names.normalise(details.given_name), names.normalise(
+            details.family_name)
         if not given or not family:
             raise ServiceError("name_required", _("Give your first and last name."),
                                field="given_name" if not given else "family_name")
@@ -178,7 +179,8 @@ def view_request(actor: Actor, pk: int | str) -> RequestView:
     email)."""
     with transaction.atomic():
         request = _own(actor, pk, "booking_request.view")
-        same = Q(given_name__iexact=request.given_name, family_name__iexact=request.family_name)
+        # The name compared as the duplicate check does: case, accents and look-alikes folded.
+        same = Q(name_key=names.name_key(request.given_name, request.family_name))
         if request.date_of_birth:
             same &= Q(date_of_birth=request.date_of_birth)
         if request.phone:

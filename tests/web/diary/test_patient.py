@@ -245,6 +245,23 @@ def test_a_new_patient_asks_for_a_consultation_and_the_desk_registers_them(
     assert (request.status, request.patient) == ("registered", patient)
 
 
+def test_a_request_is_stored_and_matched_by_name_as_a_patient_would_be(diary: Diary) -> None:
+    """Invisible characters go; the desk is offered the registered patient whose name differs
+    only in case, accents or a look-alike letter (the name key of needlecare.names)."""
+    slug = diary.clinic.slug
+    stamp = form_stamp()
+    patient = diary.patient
+    # A zero-width space, upper case, and a Cyrillic "о" for the Latin "o".
+    typed = patient.given_name.upper().replace("O", "\u041e") + "\u200b"
+    with time_machine.travel(london(2026, 3, 2, 8, 1), tick=False):
+        _request(Client(), slug, stamp=stamp, given_name=typed,
+                 family_name=patient.family_name, phone="", email="new.address@example.org")
+    request = BookingRequest.objects.get()
+    assert "\u200b" not in request.given_name
+    page = client_for(diary.desk).get(reverse("diary-request", args=[request.pk]))
+    assert f'name="patient" value="{patient.pk}"' in page.content.decode()
+
+
 def test_bots_are_kept_out_without_a_captcha(diary: Diary) -> None:
     slug = diary.clinic.slug
     public = Client()
