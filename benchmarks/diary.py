@@ -62,6 +62,7 @@ def _setup() -> dict[str, Any]:
     django.setup()
     from django.core.management import call_command
 
+    from needlecare import names
     from needlecare.access import Actor
     from needlecare.accounts.models import Clinic, Role, User
     from needlecare.diary.resources import clinic_types
@@ -79,7 +80,7 @@ def _setup() -> dict[str, Any]:
     desk = User.objects.create(username="bench.desk", clinic=clinic, role=Role.FRONT_DESK)
     Patient.objects.bulk_create([
         Patient(clinic=clinic, created_by=desk, given_name="Bench", family_name=f"P{n}",
-                search_name=f"bench p{n}", date_of_birth=dt.date(1990, 5, 17),
+                name_key=names.name_key("Bench", f"P{n}"), date_of_birth=dt.date(1990, 5, 17),
                 phone="07700 900123") for n in range(PATIENTS)])
     types = {t.kind: t.pk for t in clinic_types(clinic.pk)}
     return {"clinic": clinic.pk, "staff": [u.pk for u in staff], "desk": desk.pk,

@@ -23,7 +23,7 @@ from needlecare.care.models import Consent
 from needlecare.recovery.links import replace_link
 from tests.e2e.support import answer_red_flags, sign_in, verify_on_phone
 from tests.factories import journey_to_signed_session
-from tests.web.routes import _recovery_checkin
+from tests.web.routes import _appointment, _recovery_checkin, _request, _waitlist_entry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -46,6 +46,19 @@ NOT_PAGES = {
     "api-root", "unknown", "list_patients", "register_patient", "get_patient",
     "submit_checkin", "get_checkin", "list_escalations", "get_escalation", "acknowledge",
     "add_note", "close", "home",
+    # The clinic's settings and the patient's one link: form targets and the logo file.
+    "closure-add", "closure-remove", "clinic-logo", "link-send", "link-replace", "link-unlock",
+    # Sign-in security: form targets, the CSV export, the passkey ceremony's JSON and the
+    # JavaScript catalogue; the second sign-in step is only reached mid-sign-in.
+    "account-factor-remove", "account-recovery-codes", "staff-factors-reset", "audit-export",
+    "credential-registration-begin", "credential-registration-complete",
+    "credential-authentication-begin", "credential-authentication-complete",
+    "js-i18n-catalog", "signin-verify", "list_audit",
+    # The diary: form targets and the API's operations.
+    "appointment-status", "appointment-confirm", "appointment-cancel", "diary-waitlist-remove",
+    "diary-request-act", "previsit-countersign", "patient-appointment-confirm",
+    "patient-appointment-cancel", "list_appointments", "get_appointment", "book", "move",
+    "cancel", "set_status", "list_types", "availability",
 }
 
 
@@ -85,12 +98,50 @@ def _staff_pages(j: dict[str, Any]) -> dict[str, str]:
         "session-book": reverse("session-book", args=[j["plan"].pk]),
         "lot-search": reverse("lot-search") + "?lot=CART",
         "session-detail": reverse("session-detail", args=[session]),
-        "link-new": reverse("link-new", args=[session]),
+        "patient-link": reverse("patient-link", args=[patient]),
+        "clinic-settings": reverse("clinic-settings"),
+        "account-security": reverse("account-security"),
+        "account-totp": reverse("account-totp"),
+        "password-change": reverse("password-change"),
+        "clinic-security": reverse("clinic-security"),
+        "audit-list": reverse("audit-list"),
         "worklist": reverse("worklist"),
         "escalation-detail": reverse("escalation-detail", args=[checkin.escalation_id]),
         "checkin-detail": reverse("checkin-detail", args=[checkin.pk]),
         "outbox": reverse("outbox"),
         "openapi-view": reverse("api:openapi-view"),
+    }
+
+
+def _diary_staff_pages(j: dict[str, Any]) -> dict[str, str]:
+    appointment = _appointment(j)  # a consultation with its pre-visit forms signed ahead
+    return {
+        "diary-today": reverse("diary-today"),
+        "diary-day": reverse("diary-day"),
+        "diary-week": reverse("diary-week"),
+        "diary-book": reverse("diary-book"),
+        "appointment-detail": reverse("appointment-detail", args=[appointment.pk]),
+        "appointment-move": reverse("appointment-move", args=[appointment.pk]),
+        "diary-waitlist": reverse("diary-waitlist"),
+        "diary-requests": reverse("diary-requests"),
+        "diary-request": reverse("diary-request", args=[_request(j)["pk"]]),
+        "diary-settings": reverse("diary-settings"),
+        "previsit-review": reverse("previsit-review", args=[appointment.previsit.pk]),
+    }
+
+
+def _diary_patient_pages(j: dict[str, Any], token: str) -> dict[str, str]:
+    appointment = _appointment(j).pk
+    return {
+        "patient-appointments": reverse("patient-appointments", args=[token]),
+        "patient-appointment-rebook": reverse("patient-appointment-rebook",
+                                              args=[token, appointment]),
+        "patient-presession": reverse("patient-presession", args=[token, appointment]),
+        "patient-offer": reverse("patient-offer", args=[token, _waitlist_entry(j)["pk"]]),
+        "patient-previsit": reverse("patient-previsit", args=[token, appointment]),
+        "patient-previsit-consent": reverse("patient-previsit-consent",
+                                            args=[token, appointment]),
+        "patient-access-log": reverse("patient-access-log", args=[token]),
     }
 
 
@@ -138,14 +189,25 @@ def test_the_listeners_catch_an_inline_style_and_script(desk: Page, live_server:
 def test_every_staff_and_patient_page_loads_without_a_violation(
         desk: Page, phone: Page, live_server: Any) -> None:
     journey = journey_to_signed_session()
-    staff = _staff_pages(journey)
+    staff = {**_staff_pages(journey), **_diary_staff_pages(journey)}
     issued = replace_link(Actor(user=journey["clinician"]), journey["patient"].pk)
     token = issued.url.rstrip("/").rsplit("/", 1)[-1]
     patient_pages = {
         "patient-verify": reverse("patient-verify", args=[token]),
         "patient-home": reverse("patient-home", args=[token]),
+        **_diary_patient_pages(journey, token),
     }
-    anonymous = {"login": reverse("login")}
+    slug = journey["clinic"].slug
+    anonymous = {
+        "login": reverse("login"),
+        "password-reset": reverse("password-reset"),
+        "password-reset-sent": reverse("password-reset-sent"),
+        "password-reset-done": reverse("password-reset-done"),
+        # A link that does not work (any more) shows its page too.
+        "password-reset-confirm": reverse("password-reset-confirm", args=["MQ", "set-password"]),
+        "public-booking": reverse("public-booking", args=[slug]),
+        "public-booking-thanks": reverse("public-booking-thanks", args=[slug]),
+    }
     unlisted = _names(get_resolver().url_patterns) - NOT_PAGES - set(staff) \
         - set(patient_pages) - set(anonymous) \
         - {"patient-checkin", "patient-checkin-result"}  # reached by posting the check-in
@@ -153,7 +215,8 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
 
     problems: dict[str, list[str]] = {}
     console = _listening(desk)
-    problems["login"] = _load(desk, anonymous["login"], console)
+    for name, url in anonymous.items():
+        problems[name] = _load(desk, url, console)
     sign_in(desk, journey["owner"].username)
     for name, url in staff.items():
         wait = None
@@ -167,7 +230,9 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
     phone_console = _listening(phone)
     problems["patient-verify"] = _load(phone, patient_pages["patient-verify"], phone_console)
     verify_on_phone(phone, issued.url, journey["patient"].date_of_birth)
-    problems["patient-home"] = _load(phone, patient_pages["patient-home"], phone_console)
+    for name, url in patient_pages.items():
+        if name != "patient-verify":
+            problems[name] = _load(phone, url, phone_console)
     phone_console.clear()
     phone.get_by_role("button", name="Send to the clinic").click()  # unanswered: errors shown
     phone.wait_for_load_state("networkidle")
