@@ -32,7 +32,8 @@ from needlecare.diary.models import (
 )
 from needlecare.diary.requests import form_stamp
 from needlecare.patients.models import Patient
-from needlecare.recovery.links import replace_link
+from needlecare.recovery.access_log import access_log
+from needlecare.recovery.links import live_link, replace_link
 from tests.factories import make_patient
 from tests.web.care.support import intake_post
 from tests.web.diary.support import Diary, london
@@ -155,6 +156,19 @@ def test_the_pre_visit_intake_is_saved_step_by_step(diary: Diary) -> None:
     # Nothing screened: no consultation until the clinician confirms.
     assert not Consultation.objects.filter(patient=diary.patient).exclude(
         pk=diary.plan.consultation_id).exists()
+
+
+def test_the_patients_access_log_says_in_plain_words_what_the_desk_did(diary: Diary) -> None:
+    appointment = diary.book(london(2026, 3, 4, 10, 0))
+    services.move(diary.actor(), appointment.pk, london(2026, 3, 5, 10, 0))
+    phone, token = phone_for(diary)
+    page = phone.get(reverse("patient-access-log", args=[token])).content.decode()
+    assert "booked an appointment for you" in page
+    assert "moved your appointment" in page
+    link = live_link(diary.patient.pk)
+    assert link is not None
+    whats = {entry.what for entry in access_log(Actor.for_link(link)).page.object_list}
+    assert "opened your record" not in whats  # no diary action is left without its words
 
 
 def test_a_drawn_signature_is_stored_as_svg_with_the_text_hash(diary: Diary) -> None:
