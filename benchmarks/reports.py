@@ -377,6 +377,8 @@ def measure_checkins(count: int) -> dict[str, Any]:
     from needlecare.care import services as care
     from needlecare.clinical.vocabulary import RED_FLAGS
     from needlecare.outcomes import handlers
+    from django.db import transaction
+
     from needlecare.patients.services import PatientDetails, register_patient
     from needlecare.recovery import services as recovery
     from needlecare.recovery.links import replace_link
@@ -397,7 +399,8 @@ def measure_checkins(count: int) -> dict[str, Any]:
             care.sign_consent(actor, patient.pk, kind="treatment",
                               signed_name=patient.full_name, understood=True)
             plan = care.create_plan(actor, consultation.pk, ["acne_scars"], ["cheeks"])
-            session = care.book_session(actor, plan.pk, clock.now())
+            with transaction.atomic():  # the diary's booking, without its rules
+                session = care.open_booked_session(plan.pk, clock.now(), actor.user)
             care.sign_session(actor, session.pk, care.ChartData(
                 performed_on=clock.localdate(), device="pen", cartridge_lot="BENCH-2",
                 cartridge_expiry=clock.localdate() + dt.timedelta(days=365),

@@ -35,6 +35,8 @@ ORDER: tuple[tuple[str, ...], ...] = (
     ("documents.py",),
     ("outbox.py",),
     ("outbox.py", "--postgres"),
+    ("diary.py",),
+    ("diary.py", "--postgres"),
     ("checkin_load.py",),
     ("phone.py",),
 )

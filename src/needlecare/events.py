@@ -34,20 +34,47 @@ class Event:
 
 
 @dataclass(frozen=True)
-class SessionBooked(Event):
-    session_id: int
-    scheduled_for: dt.datetime
-
-
-@dataclass(frozen=True)
-class SessionCancelled(Event):
-    session_id: int
-
-
-@dataclass(frozen=True)
 class SessionSigned(Event):
     session_id: int
     plan_id: int
+
+
+@dataclass(frozen=True)
+class AppointmentBooked(Event):
+    """An appointment was booked in the diary (a session's booking included)."""
+
+    appointment_id: int
+    #: The appointment type's kind (consultation, session, review).
+    kind: str
+    starts_at: dt.datetime
+    #: Whether the patient is to get the pre-visit forms (the type says so).
+    pre_visit: bool
+    by_patient: bool
+
+
+@dataclass(frozen=True)
+class AppointmentRescheduled(Event):
+    appointment_id: int
+    starts_at: dt.datetime
+    previous_starts_at: dt.datetime
+    by_patient: bool
+
+
+@dataclass(frozen=True)
+class AppointmentCancelled(Event):
+    appointment_id: int
+    reason: str
+    by_patient: bool
+
+
+@dataclass(frozen=True)
+class SlotOffered(Event):
+    """A cancelled slot offered to a patient on the waiting list for its type."""
+
+    waitlist_entry_id: int
+    appointment_type_id: int
+    starts_at: dt.datetime
+    practitioner_id: int | None
 
 
 @dataclass(frozen=True)

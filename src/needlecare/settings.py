@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "needlecare.patients",
     "needlecare.care",
     "needlecare.recovery",
+    "needlecare.diary",
     "needlecare.documents",
     "needlecare.outcomes",
     "needlecare.messaging",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("needlecare.accounts.urls")),
     path("", include("needlecare.care.urls")),
     path("", include("needlecare.recovery.urls")),
+    path("", include("needlecare.diary.urls")),
     path("", include("needlecare.documents.urls")),
     path("", include("needlecare.outcomes.urls")),
     path("", include("needlecare.messaging.urls")),

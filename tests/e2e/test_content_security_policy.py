@@ -33,7 +33,7 @@ from needlecare.recovery.links import replace_link
 from tests.e2e.support import answer_red_flags, sign_in, verify_on_phone
 from tests.factories import journey_to_signed_session
 from tests.web.education.support import draft
-from tests.web.routes import _recovery_checkin
+from tests.web.routes import _appointment, _recovery_checkin, _request, _waitlist_entry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -75,6 +75,11 @@ NOT_PAGES = {
     "campaign-cancel", "public-feed", "public-article-image", "newsletter-click",
     "email-events", "patient-reading", "patient-newsletter", "list_articles", "get_article",
     "subscribe",
+    # The diary: form targets and the API's operations.
+    "appointment-status", "appointment-confirm", "appointment-cancel", "diary-waitlist-remove",
+    "diary-request-act", "previsit-countersign", "patient-appointment-confirm",
+    "patient-appointment-cancel", "list_appointments", "get_appointment", "book", "move",
+    "cancel", "set_status", "list_types", "availability",
 }
 
 
@@ -202,6 +207,38 @@ def _open_invitation(j: dict[str, Any]) -> OutcomeInvitation:
         due=today, answer_by=today, remind_on=today, outcomes_version=default_outcomes().label)
 
 
+def _diary_staff_pages(j: dict[str, Any]) -> dict[str, str]:
+    appointment = _appointment(j)  # a consultation with its pre-visit forms signed ahead
+    return {
+        "diary-today": reverse("diary-today"),
+        "diary-day": reverse("diary-day"),
+        "diary-week": reverse("diary-week"),
+        "diary-book": reverse("diary-book"),
+        "appointment-detail": reverse("appointment-detail", args=[appointment.pk]),
+        "appointment-move": reverse("appointment-move", args=[appointment.pk]),
+        "diary-waitlist": reverse("diary-waitlist"),
+        "diary-requests": reverse("diary-requests"),
+        "diary-request": reverse("diary-request", args=[_request(j)["pk"]]),
+        "diary-settings": reverse("diary-settings"),
+        "previsit-review": reverse("previsit-review", args=[appointment.previsit.pk]),
+    }
+
+
+def _diary_patient_pages(j: dict[str, Any], token: str) -> dict[str, str]:
+    appointment = _appointment(j).pk
+    return {
+        "patient-appointments": reverse("patient-appointments", args=[token]),
+        "patient-appointment-rebook": reverse("patient-appointment-rebook",
+                                              args=[token, appointment]),
+        "patient-presession": reverse("patient-presession", args=[token, appointment]),
+        "patient-offer": reverse("patient-offer", args=[token, _waitlist_entry(j)["pk"]]),
+        "patient-previsit": reverse("patient-previsit", args=[token, appointment]),
+        "patient-previsit-consent": reverse("patient-previsit-consent",
+                                            args=[token, appointment]),
+        "patient-access-log": reverse("patient-access-log", args=[token]),
+    }
+
+
 def _violations(page: Page, console: list[str]) -> list[str]:
     found: list[str] = page.evaluate("window.__cspViolations || []")
     return found + console
@@ -246,7 +283,7 @@ def test_the_listeners_catch_an_inline_style_and_script(desk: Page, live_server:
 def test_every_staff_and_patient_page_loads_without_a_violation(
         desk: Page, phone: Page, live_server: Any) -> None:
     journey = journey_to_signed_session()
-    staff = _staff_pages(journey)
+    staff = {**_staff_pages(journey), **_diary_staff_pages(journey)}
     issued = replace_link(Actor(user=journey["clinician"]), journey["patient"].pk)
     token = issued.url.rstrip("/").rsplit("/", 1)[-1]
     invitation = _open_invitation(journey)
@@ -270,6 +307,12 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
                                            args=[token, invitation.pk]),
     }
     anonymous |= _public_pages(journey)
+    patient_pages |= _diary_patient_pages(journey, token)
+    slug = journey["clinic"].slug
+    anonymous |= {
+        "public-booking": reverse("public-booking", args=[slug]),
+        "public-booking-thanks": reverse("public-booking-thanks", args=[slug]),
+    }
     unlisted = _names(get_resolver().url_patterns) - NOT_PAGES - set(staff) \
         - set(patient_pages) - set(anonymous) \
         - {"patient-checkin", "patient-checkin-result"}  # reached by posting the check-in
@@ -292,6 +335,10 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
     phone_console = _listening(phone)
     problems["patient-verify"] = _load(phone, patient_pages["patient-verify"], phone_console)
     verify_on_phone(phone, issued.url, journey["patient"].date_of_birth)
+    for name, url in patient_pages.items():
+        if name not in ("patient-verify", "patient-home"):
+            problems[name] = _load(phone, url, phone_console)
+    # Home last: the check-in below is posted from it.
     problems["patient-home"] = _load(phone, patient_pages["patient-home"], phone_console)
     problems["patient-access-log"] = _load(phone, patient_pages["patient-access-log"],
                                            phone_console)

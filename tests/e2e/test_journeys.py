@@ -12,6 +12,7 @@ worklist; they acknowledge it and close it with an outcome.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -88,9 +89,10 @@ def test_clinician_to_patient_phone_to_worklist(desk: Page, phone: Page,
     desk.get_by_role("button", name="Make the plan").click()
     expect(desk.get_by_role("heading", level=1)).to_contain_text("Treatment plan")
 
-    # Book today, then chart and sign.
-    desk.get_by_label("Date and time").fill(f"{today.isoformat()}T09:30")
-    desk.get_by_role("button", name="Book a session").click()
+    # Book the first safe slot in the diary (today: the clinic is open round the clock),
+    # then chart and sign.
+    desk.get_by_role("link", name=re.compile("Book a session")).click()
+    desk.locator("ul.slot-list button").first.click()
     expect(desk.get_by_role("heading", level=1)).to_contain_text("Treatment session")
     desk.get_by_label("Date performed").fill(today.isoformat())
     desk.get_by_label("Device type").select_option("pen")

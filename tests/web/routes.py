@@ -230,6 +230,91 @@ EDUCATION_ROUTES: list[Route] = [
     Route("newsletter-settings", _no_kwargs, "post", Permission.MANAGE_CLINIC),
 ]
 
+def _appointment(journey: Journey) -> Any:
+    """A consultation booked for the journey's patient in three days (once per journey), with
+    its pre-visit forms signed ahead."""
+    import datetime as dt
+
+    from needlecare.access import Actor
+    from needlecare.clock import now
+    from needlecare.diary import services
+    from needlecare.diary.models import Appointment, PreVisit, PreVisitSignature
+    from needlecare.diary.resources import clinic_types
+
+    found = Appointment.objects.filter(patient=journey["patient"]).first()
+    if found is not None:
+        return found
+    kind = next(t for t in clinic_types(journey["clinic"].pk) if t.kind == "consultation")
+    start = (now() + dt.timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+    appointment = services.book(Actor(user=journey["front_desk"]), services.Proposal(
+        patient_id=journey["patient"].pk, type_id=kind.pk,
+        practitioner_id=journey["clinician"].pk, starts_at=start))
+    previsit = PreVisit.objects.get(appointment=appointment)
+    PreVisitSignature.objects.create(previsit=previsit, consent_kind="treatment",
+                                     text_version="treatment-2026.1", text_sha256="0" * 64,
+                                     kind="typed", typed_name=journey["patient"].full_name,
+                                     signed_at=now())
+    return appointment
+
+
+def _appointment_pk(journey: Journey) -> dict[str, Any]:
+    return {"pk": _appointment(journey).pk}
+
+
+def _previsit(journey: Journey) -> dict[str, Any]:
+    return {"pk": _appointment(journey).previsit.pk}
+
+
+def _signature(journey: Journey) -> dict[str, Any]:
+    return {"pk": _appointment(journey).previsit.signatures.get().pk}
+
+
+def _waitlist_entry(journey: Journey) -> dict[str, Any]:
+    from needlecare.diary.models import WaitlistEntry
+    from needlecare.diary.resources import clinic_types
+
+    entry = WaitlistEntry.objects.filter(patient=journey["patient"]).first() or \
+        WaitlistEntry.objects.create(clinic=journey["clinic"], patient=journey["patient"],
+                                     type=clinic_types(journey["clinic"].pk)[0])
+    return {"pk": entry.pk}
+
+
+def _request(journey: Journey) -> dict[str, Any]:
+    from needlecare.diary.models import BookingRequest
+
+    found = BookingRequest.objects.filter(clinic=journey["clinic"]).first() or \
+        BookingRequest.objects.create(clinic=journey["clinic"], given_name="Aisha",
+                                      family_name="Brennan", phone="07700 900099")
+    return {"pk": found.pk}
+
+
+DIARY_ROUTES: list[Route] = [
+    Route("diary-today", _no_kwargs, "get", Permission.BOOK),
+    Route("diary-day", _no_kwargs, "get", Permission.BOOK),
+    Route("diary-week", _no_kwargs, "get", Permission.BOOK),
+    Route("diary-book", _no_kwargs, "get", Permission.BOOK),
+    Route("diary-book", _no_kwargs, "post", Permission.BOOK),
+    Route("appointment-detail", _appointment_pk, "get", Permission.BOOK),
+    Route("appointment-status", _appointment_pk, "post", Permission.BOOK),
+    Route("appointment-confirm", _appointment_pk, "post", Permission.BOOK),
+    Route("appointment-cancel", _appointment_pk, "post", Permission.BOOK),
+    Route("appointment-move", _appointment_pk, "get", Permission.BOOK),
+    Route("appointment-move", _appointment_pk, "post", Permission.BOOK),
+    Route("diary-waitlist", _no_kwargs, "get", Permission.BOOK),
+    Route("diary-waitlist", _no_kwargs, "post", Permission.BOOK),
+    Route("diary-waitlist-remove", _waitlist_entry, "post", Permission.BOOK),
+    Route("diary-requests", _no_kwargs, "get", Permission.BOOK),
+    Route("diary-request", _request, "get", Permission.BOOK),
+    Route("diary-request-act", _request, "post", Permission.BOOK),
+    Route("diary-settings", _no_kwargs, "get", Permission.MANAGE_CLINIC),
+    Route("diary-settings", _no_kwargs, "post", Permission.MANAGE_CLINIC),
+    # The patient's own answers are clinical: clinicians review and confirm them.
+    Route("previsit-review", _previsit, "get", Permission.WRITE_CLINICAL),
+    Route("previsit-review", _previsit, "post", Permission.WRITE_CLINICAL),
+    Route("previsit-countersign", _signature, "post", Permission.WRITE_CLINICAL),
+]
+
+
 RIGHTS_ROUTES: list[Route] = [
     # The patient's rights over their record: owners only.
     Route("patient-record-export", _patient, "get", Permission.PATIENT_RIGHTS),

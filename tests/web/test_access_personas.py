@@ -18,6 +18,7 @@ from tests.web.patients.support import client_for
 from tests.web.routes import (
     ACCOUNT_ROUTES,
     CARE_ROUTES,
+    DIARY_ROUTES,
     EDUCATION_ROUTES,
     OUTCOMES_ROUTES,
     PATIENT_ROUTES,
@@ -31,7 +32,7 @@ from tests.web.routes import (
 pytestmark = pytest.mark.django_db
 
 ROUTES = [*PATIENT_ROUTES, *STAFF_ROUTES, *CARE_ROUTES, *RECOVERY_ROUTES, *RIGHTS_ROUTES,
-          *ACCOUNT_ROUTES, *OUTCOMES_ROUTES, *EDUCATION_ROUTES]
+          *ACCOUNT_ROUTES, *OUTCOMES_ROUTES, *EDUCATION_ROUTES, *DIARY_ROUTES]
 ROLES = [Role.FRONT_DESK, Role.CLINICIAN, Role.OWNER]
 
 

@@ -1,9 +1,9 @@
 """What the services do, as the outside world sees it, pinned by a committed snapshot.
 
 A scripted journey (book, sign, issue a link, check in at every triage level, acknowledge,
-note, close with a note to the patient, book and cancel, revoke, withdraw consent) runs on a
-stopped clock; the outbox rows it leaves (kind, recipient, channel, due time, dedupe key,
-status) and the sequence of audit actions are compared with ``snapshots/journey.json``. A
+note, close with a note to the patient, book and cancel in the diary, revoke, withdraw consent)
+runs on a stopped clock; the outbox rows it leaves (kind, recipient, channel, due time, dedupe
+key, status) and the sequence of audit actions are compared with ``snapshots/journey.json``. A
 refactoring must leave both exactly as they were, on SQLite and on PostgreSQL.
 
 A deliberate change of behaviour regenerates the file: ``NEEDLECARE_UPDATE_SNAPSHOT=1 pytest
@@ -24,6 +24,7 @@ import time_machine
 
 from needlecare.audit.models import AuditEvent
 from needlecare.care import services as care
+from needlecare.diary import services as diary
 from needlecare.messaging.models import Message
 from needlecare.recovery import links
 from needlecare.recovery import services as recovery
@@ -49,7 +50,7 @@ class _Labels:
         return self.seen[key]
 
 
-_KEY_IDS = re.compile(r"\.([sceugln])(\d+)")
+_KEY_IDS = re.compile(r"\.([sceuglna])(\d+)")
 
 
 def _key(dedupe_key: str, label: _Labels) -> str:
@@ -70,8 +71,9 @@ def _journey() -> dict[str, Any]:
         staff = world.actor()
         desk = world.actor(world.front_desk)
 
-        # A second session booked ahead, so booking itself is in the journey.
-        later = care.book_session(desk, world.plan.pk, london(2026, 4, 6, 11, 0))
+        # A second session booked ahead in the diary, so booking itself is in the journey.
+        later = diary.book_session(desk, world.plan.pk, world.clinician.pk,
+                                   london(2026, 4, 6, 11, 0))
         clock.move_to(london(2026, 3, 2, 10, 30))
         care.sign_session(staff, world.session.pk, chart(dt.date(2026, 3, 2)))
         work()
@@ -98,7 +100,7 @@ def _journey() -> dict[str, Any]:
         clock.move_to(london(2026, 3, 9, 18, 30))
         work()
 
-        care.cancel_session(desk, later.pk, "Patient is travelling.")
+        diary.cancel(desk, later.pk, "Patient is travelling.")
         links.revoke_link(staff, link.pk, "Patient lost their phone.")
         consent = world.patient.consents.get(kind="treatment")
         care.withdraw_consent(staff, consent.pk, "Patient changed their mind.")
@@ -106,7 +108,8 @@ def _journey() -> dict[str, Any]:
         work()
 
         label = _Labels()
-        for prefix, pk in (("s", world.session.pk), ("s", later.pk), ("e", escalation.pk),
+        for prefix, pk in (("s", world.session.pk), ("s", later.treatment_session_id),
+                           ("a", later.pk), ("e", escalation.pk),
                            ("u", world.clinician.pk), ("u", world.owner.pk), ("l", link.pk)):
             label(prefix, pk)
         outbox = [

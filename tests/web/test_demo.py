@@ -15,6 +15,7 @@ from needlecare.accounts.models import Clinic, User
 from needlecare.audit import chain
 from needlecare.audit.models import AuditEvent
 from needlecare.care.models import Consent, Consultation, TreatmentPlan, TreatmentSession
+from needlecare.diary.models import Appointment, BookingRequest, PreVisit, WaitlistEntry
 from needlecare.patients.models import Patient
 from needlecare.recovery.models import (
     CheckIn,
@@ -33,7 +34,8 @@ CREATED_BY = {
     Consultation: "consultation.create",
     Consent: "consent.sign",
     TreatmentPlan: "plan.create",
-    TreatmentSession: "session.book",
+    TreatmentSession: "appointment.booked",
+    Appointment: "appointment.booked",
     PatientLink: "link.create",
     CheckIn: "checkin.submit",
     Escalation: "escalation.open",
@@ -80,6 +82,15 @@ def test_the_demo_loads_a_clinic_at_every_stage_and_prints_the_logins() -> None:
     assert Escalation.objects.filter(status=EscalationStatus.CLOSED).exclude(outcome="").exists()
     assert Escalation.objects.filter(status=EscalationStatus.OPEN,
                                      deadline__lt=timezone.now()).exists()  # one overdue
+
+    # The diary: every state, the waiting list, an online request, a pre-visit half done.
+    states = set(Appointment.objects.values_list("status", flat=True))
+    assert {"booked", "confirmed", "done", "no_show", "cancelled"} <= states
+    assert Appointment.objects.values("practitioner").distinct().count() == 3
+    assert BookingRequest.objects.filter(status="pending").count() == 1
+    assert WaitlistEntry.objects.filter(status="waiting").count() == 2
+    half = PreVisit.objects.filter(completed_at__isnull=True).exclude(steps_done=[]).get()
+    assert half.steps_done == ["skin", "conditions"]
 
 
 def test_the_demo_data_are_synthetic() -> None:

@@ -94,7 +94,8 @@ def test_a_failing_handler_undoes_the_whole_change(world: World, monkeypatch: An
 
 
 def test_an_event_emitted_outside_a_transaction_is_refused() -> None:
-    event = events.SessionCancelled(clinic_id=1, patient_id=1, session_id=1)
+    event = events.AppointmentCancelled(clinic_id=1, patient_id=1, appointment_id=1,
+                                        reason="Test", by_patient=False)
     with pytest.raises(RuntimeError, match="outside a transaction"):
         events.emit(event)
 
@@ -102,13 +103,13 @@ def test_an_event_emitted_outside_a_transaction_is_refused() -> None:
 def test_subscribing_twice_keeps_one_handler() -> None:
     calls: list[events.Event] = []
 
-    def handler(event: events.SessionCancelled) -> None:
+    def handler(event: events.AppointmentCancelled) -> None:
         calls.append(event)
 
-    before = events.registered().get(events.SessionCancelled, [])
+    before = events.registered().get(events.AppointmentCancelled, [])
     try:
-        events.subscribe(events.SessionCancelled, handler)
-        events.subscribe(events.SessionCancelled, handler)
-        assert events.registered()[events.SessionCancelled].count(handler) == 1
+        events.subscribe(events.AppointmentCancelled, handler)
+        events.subscribe(events.AppointmentCancelled, handler)
+        assert events.registered()[events.AppointmentCancelled].count(handler) == 1
     finally:
-        events._handlers[events.SessionCancelled] = before
+        events._handlers[events.AppointmentCancelled] = before

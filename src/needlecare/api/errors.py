@@ -10,6 +10,7 @@ logged and answered with a JSON 500 that reveals nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -32,11 +33,22 @@ if TYPE_CHECKING:
 logger = logging.getLogger("needlecare.api")
 
 
+class RuleDetail(Schema):
+    code: str
+    message: str
+    #: Who may book past it with ``override_reason``: "" nobody, "book" anyone who books,
+    #: "clinician" clinicians and owners.
+    override: str
+
+
 class ErrorDetail(Schema):
     code: str
     message: str
     fields: dict[str, str] | None = None
     matches: list[int] | None = None
+    #: A booking refused by the diary's rules: each rule, and the earliest safe date.
+    rules: list[RuleDetail] | None = None
+    earliest_safe_date: dt.date | None = None
     limit_bytes: int | None = None
 
 
@@ -162,8 +174,15 @@ def install(api: NinjaAPI) -> None:
                             "registered (see matches). If this is a different person, send the "
                             "request again with confirm_duplicate: true."))
             matches = [p.pk for p in exc.matches]
-        return respond(request, service_status(exc), error_body(
-            exc.code, message, fields=fields, matches=matches))
+        body = error_body(exc.code, message, fields=fields, matches=matches)
+        problems = getattr(exc, "problems", None)
+        if problems is not None and all(hasattr(p, "override") for p in problems):
+            # The diary's refusal (diary.services.BookingRefused): every rule it names.
+            body["error"]["rules"] = [{"code": p.code, "message": p.message,
+                                       "override": p.override} for p in problems]
+            safe = getattr(exc, "earliest_safe_date", None)
+            body["error"]["earliest_safe_date"] = safe.isoformat() if safe else None
+        return respond(request, service_status(exc), body)
 
     def on_database_error(request: HttpRequest, exc: Any) -> HttpResponse:
         # A busy database (a locked SQLite, a lock timeout) is worth another try in a moment.

@@ -13,7 +13,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
 from ninja.openapi.views import openapi_view
 
-from needlecare.api import audit, checkins, education, errors, escalations, outcomes, patients
+from needlecare.api import (
+    appointments,
+    audit,
+    checkins,
+    education,
+    errors,
+    escalations,
+    outcomes,
+    patients,
+)
 
 
 def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -34,8 +43,8 @@ def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 api = NinjaAPI(title="Needlecare API", version="1", urls_namespace="api",
                openapi_url="/openapi.json", docs_url="/docs", docs_decorator=docs_access,
-               description="Patients, check-ins, escalations, outcomes and the numbers of one "
-                           "clinic. Staff "
+               description="Patients, appointments, check-ins, escalations, outcomes and the "
+                           "numbers of one clinic. Staff "
                            "authenticate with a session (plus CSRF token) or an API token "
                            "(`Authorization: Bearer ncapi_…`); patients send check-ins with "
                            "their personal link's token as the bearer token. Every error is "
@@ -47,6 +56,7 @@ api.add_router("/v1/", escalations.router)
 api.add_router("/v1/", outcomes.router)
 api.add_router("/v1/", outcomes.numbers_router)
 api.add_router("/v1/", education.router)
+api.add_router("/v1/", appointments.router)
 api.add_router("/v1/", audit.router)
 
 # Mounted last: an address under /api/ that names nothing is a JSON 404 too, not a web page.

@@ -291,11 +291,6 @@ class PlanEditForm(forms.Form):
                 "reason": data["reason"]}
 
 
-class BookForm(forms.Form):
-    scheduled_for = forms.DateTimeField(label=_("Date and time"), widget=DATETIME,
-                                        input_formats=DATETIME_FORMATS)
-
-
 def _session_limit(name: str) -> int:
     limit: int = TreatmentSession._meta.get_field(name).max_length
     return limit

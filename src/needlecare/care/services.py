@@ -18,7 +18,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
@@ -56,13 +55,7 @@ from needlecare.clinical.aftercare import aftercare
 from needlecare.clinical.planning import intake_facts, plan
 from needlecare.clinical.screening import Intake, ScreeningResult, screen
 from needlecare.errors import Conflict, ServiceError
-from needlecare.events import (
-    ConsentWithdrawn,
-    SessionBooked,
-    SessionCancelled,
-    SessionSigned,
-    emit,
-)
+from needlecare.events import ConsentWithdrawn, SessionSigned, emit
 from needlecare.patients.access import access_patient, access_record, record_changes
 from needlecare.patients.models import Patient
 
@@ -439,26 +432,34 @@ def edit_plan(actor: Actor, plan_id: int | str, *, reason: str,
 # --- sessions ----------------------------------------------------------------------------------
 
 
-def book_session(actor: Actor, plan_id: int | str, scheduled_for: dt.datetime
-                 ) -> TreatmentSession:
-    with transaction.atomic():
-        treatment_plan = access_record(actor, TreatmentPlan, plan_id,
-                                       permission=Permission.BOOK, action="session.book",
-                                       detail={"scheduled_for": scheduled_for.isoformat()})
-        treatment_plan = _lock(TreatmentPlan, treatment_plan.pk)
-        if treatment_plan.status != PlanStatus.ACTIVE:
-            raise Conflict("plan_not_active", _("This plan is %(status)s: sessions can only "
-                                                    "be booked on an active plan.")
-                               % {"status": treatment_plan.get_status_display().lower()})
-        if timezone.localdate(scheduled_for) < clock.localdate():
-            raise ServiceError("in_the_past", _("Choose a date from today on."),
-                               field="scheduled_for")
-        session = TreatmentSession.objects.create(
-            clinic_id=treatment_plan.clinic_id, patient_id=treatment_plan.patient_id,
-            plan=treatment_plan, scheduled_for=scheduled_for, booked_by=actor.user)
-        emit(SessionBooked(clinic_id=session.clinic_id, patient_id=session.patient_id,
-                           session_id=session.pk, scheduled_for=session.scheduled_for))
-        return session
+def open_booked_session(plan_id: int, scheduled_for: dt.datetime, booked_by: Any
+                        ) -> TreatmentSession:
+    """The session record of a treatment booked in the clinic's diary (``needlecare.diary``),
+    which books it: called inside the diary's transaction, after its access check and its
+    booking rules. The plan must be active."""
+    treatment_plan = _lock(TreatmentPlan, plan_id)
+    if treatment_plan.status != PlanStatus.ACTIVE:
+        raise Conflict("plan_not_active", _("This plan is %(status)s: sessions can only "
+                                                "be booked on an active plan.")
+                           % {"status": treatment_plan.get_status_display().lower()})
+    return TreatmentSession.objects.create(
+        clinic_id=treatment_plan.clinic_id, patient_id=treatment_plan.patient_id,
+        plan=treatment_plan, scheduled_for=scheduled_for, booked_by=booked_by)
+
+
+def move_booked_session(session_id: int, scheduled_for: dt.datetime) -> None:
+    """The diary moved the session's appointment (inside its transaction)."""
+    updated = TreatmentSession.objects.filter(
+        pk=session_id, status=SessionStatus.BOOKED).update(scheduled_for=scheduled_for)
+    if not updated:
+        raise Conflict("not_booked", _("Only a booked session can be moved."))
+
+
+def cancel_booked_session(session_id: int, reason: str) -> None:
+    """The diary cancelled the session's appointment, or the patient did not come (inside its
+    transaction). A signed session stays as it is."""
+    TreatmentSession.objects.filter(pk=session_id, status=SessionStatus.BOOKED).update(
+        status=SessionStatus.CANCELLED, cancelled_reason=reason)
 
 
 def view_session(actor: Actor, session_id: int | str) -> TreatmentSession:
@@ -609,25 +610,6 @@ def add_addendum(actor: Actor, session_id: int | str, text: str) -> SessionAdden
         if not text:
             raise ServiceError("text_required", _("Write the addendum."), field="text")
         return SessionAddendum.objects.create(session=session, text=text, by=actor.user)
-
-
-def cancel_session(actor: Actor, session_id: int | str, reason: str) -> TreatmentSession:
-    reason = reason.strip()
-    with transaction.atomic():
-        session = access_record(actor, TreatmentSession, session_id, permission=Permission.BOOK,
-                                action="session.cancel", detail={"reason": reason})
-        if not reason:
-            raise ServiceError("reason_required", _("Give the reason for cancelling."),
-                               field="reason")
-        updated = TreatmentSession.objects.filter(
-            pk=session.pk, status=SessionStatus.BOOKED).update(
-            status=SessionStatus.CANCELLED, cancelled_reason=reason)
-        if not updated:
-            raise Conflict("not_booked", _("Only a booked session can be cancelled."))
-        session.refresh_from_db()
-        emit(SessionCancelled(clinic_id=session.clinic_id, patient_id=session.patient_id,
-                              session_id=session.pk))
-        return session
 
 
 # --- lot search --------------------------------------------------------------------------------

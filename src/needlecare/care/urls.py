@@ -14,10 +14,9 @@ urlpatterns = [
     path("consultations/<int:consultation_pk>/plans/new/", views.plan_new, name="plan-new"),
     path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
     path("plans/<int:pk>/edit/", views.plan_edit, name="plan-edit"),
-    path("plans/<int:plan_pk>/sessions/book/", views.session_book, name="session-book"),
+    # Booking and cancelling a session are the diary's (needlecare.diary.urls).
     path("sessions/lots/", views.lot_search, name="lot-search"),
     path("sessions/<int:pk>/", views.session_detail, name="session-detail"),
     path("sessions/<int:pk>/sign/", views.session_sign, name="session-sign"),
     path("sessions/<int:pk>/addenda/", views.session_addendum, name="session-addendum"),
-    path("sessions/<int:pk>/cancel/", views.session_cancel, name="session-cancel"),
 ]

@@ -22,7 +22,6 @@ from needlecare.care.answers import intake_answers
 from needlecare.care.forms import (
     ZONES_PREFIX,
     AddendumForm,
-    BookForm,
     ChartForm,
     ConsentForm,
     IntakeForm,
@@ -187,13 +186,12 @@ def plan_new(request: HttpRequest, consultation_pk: int) -> HttpResponse:
     })
 
 
-def _plan_page(request: HttpRequest, pk: int, book_form: BookForm | None = None
-               ) -> HttpResponse:
+def _plan_page(request: HttpRequest, pk: int) -> HttpResponse:
     actor = Actor.from_request(request)
     overview = services.view_plan(actor, pk)
     return render(request, "care/plan_detail.html", {
         "overview": overview, "plan": overview.plan, "patient": overview.plan.patient,
-        "generated": overview.plan.generated, "book_form": book_form or BookForm(),
+        "generated": overview.plan.generated,
         "precautions": precautions_of(overview.plan.consultation.result),
         "edits": overview.plan.edits.select_related("by"),
         "sections": sections.render(sections.Page.PLAN, actor, overview.plan),
@@ -224,25 +222,6 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- sessions ----------------------------------------------------------------------------------
-
-
-@login_required
-def session_book(request: HttpRequest, plan_pk: int) -> HttpResponse:
-    actor = Actor.from_request(request)
-    form = BookForm(request.POST or None)
-
-    def show_again() -> HttpResponse:
-        overview = services.plan_for_booking(actor, plan_pk)
-        return render(request, "care/session_book.html", {
-            "overview": overview, "plan": overview.plan, "patient": overview.plan.patient,
-            "form": form})
-
-    if request.method != "POST":
-        return show_again()
-    return submit(request, lambda: services.book_session(actor, plan_pk,
-                                                         form.cleaned_data["scheduled_for"]),
-                  form=form, show_again=show_again, done_message=_("Session booked."),
-                  done=lambda session: redirect("session-detail", pk=session.pk))
 
 
 def _chart_defaults(session: TreatmentSession) -> dict[str, Any]:
@@ -389,24 +368,6 @@ def session_addendum(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Addendum added."))
             return redirect("session-detail", pk=pk)
     return _session_page(request, pk, addendum_form=form)
-
-
-@login_required
-@require_POST
-def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    form = ReasonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.cancel_session(Actor.from_request(request), pk,
-                                    form.cleaned_data["reason"])
-        except ServiceError as exc:
-            # Shown above the page: the cancel form is gone once the session is not booked.
-            return _session_page(request, pk, cancel_form=form,
-                                 extra_error=refusal(exc).message)
-        else:
-            messages.success(request, _("Session cancelled."))
-            return redirect("session-detail", pk=pk)
-    return _session_page(request, pk, cancel_form=form)
 
 
 # --- lot search --------------------------------------------------------------------------------

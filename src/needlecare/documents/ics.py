@@ -1,22 +1,20 @@
-"""iCalendar (RFC 5545) files, written by hand: a calendar of a few events needs no library.
+"""iCalendar (RFC 5545) files, written with the ``icalendar`` library.
 
-What calendar programs are strict about, and this module does: CRLF line endings; content
-lines folded at 75 octets (never inside a UTF-8 character), continuation lines starting with
-one space; backslash, semicolon, comma and newline escaped in text; DTSTAMP and the event
-times in UTC (a ``TZID`` would need a VTIMEZONE block describing the zone's rules); and a UID
-that stays the same every time the file is made, so importing a newer file updates the events
-instead of adding copies.
+The library does what calendar programs are strict about (CRLF line endings, folding at 75
+octets without splitting a character or an escape pair, escaping text); this module decides
+the content: times in UTC (a ``TZID`` would need a VTIMEZONE block describing the zone's
+rules), a UID that stays the same every time an event is written, and a ``SEQUENCE`` that
+rises with each change, so that importing a newer file updates the event instead of adding a
+copy. A cancelled appointment is sent as ``METHOD:CANCEL`` with ``STATUS:CANCELLED``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-CRLF = "\r\n"
-MAX_OCTETS = 75
+import icalendar
 
 
 @dataclass(frozen=True)
@@ -31,12 +29,9 @@ class Event:
     alarm: str | None = None
     #: Whether the time shows as busy (an appointment) or free (a reminder to do something).
     busy: bool = True
-
-
-def escape_text(value: str) -> str:
-    """A TEXT value (RFC 5545 §3.3.11)."""
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+    #: Raised on every change of the event (RFC 5545 §3.8.7.4).
+    sequence: int = 0
+    cancelled: bool = False
 
 
 def utc_stamp(moment: dt.datetime) -> str:
@@ -45,72 +40,51 @@ def utc_stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def duration(value: dt.timedelta) -> str:
-    seconds = int(value.total_seconds())
-    if seconds <= 0:
+def _utc(moment: dt.datetime) -> dt.datetime:
+    utc_stamp(moment)  # refuses naive times
+    return moment.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def _event(event: Event, stamp: dt.datetime) -> icalendar.Event:
+    if event.duration <= dt.timedelta(0):
         raise ValueError("an event lasts a positive time")
-    minutes, second = divmod(seconds, 60)
-    hours, minute = divmod(minutes, 60)
-    out = "PT"
-    if hours:
-        out += f"{hours}H"
-    if minute:
-        out += f"{minute}M"
-    if second:
-        out += f"{second}S"
-    return out
-
-
-_UNITS = re.compile(r"\\.|.", re.DOTALL)
-
-
-def fold(line: str) -> str:
-    """Split a content line into pieces of at most 75 octets (the first) and 74 octets plus
-    the leading space (the rest). Pieces end between characters, and never inside an escape
-    such as ``\\,``: the RFC allows that, but some readers unfold it wrongly."""
-    pieces: list[str] = []
-    current = ""
-    size = 0
-    limit = MAX_OCTETS
-    for unit in _UNITS.findall(line):
-        width = len(unit.encode("utf-8"))
-        if size + width > limit:
-            pieces.append(current)
-            current, size, limit = "", 0, MAX_OCTETS - 1
-        current += unit
-        size += width
-    pieces.append(current)
-    return (CRLF + " ").join(pieces)
-
-
-def _event_lines(event: Event, stamp: str) -> list[str]:
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{event.uid}",
-        f"DTSTAMP:{stamp}",
-        f"DTSTART:{utc_stamp(event.start)}",
-        f"DURATION:{duration(event.duration)}",
-        f"SUMMARY:{escape_text(event.summary)}",
-    ]
+    item = icalendar.Event()
+    item.add("uid", event.uid)
+    item.add("dtstamp", stamp)
+    item.add("dtstart", _utc(event.start))
+    item.add("duration", event.duration)
+    item.add("sequence", event.sequence)
+    item.add("summary", event.summary)
     if event.description:
-        lines.append(f"DESCRIPTION:{escape_text(event.description)}")
+        item.add("description", event.description)
     if event.location:
-        lines.append(f"LOCATION:{escape_text(event.location)}")
-    lines.append("TRANSP:OPAQUE" if event.busy else "TRANSP:TRANSPARENT")
-    if event.alarm is not None:
-        lines += ["BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:PT0S",
-                  f"DESCRIPTION:{escape_text(event.alarm)}", "END:VALARM"]
-    lines.append("END:VEVENT")
-    return lines
+        item.add("location", event.location)
+    item.add("transp", "OPAQUE" if event.busy else "TRANSPARENT")
+    if event.cancelled:
+        item.add("status", "CANCELLED")
+    if event.alarm is not None and not event.cancelled:
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("trigger", dt.timedelta(0))
+        alarm.add("description", event.alarm)
+        item.add_component(alarm)
+    return item
 
 
 def calendar(events: Iterable[Event], *, name: str, now: dt.datetime,
-             product: str = "-//Needlecare//Aftercare calendar//EN") -> bytes:
-    """A VCALENDAR holding ``events``, as UTF-8 bytes with CRLF line endings."""
-    stamp = utc_stamp(now)
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{product}", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", f"X-WR-CALNAME:{escape_text(name)}"]
+             product: str = "-//Needlecare//Aftercare calendar//EN",
+             method: str = "PUBLISH") -> bytes:
+    """A VCALENDAR holding ``events``, as UTF-8 bytes with CRLF line endings. ``method`` is
+    ``PUBLISH``, or ``CANCEL`` for events that no longer take place."""
+    stamp = _utc(now)
+    cal = icalendar.Calendar()
+    cal.add("version", "2.0")
+    cal.add("prodid", product)
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    # An X- property has no declared type: say it is TEXT, so that it is escaped like one.
+    cal.add("x-wr-calname", icalendar.vText(name))
     for event in events:
-        lines += _event_lines(event, stamp)
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + CRLF for line in lines).encode("utf-8")
+        cal.add_component(_event(event, stamp))
+    content: bytes = cal.to_ical()
+    return content

@@ -51,6 +51,7 @@ from needlecare.care.models import (
     TreatmentSession,
 )
 from needlecare.clinical.protocol.loader import default_protocol
+from needlecare.diary.models import Appointment, AppointmentStatus
 from needlecare.documents import ics
 from needlecare.documents.models import DocumentKind, PatientDocument, session_day
 from needlecare.documents.pdf import html_to_pdf
@@ -174,13 +175,18 @@ def calendar_ics(session: TreatmentSession, *, now: dt.datetime | None = None) -
     events: list[ics.Event] = []
     upcoming = next_booked_session(session, now)
     if upcoming is not None:
-        events.append(ics.Event(
-            uid=f"session-{upcoming.pk}@{host}", start=upcoming.scheduled_for,
-            duration=APPOINTMENT_LENGTH,
-            summary=_("Microneedling appointment at %(clinic)s") % {"clinic": clinic.name},
-            description=_("To change the appointment, call %(clinic)s on %(phone)s.")
-            % {"clinic": clinic.name, "phone": clinic.phone},
-            location=", ".join(p for p in (clinic.name, " ".join(clinic.address.split())) if p)))
+        appointment = Appointment.objects.filter(treatment_session_id=upcoming.pk).first()
+        if appointment is not None:
+            # The same event as the diary's own calendar files (one UID, its SEQUENCE).
+            events.append(appointment_event(appointment, clinic))
+        else:
+            events.append(ics.Event(
+                uid=f"session-{upcoming.pk}@{host}", start=upcoming.scheduled_for,
+                duration=APPOINTMENT_LENGTH,
+                summary=_("Microneedling appointment at %(clinic)s") % {"clinic": clinic.name},
+                description=_("To change the appointment, call %(clinic)s on %(phone)s.")
+                % {"clinic": clinic.name, "phone": clinic.phone},
+                location=_location(clinic)))
     day0 = session.performed_on
     assert day0 is not None  # _require_signed
     for day in schedule.days:
@@ -197,6 +203,39 @@ def calendar_ics(session: TreatmentSession, *, now: dt.datetime | None = None) -
             busy=False))
     return ics.calendar(events, now=now, name=_("%(clinic)s: your treatment and check-ins")
                         % {"clinic": clinic.name})
+
+
+def _location(clinic: Any) -> str:
+    return ", ".join(p for p in (clinic.name, " ".join(clinic.address.split())) if p)
+
+
+def appointment_event(appointment: Appointment, clinic: Any) -> ics.Event:
+    """An appointment as a calendar event: one UID for its whole life, its SEQUENCE raised
+    on each change the patient is told about, cancelled once cancelled."""
+    with_whom = str(appointment.practitioner) if appointment.practitioner else ""
+    summary = _("%(type)s at %(clinic)s") % {"type": appointment.type.name,
+                                              "clinic": clinic.name}
+    description = _("To change the appointment, use your personal link or call %(clinic)s "
+                    "on %(phone)s.") % {"clinic": clinic.name, "phone": clinic.phone}
+    if with_whom:
+        description = _("With %(name)s.") % {"name": with_whom} + " " + description
+    return ics.Event(
+        uid=f"appointment-{appointment.pk}@{_uid_host()}", start=appointment.starts_at,
+        duration=appointment.ends_at - appointment.starts_at, summary=summary,
+        description=description, location=_location(clinic), sequence=appointment.sequence,
+        cancelled=appointment.status == AppointmentStatus.CANCELLED,
+        alarm=None if appointment.status == AppointmentStatus.CANCELLED else _(
+            "Your appointment at %(clinic)s.") % {"clinic": clinic.name})
+
+
+def appointment_ics(appointment: Appointment, *, now: dt.datetime | None = None) -> bytes:
+    """The calendar file of one appointment (``METHOD:CANCEL`` once it is cancelled). No
+    access check: for the messaging worker and the services below."""
+    clinic = appointment.clinic
+    cancelled = appointment.status == AppointmentStatus.CANCELLED
+    return ics.calendar([appointment_event(appointment, clinic)], now=now or clock.now(),
+                        name=clinic.name, product="-//Needlecare//Diary//EN",
+                        method="CANCEL" if cancelled else "PUBLISH")
 
 
 # --- who may have a document ---------------------------------------------------------------

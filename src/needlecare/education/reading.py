@@ -29,7 +29,8 @@ from needlecare.education import consent, schedule
 from needlecare.education.models import ArticleVersion, Purpose, VersionStatus
 from needlecare.education.rules import ArticleFacts, reading_allowed_at, reading_for
 from needlecare.education.stages import patient_facts
-from needlecare.events import SessionBooked, SessionSigned
+from needlecare.diary.models import Appointment, AppointmentKind
+from needlecare.events import AppointmentBooked, SessionSigned
 from needlecare.messaging.channels import Outgoing
 from needlecare.messaging.compose import Defer, Skip
 from needlecare.messaging.models import (
@@ -45,15 +46,21 @@ from needlecare.recovery.models import Escalation, EscalationStatus
 SHOWN = 3
 
 
-def on_session_booked(event: SessionBooked) -> None:
-    """Before the first session: reading on preparing for it, for a patient who asked."""
-    if not consent.has_consent(Purpose.EDUCATION, patient_id=event.patient_id):
+def on_appointment_booked(event: AppointmentBooked) -> None:
+    """Before the first session (booked in the diary): reading on preparing for it, for a
+    patient who asked."""
+    if event.kind != AppointmentKind.SESSION:
         return
-    if TreatmentSession.objects.filter(patient_id=event.patient_id,
+    appointment = Appointment.objects.get(pk=event.appointment_id)
+    patient_id = appointment.patient_id
+    if not consent.has_consent(Purpose.EDUCATION, patient_id=patient_id):
+        return
+    if TreatmentSession.objects.filter(patient_id=patient_id,
                                        status=SessionStatus.SIGNED).exists():
         return
-    patient = Patient.objects.select_related("clinic").get(pk=event.patient_id)
-    schedule.before_first_session(patient, event.session_id)
+    patient = Patient.objects.select_related("clinic").get(pk=patient_id)
+    schedule.before_first_session(patient, appointment.treatment_session_id
+                                  or appointment.pk)
 
 
 def on_session_signed(event: SessionSigned) -> None:

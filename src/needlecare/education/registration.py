@@ -17,7 +17,7 @@ def register() -> None:
     sections.register(sections.Page.PATIENT_HOME, sections.Section(
         "newsletter", 70, "education/section_newsletter.html",
         education_sections.newsletter_section))
-    events.subscribe(events.SessionBooked, reading.on_session_booked)
+    events.subscribe(events.AppointmentBooked, reading.on_appointment_booked)
     events.subscribe(events.SessionSigned, reading.on_session_signed)
     composers.register(MessageKind.READING, reading.compose_reading)
     composers.register(MessageKind.NEWSLETTER, newsletter.compose_newsletter)

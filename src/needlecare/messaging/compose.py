@@ -28,11 +28,13 @@ from needlecare import clock
 from needlecare.care.aftercare import aftercare_document
 from needlecare.care.models import SessionStatus, TreatmentSession
 from needlecare.clinical.protocol.loader import default_protocol
+from needlecare.diary.models import UPCOMING, Appointment
 from needlecare.documents import services as documents
 from needlecare.messaging import composers
 from needlecare.messaging.channels import Attachment, Outgoing
-from needlecare.messaging.links import LinkUnavailable, resolve
+from needlecare.messaging.links import LinkUnavailable, resolve_token
 from needlecare.messaging.models import (
+    APPOINTMENT_KINDS,
     LINK_BEARING,
     REPLIES,
     Message,
@@ -48,6 +50,7 @@ from needlecare.recovery.advice import patient_advice, result_protocol
 from needlecare.recovery.models import CheckIn, EscalationNote, EscalationStatus, Level
 from needlecare.recovery.next_steps import emergency_signs
 from needlecare.recovery.services import clinic_next_steps, staff_name
+from needlecare.recovery.tokens import link_url
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +211,30 @@ def _kind_context(message: Message, now: dt.datetime) -> dict[str, Any]:
                 raise Skip(_("The invitation it follows was not sent."))
         context.update(invitation=invitation.pk, answer_by=_day(invitation.answer_by),
                        label=invitation.label)
+    elif kind in APPOINTMENT_KINDS or kind == MessageKind.PRE_VISIT:
+        appointment = _appointment(message)
+        if kind == MessageKind.APPOINTMENT_CANCELLED:
+            context["by_patient"] = bool(message.context.get("by_patient"))
+        elif appointment.status not in UPCOMING or appointment.starts_at <= now:
+            raise Skip(_("The appointment is no longer to come."))
+        elif kind == MessageKind.APPOINTMENT_REMINDER and \
+                message.context.get("starts_at") != appointment.starts_at.isoformat():
+            raise Skip(_("The appointment was moved since."))
+        context.update(appointment=appointment,
+                       when=_local(appointment.starts_at, clinic.time_zone),
+                       with_whom=str(appointment.practitioner or ""))
+        if kind == MessageKind.APPOINTMENT_CHANGED and message.context.get("previous"):
+            context["previous"] = _local(dt.datetime.fromisoformat(message.context["previous"]),
+                                         clinic.time_zone)
+        if kind == MessageKind.PRE_VISIT:
+            previsit = getattr(appointment, "previsit", None)
+            if previsit is not None and previsit.completed_at is not None:
+                raise Skip(_("The patient has filled in the forms already."))
+    elif kind == MessageKind.SLOT_OFFER:
+        starts_at = dt.datetime.fromisoformat(message.context["starts_at"])
+        if starts_at <= now:
+            raise Skip(_("The offered time has passed."))
+        context["when"] = _local(starts_at, clinic.time_zone)
     elif kind in (MessageKind.CLINICIAN_ALERT, MessageKind.ESCALATION_OVERDUE):
         escalation = message.escalation
         assert escalation is not None
@@ -244,6 +271,20 @@ def _triage_note(message: Message, now: dt.datetime) -> dict[str, Any]:
                                   deadline=escalation.deadline, protocol=protocol),
         "advice": patient_advice(checkin.result, protocol) if checkin is not None else [],
     }
+def _appointment(message: Message) -> Appointment:
+    return Appointment.objects.select_related("type", "practitioner", "clinic").get(
+        pk=message.appointment_id)
+
+
+def _link_address(message: Message, token: str) -> str:
+    """Where a link-bearing message points: the page it is about, else the home page."""
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    if message.kind == MessageKind.PRE_VISIT:
+        return base + reverse("patient-previsit", args=[token, message.appointment_id])
+    if message.kind == MessageKind.SLOT_OFFER:
+        return base + reverse("patient-offer", args=[token, message.context["waitlist_entry"]]) \
+            + "?start=" + message.context["starts_at"].replace("+", "%2B")
+    return link_url(token)
 
 
 # --- attachments ---------------------------------------------------------------------------
@@ -308,13 +349,17 @@ def prepare(message: Message, now: dt.datetime | None = None) -> tuple[Outgoing,
     url = None
     if message.kind in LINK_BEARING:
         try:
-            link, url = resolve(message)
+            link, token = resolve_token(message)
         except LinkUnavailable as exc:
             raise Skip(str(exc)) from None
+        url = _link_address(message, token)
         message.link = link
     attachments: tuple[Attachment, ...] = ()
     if message.kind == MessageKind.AFTERCARE_PLAN and channel == MessageChannel.EMAIL:
         attachments = _documents(message)
+    elif message.kind in APPOINTMENT_KINDS and channel == MessageChannel.EMAIL:
+        attachments = (Attachment("appointment.ics", documents.appointment_ics(
+            _appointment(message), now=now), "text/calendar"),)
     context["attachments"] = [a.filename for a in attachments]
     body_part = "sms" if channel == MessageChannel.SMS else "email"
     sent = Outgoing(channel=channel, to=address,

@@ -23,6 +23,13 @@ class LinkUnavailable(Exception):
 
 def resolve(message: Message) -> tuple[PatientLink, str]:
     """The link and its address for ``message``, or ``LinkUnavailable`` with the reason."""
+    link, token = resolve_token(message)
+    return link, link_url(token)
+
+
+def resolve_token(message: Message) -> tuple[PatientLink, str]:
+    """The link and its token for ``message`` (for a message that points to one of the
+    patient's pages rather than their home page), or ``LinkUnavailable``."""
     link = message.link
     if link is None:
         assert message.patient_id is not None
@@ -43,4 +50,4 @@ def resolve(message: Message) -> tuple[PatientLink, str]:
     if hash_token(token) != link.token_hash:
         raise LinkUnavailable(_("The server's secret key has changed since this link was "
                                 "made, so it cannot be sent; replace it."))
-    return link, link_url(token)
+    return link, token

@@ -56,12 +56,22 @@ class MessageKind(models.TextChoices):
     NEWSLETTER = "newsletter", _("Newsletter")
     SUBSCRIPTION_CONFIRMATION = "subscription_confirm", _("Newsletter: confirm subscription")
     ESCALATION_UPDATE = "escalation_update", _("Clinician's note after a check-in")
+    APPOINTMENT_BOOKED = "appointment_booked", _("Appointment confirmation")
+    APPOINTMENT_CHANGED = "appointment_changed", _("Appointment moved")
+    APPOINTMENT_CANCELLED = "appointment_cancelled", _("Appointment cancelled")
+    APPOINTMENT_REMINDER = "appointment_reminder", _("Appointment reminder (a day before)")
+    PRE_VISIT = "pre_visit", _("Forms to fill before the visit")
+    SLOT_OFFER = "slot_offer", _("A free appointment offered from the waiting list")
 
 
 #: Messages that carry the patient's personal link: revoking the link cancels them.
 LINK_BEARING = (MessageKind.AFTERCARE_PLAN, MessageKind.CHECKIN_INVITATION,
                 MessageKind.CHECKIN_REMINDER, MessageKind.PERSONAL_LINK,
-                MessageKind.OUTCOME_INVITATION, MessageKind.OUTCOME_REMINDER)
+                MessageKind.OUTCOME_INVITATION, MessageKind.OUTCOME_REMINDER,
+                MessageKind.PRE_VISIT, MessageKind.SLOT_OFFER)
+#: Messages about one appointment: they carry its calendar file when sent by email.
+APPOINTMENT_KINDS = (MessageKind.APPOINTMENT_BOOKED, MessageKind.APPOINTMENT_CHANGED,
+                     MessageKind.APPOINTMENT_CANCELLED, MessageKind.APPOINTMENT_REMINDER)
 #: Messages whose very existence is clinical information (triage advice, escalations): only
 #: clinicians and owners see them. The front desk sees the other messages' status lines.
 CLINICAL_KINDS = (MessageKind.TRIAGE_NOTE, MessageKind.CLINICIAN_ALERT,
@@ -100,6 +110,8 @@ class Message(models.Model):
                              blank=True, related_name="+")
     escalation = models.ForeignKey("recovery.Escalation", on_delete=models.PROTECT, null=True,
                                    blank=True, related_name="+")
+    appointment = models.ForeignKey("diary.Appointment", on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+")
     kind = models.CharField(max_length=30, choices=MessageKind.choices)
     #: The channel chosen when the row was written; a patient's is re-read at send time.
     channel = models.CharField(max_length=10, choices=MessageChannel.choices)
@@ -137,6 +149,7 @@ class Message(models.Model):
             models.Index(fields=["clinic", "due_at"], name="message_clinic_due"),
             models.Index(fields=["patient", "due_at"], name="message_patient_due"),
             models.Index(fields=["session", "kind"], name="message_session_kind"),
+            models.Index(fields=["appointment", "kind"], name="message_appointment_kind"),
         ]
         verbose_name = _("message")
 

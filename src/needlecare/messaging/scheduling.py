@@ -9,7 +9,11 @@ and the reminder delay) and the clinic (time zone, quiet hours), not from code:
   of the protocol's days at ``invite_at_hour`` clinic time; one reminder ``reminder_after_hours``
   after each invitation (sent only if no check-in arrived since the invitation); a reminder of
   the next session when the plan has sessions left;
-- session booked: an appointment reminder the day before, at the invitation hour;
+- appointment booked (in the diary, sessions included): a confirmation now with the calendar
+  file, a reminder 24 hours before, and for a consultation the pre-visit forms (with the
+  personal link); moved: the change now and the reminder again; cancelled: the cancellation
+  (the calendar file cancels the event) and nothing pending about it; a slot offered from the
+  waiting list: the offer, with the link to book it;
 - check-in at ``contact_clinic`` or above: a note to the patient with what happens next, once
   per escalation state change (opened, or raised to a level); an ``urgent`` or ``emergency``
   escalation: an email alert to each clinician and owner now (once per level), and an
@@ -21,7 +25,7 @@ and the reminder delay) and the clinic (time zone, quiet hours), not from code:
 - outcome invitations scheduled (a course's last planned session signed): an invitation to
   answer the outcome questions on each one's due day at the invitation hour, and one reminder
   on its reminder day (sent only while it is unanswered);
-- session cancelled, link revoked, treatment consent withdrawn: what is pending is cancelled.
+- link revoked, treatment consent withdrawn: what is pending is cancelled.
 
 Every row has a ``dedupe_key`` naming what it is; writing the same thing twice is a no-op.
 Whether a message still applies (no check-in since the invitation, an escalation still open,
@@ -43,7 +47,11 @@ from needlecare import clock, events
 from needlecare.accounts.models import Clinic, Role, User
 from needlecare.care.models import ConsentKind, PlanStatus, SessionStatus, TreatmentSession
 from needlecare.clinical.protocol.loader import default_protocol
+from needlecare.diary.models import Appointment
 from needlecare.events import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentRescheduled,
     CheckinRecorded,
     ConsentWithdrawn,
     EscalationAcknowledged,
@@ -54,9 +62,8 @@ from needlecare.events import (
     LinkRevoked,
     LinkSent,
     OutcomeInvitationsScheduled,
-    SessionBooked,
-    SessionCancelled,
     SessionSigned,
+    SlotOffered,
 )
 from needlecare.messaging.models import (
     CANCELLABLE,
@@ -112,13 +119,14 @@ class _Planner:
     # ``kind`` is a MessageKind (typed Any: Django's choices are untyped here).
     def patient(self, patient: Patient, kind: Any, due: dt.datetime, key: str, *,
                 session: TreatmentSession | None = None, link: PatientLink | None = None,
-                escalation: Escalation | None = None,
+                escalation: Escalation | None = None, appointment: Appointment | None = None,
                 context: dict[str, Any] | None = None) -> Message:
         if kind not in REPLIES:
             due = outside_quiet_hours(due, self.clinic, self.hours)
         return self._add(Message(
             clinic_id=self.clinic.pk, recipient=Recipient.PATIENT, patient=patient,
-            session=session, link=link, escalation=escalation, kind=kind,
+            session=session, link=link, escalation=escalation, appointment=appointment,
+            kind=kind,
             channel=_patient_channel(patient), context=context or {}, due_at=due,
             next_attempt_at=due, dedupe_key=key))
 
@@ -215,23 +223,86 @@ def on_session_signed(event: SessionSigned) -> None:
     planner.write()
 
 
-def on_session_booked(event: SessionBooked) -> None:
-    """An appointment reminder the evening before (none when that moment has passed)."""
-    session = TreatmentSession.objects.select_related("clinic", "patient").get(
-        pk=event.session_id)
-    zone = ZoneInfo(session.clinic.time_zone)
-    day_before = session.scheduled_for.astimezone(zone).date() - dt.timedelta(days=1)
-    due = at_clinic_hour(day_before, check_in_schedule().invite_at_hour, session.clinic)
-    if due <= clock.now():
-        return
-    planner = _Planner(session.clinic)
-    planner.patient(session.patient, MessageKind.SESSION_REMINDER, due,
-                    f"session-reminder.s{session.pk}", session=session)
+# --- the diary ----------------------------------------------------------------------------
+
+#: The appointment reminder goes this long before the appointment.
+REMINDER_BEFORE = dt.timedelta(hours=24)
+
+
+def _appointment(appointment_id: int) -> Appointment:
+    return Appointment.objects.select_related("clinic", "patient", "type").get(
+        pk=appointment_id)
+
+
+def _remind(planner: _Planner, appointment: Appointment, now: dt.datetime) -> None:
+    due = appointment.starts_at - REMINDER_BEFORE
+    if due > now:
+        planner.patient(appointment.patient, MessageKind.APPOINTMENT_REMINDER, due,
+                        f"appointment-reminder.a{appointment.pk}.q{appointment.sequence}",
+                        appointment=appointment,
+                        context={"starts_at": appointment.starts_at.isoformat()})
+
+
+def on_appointment_booked(event: AppointmentBooked) -> None:
+    """The confirmation now, the reminder a day before, the pre-visit forms now."""
+    appointment = _appointment(event.appointment_id)
+    now = clock.now()
+    planner = _Planner(appointment.clinic)
+    planner.patient(appointment.patient, MessageKind.APPOINTMENT_BOOKED, now,
+                    f"appointment-booked.a{appointment.pk}", appointment=appointment,
+                    context={"starts_at": appointment.starts_at.isoformat()})
+    _remind(planner, appointment, now)
+    if event.pre_visit:
+        planner.patient(appointment.patient, MessageKind.PRE_VISIT, now,
+                        f"pre-visit.a{appointment.pk}", appointment=appointment)
     planner.write()
 
 
-def on_session_cancelled(event: SessionCancelled) -> None:
-    _cancel(Message.objects.filter(session_id=event.session_id), "The session was cancelled.")
+def on_appointment_rescheduled(event: AppointmentRescheduled) -> None:
+    """The new time now; the reminder of the old time gives way to one for the new."""
+    appointment = _appointment(event.appointment_id)
+    _cancel(Message.objects.filter(appointment_id=appointment.pk,
+                                   kind=MessageKind.APPOINTMENT_REMINDER),
+            "The appointment was moved.")
+    now = clock.now()
+    planner = _Planner(appointment.clinic)
+    planner.patient(appointment.patient, MessageKind.APPOINTMENT_CHANGED, now,
+                    f"appointment-changed.a{appointment.pk}.q{appointment.sequence}",
+                    appointment=appointment,
+                    context={"starts_at": appointment.starts_at.isoformat(),
+                             "previous": event.previous_starts_at.isoformat()})
+    _remind(planner, appointment, now)
+    planner.write()
+
+
+def on_appointment_cancelled(event: AppointmentCancelled) -> None:
+    """Nothing pending about it is sent; the patient hears it was cancelled."""
+    appointment = _appointment(event.appointment_id)
+    pending = Message.objects.filter(appointment_id=appointment.pk)
+    if appointment.treatment_session_id is not None:
+        # Reminders of a session booked before the diary hang on the session itself.
+        pending = pending | Message.objects.filter(session_id=appointment.treatment_session_id,
+                                                   kind=MessageKind.SESSION_REMINDER)
+    _cancel(pending, "The appointment was cancelled.")
+    planner = _Planner(appointment.clinic)
+    planner.patient(appointment.patient, MessageKind.APPOINTMENT_CANCELLED, clock.now(),
+                    f"appointment-cancelled.a{appointment.pk}", appointment=appointment,
+                    context={"starts_at": appointment.starts_at.isoformat(),
+                             "by_patient": event.by_patient})
+    planner.write()
+
+
+def on_slot_offered(event: SlotOffered) -> None:
+    """The offer of a freed slot, with the link to book it (first come, first served)."""
+    patient = Patient.objects.select_related("clinic").get(pk=event.patient_id)
+    planner = _Planner(patient.clinic)
+    planner.patient(patient, MessageKind.SLOT_OFFER, clock.now(),
+                    f"slot-offer.w{event.waitlist_entry_id}.t{int(event.starts_at.timestamp())}",
+                    context={"starts_at": event.starts_at.isoformat(),
+                             "waitlist_entry": event.waitlist_entry_id,
+                             "type": event.appointment_type_id,
+                             "practitioner": event.practitioner_id})
+    planner.write()
 
 
 def on_consent_withdrawn(event: ConsentWithdrawn) -> None:
@@ -435,9 +506,11 @@ def _alert(escalation_id: int) -> None:
 
 def register() -> None:
     """Listen to the services' events (called once from MessagingConfig.ready)."""
-    events.subscribe(SessionBooked, on_session_booked)
     events.subscribe(SessionSigned, on_session_signed)
-    events.subscribe(SessionCancelled, on_session_cancelled)
+    events.subscribe(AppointmentBooked, on_appointment_booked)
+    events.subscribe(AppointmentRescheduled, on_appointment_rescheduled)
+    events.subscribe(AppointmentCancelled, on_appointment_cancelled)
+    events.subscribe(SlotOffered, on_slot_offered)
     events.subscribe(ConsentWithdrawn, on_consent_withdrawn)
     events.subscribe(LinkIssued, on_link_issued)
     events.subscribe(LinkSent, on_link_sent)

@@ -59,6 +59,22 @@ _WORDS = {
     "link.replace": _("sent you a new link to these pages"),
     "link.revoked": _("stopped a link to these pages"),
     "link.unlock": _("unlocked your link after wrong dates of birth"),
+    # The diary (its actions are plain strings here: recovery sits below the diary).
+    "appointment.book": _("booked an appointment for you"),
+    "appointment.booked": _("booked an appointment for you"),
+    "appointment.book_course": _("booked your course of sessions"),
+    "appointment.override": _("booked your appointment past a diary rule, with a reason"),
+    "appointment.move": _("moved your appointment"),
+    "appointment.cancel": _("cancelled your appointment"),
+    "appointment.confirm": _("confirmed your appointment"),
+    "appointment.status": _("noted your arrival or visit in the diary"),
+    "previsit.review": _("read the forms you filled before your visit"),
+    "previsit.confirm": _("confirmed your answers from before your visit"),
+    "previsit.countersign": _("counter-signed the consent you signed on your phone"),
+    "presession.changes": _("read your update before a session"),
+    "waitlist.add": _("put you on the waiting list"),
+    "waitlist.remove": _("took you off the waiting list"),
+    "booking_request.matched": _("matched your online request to your record"),
     "checkin.view": _("read one of your check-ins"),
     "escalation.view": _("read your check-in that needed the clinic"),
     "escalation.acknowledge": _("took charge of your check-in that needed the clinic"),
@@ -78,6 +94,10 @@ _AREAS = {
     "session": _("opened your treatment record"), "link": _("worked on your links"),
     "checkin": _("opened your check-ins"), "escalation": _("opened your check-ins"),
     "document": _("opened your documents"), "message": _("opened your messages"),
+    "appointment": _("looked at your appointments"),
+    "previsit": _("opened the forms you filled before your visit"),
+    "presession": _("read your update before a session"),
+    "waitlist": _("looked at your place on the waiting list"),
 }
 
 

@@ -49,6 +49,13 @@ from needlecare.care.models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from needlecare.diary.models import (
+    Appointment,
+    BookingRequest,
+    PreVisitSignature,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 from needlecare.documents.models import PatientDocument
 from needlecare.documents.services import read_document
 from needlecare.education import privacy as education
@@ -253,7 +260,13 @@ def _erase_contact(patient: Patient) -> dict[str, Any]:
         status=MessageStatus.CANCELLED, reason=_("Erased on the patient's request."))
     Message.objects.filter(patient=patient).update(to_address="", subject="", body="",
                                                    last_error="")
-    return {"links_revoked": links, "messages_cancelled": cancelled, **newsletter}
+    # The diary's ways to reach them: the online request's contact details, and the waiting
+    # list (an offer is a message; nobody can be told of a free slot any more).
+    BookingRequest.objects.filter(patient=patient).update(phone="", email="")
+    waiting = WaitlistEntry.objects.filter(patient=patient, status=WaitlistStatus.WAITING
+                                           ).update(status=WaitlistStatus.REMOVED)
+    return {"links_revoked": links, "messages_cancelled": cancelled,
+            "waiting_list_left": waiting, **newsletter}
 
 
 def _erase_identity(patient: Patient) -> dict[str, Any]:
@@ -276,6 +289,16 @@ def _erase_identity(patient: Patient) -> dict[str, Any]:
     TreatmentChoice.objects.filter(patient=patient).update(reason=ERASED)
     Referral.objects.filter(patient=patient).update(reason_detail="", summary=ERASED,
                                                     outcome_note="")
+    # The diary: the request as the patient typed it, the consent signed ahead (a drawn
+    # signature identifies as much as a name), and the free text about their appointments.
+    BookingRequest.objects.filter(patient=patient).update(
+        given_name=ERASED, family_name=ERASED, date_of_birth=None, preferred_times="",
+        message="")
+    PreVisitSignature.objects.filter(previsit__patient=patient).update(
+        svg="", typed_name=ERASED, signed_ip=None, user_agent="")
+    Appointment.objects.filter(patient=patient).update(notes="", override_reason="",
+                                                       cancelled_reason="")
+    WaitlistEntry.objects.filter(patient=patient).update(note="")
     notes = 0
     for checkin in CheckIn.objects.filter(patient=patient).exclude(answers__note=""):
         answers = {**checkin.answers, "note": ""}

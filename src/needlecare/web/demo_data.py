@@ -25,6 +25,7 @@ from django.db import transaction
 
 from needlecare import clock
 from needlecare.access import Actor
+from needlecare.accounts.clinic_settings import ClinicSettings, update_clinic_settings
 from needlecare.accounts.models import ApiToken, Clinic, User
 from needlecare.accounts.services import NewStaff, create_staff
 from needlecare.audit.models import AuditChain, AuditEvent
@@ -41,6 +42,27 @@ from needlecare.care.models import (
 )
 from needlecare.care.precautions import DONE, PrecautionRecord, precautions_of
 from needlecare.clinical import vocabulary as vocab
+from needlecare.diary import previsit as diary_previsit
+from needlecare.diary import requests as diary_requests
+from needlecare.diary import services as diary
+from needlecare.diary import setup as diary_setup
+from needlecare.diary.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    AppointmentType,
+    BookingRequest,
+    Device,
+    DiarySettings,
+    PreSessionUpdate,
+    PreVisit,
+    PreVisitSignature,
+    Room,
+    WaitlistEntry,
+    WorkingException,
+    WorkingHours,
+)
+from needlecare.diary.resources import clinic_types
 from needlecare.education import articles as education_articles
 from needlecare.education import newsletter as education_newsletter
 from needlecare.education.removal import remove_clinic as remove_education
@@ -330,10 +352,12 @@ def _build() -> Clinic:
                 last_name=member.last_name, role=member.role, password=DEMO_PASSWORD,
                 title=member.title,
                 email=f"{member.first_name}.{member.last_name}@example.test".lower()))
+        _diary_setup(owner, users)
     clinic = owner.clinic
     assert clinic is not None
     for n, spec in enumerate(PATIENTS):
         _patient(spec, users, history, n)
+    _fortnight(users, history)
     _education(users, history)
     return clinic
 
@@ -401,8 +425,9 @@ def _patient(spec: PatientSpec, users: dict[str, User], history: History, n: int
 
     if spec.booked_today_at is not None:
         with clock.at(history.at(start, 11)):
-            session = care.book_session(desk, plan.pk, history.future(0, spec.booked_today_at,
-                                                                      30 if n % 2 else 0))
+            session = _book_session(desk, plan, users[spec.clinician.username],
+                                    history.future(0, spec.booked_today_at,
+                                                   30 if n % 2 else 0))
         if spec.draft_chart:
             with clock.at(history.at(0, 8, 30)):
                 care.save_chart(clinician, session.pk, _chart(plan, history.today,
@@ -413,14 +438,15 @@ def _patient(spec: PatientSpec, users: dict[str, User], history: History, n: int
     days_ago = spec.session_days_ago
     session_day = history.today - dt.timedelta(days=days_ago)
     with clock.at(history.at(start, 11)):
-        session = care.book_session(desk, plan.pk, dt.datetime.combine(
-            session_day, dt.time(9 + n % 6, 0), tzinfo=history.zone))
+        session = _book_session(desk, plan, users[spec.clinician.username],
+                                dt.datetime.combine(session_day, dt.time(9 + n % 6, 0),
+                                                    tzinfo=history.zone))
     with clock.at(history.at(days_ago, 9 + n % 6, 50)):
         care.sign_session(clinician, session.pk, _chart(plan, session_day, users, spec))
     with clock.at(history.at(days_ago, 9 + n % 6, 55)):
         link = links.send_link(clinician, session.patient_id)
         if spec.next_session_today:
-            care.book_session(desk, plan.pk, history.future(0, 16))
+            _book_session(desk, plan, users[spec.clinician.username], history.future(0, 16))
     patient_actor = Actor.for_link(PatientLink.objects.select_related("clinic").get(
         pk=link.pk))
     for checkin in spec.checkins:
@@ -432,6 +458,160 @@ def _patient(spec: PatientSpec, users: dict[str, User], history: History, n: int
                 "note": checkin.note})
     if spec.follow is not None:
         _follow_up(spec.follow, session, clinician, history, days_ago, spec.checkins[-1])
+
+
+# --- the diary ---------------------------------------------------------------------------------
+
+#: The demo clinic opens every day, so that whatever the day it is loaded, today's diary has
+#: something to show.
+DEMO_HOURS = {day: [("08:00", "20:00")] for day in range(7)}
+
+
+def _diary_setup(owner: User, users: dict[str, User]) -> None:
+    """Opening hours, two rooms and a device; Priya works mornings; Sam is away for two days
+    in the second week."""
+    actor = _actor(owner)
+    clinic = owner.clinic
+    assert clinic is not None
+    update_clinic_settings(actor, ClinicSettings(
+        name=clinic.name, phone=clinic.phone, email=clinic.email, address=clinic.address,
+        country=clinic.country, time_zone=clinic.time_zone, opening_hours=DEMO_HOURS,
+        urgent_callback_hours=clinic.urgent_callback_hours,
+        emergency_number=clinic.emergency_number, out_of_hours_name=clinic.out_of_hours_name,
+        out_of_hours_phone=clinic.out_of_hours_phone,
+        link_inactivity_days=clinic.link_inactivity_days))
+    for name in ("Treatment room 1", "Treatment room 2"):
+        diary_setup.add_resource(actor, Room, name)
+    diary_setup.add_resource(actor, Device, "Microneedling pen (Synthetic Pen 3)")
+    diary_setup.set_weekly_hours(actor, owner.pk, dict.fromkeys(range(7), "08:00–13:00"))
+    today = clock.localdate()
+    diary_setup.add_exception(actor, users[CLINICIAN_2.username].pk,
+                              today + dt.timedelta(days=9), today + dt.timedelta(days=10),
+                              "", "Annual leave")
+
+
+def _book_session(desk: Actor, plan: TreatmentPlan, practitioner: User,
+                  when: dt.datetime) -> TreatmentSession:
+    """Book a session at ``when``, or the practitioner's next free half hour that day."""
+    for step in range(16):
+        try:
+            appointment = diary.book_session(desk, plan.pk, practitioner.pk,
+                                             when + dt.timedelta(minutes=30 * step))
+        except diary.BookingRefused as refused:
+            if all(p.code in ("slot_taken", "practitioner_busy", "room_busy", "device_busy",
+                              "outside_working_hours", "outside_opening_hours")
+                   for p in refused.problems):
+                continue
+            raise
+        assert appointment.treatment_session is not None
+        return appointment.treatment_session
+    raise RuntimeError(f"no free time for a demo session on {when:%Y-%m-%d}")
+
+
+def _book(desk: Actor, patient: Patient, kind: Any, practitioner: User,
+          when: dt.datetime) -> Appointment:
+    types = {t.kind: t for t in clinic_types(patient.clinic_id)}
+    for step in range(16):
+        try:
+            return diary.book(desk, diary.Proposal(
+                patient_id=patient.pk, type_id=types[kind].pk, practitioner_id=practitioner.pk,
+                starts_at=when + dt.timedelta(minutes=30 * step)))
+        except diary.BookingRefused:
+            continue
+    raise RuntimeError(f"no free time for a demo {kind} on {when:%Y-%m-%d}")
+
+
+def _patient_named(name: str) -> Patient:
+    given, family = name.split(" ", 1)
+    return Patient.objects.get(given_name=given, family_name=family)
+
+
+def _fortnight(users: dict[str, User], history: History) -> None:
+    """A fortnight of appointments in every state, the waiting list, an online request and a
+    pre-visit form half done."""
+    desk = _actor(users[FRONT_DESK.username])
+    jo, sam, priya = (users[m.username] for m in (CLINICIAN, CLINICIAN_2, OWNER))
+    # Done, did not attend, cancelled: last week.
+    imogen = _patient_named("Imogen Ashcombe")
+    with clock.at(history.at(9, 9)):
+        done = _book(desk, imogen, AppointmentKind.CONSULTATION, jo, history.future(-6, 10))
+        missed = _book(desk, _patient_named("Tobias Wrenfield"), AppointmentKind.CONSULTATION,
+                       priya, history.future(-5, 11))
+        cancelled = _book(desk, _patient_named("Leonie Carrow"), AppointmentKind.REVIEW, sam,
+                          history.future(-3, 15))
+    with clock.at(history.at(6, 9, 55)):
+        diary.set_status(desk, done.pk, AppointmentStatus.ARRIVED)
+    with clock.at(history.at(6, 10, 2)):
+        diary.set_status(desk, done.pk, AppointmentStatus.IN_PROGRESS)
+    with clock.at(history.at(6, 10, 31)):
+        diary.set_status(desk, done.pk, AppointmentStatus.DONE)
+    with clock.at(history.at(5, 11, 40)):
+        diary.set_status(desk, missed.pk, AppointmentStatus.NO_SHOW)
+    with clock.at(history.at(4, 16)):
+        diary.cancel(desk, cancelled.pk, "The patient is unwell; will call to rebook.")
+    # Today: one in the room, one arrived, one late (when the day has got that far).
+    now = history.now.astimezone(history.zone)
+    if dt.time(9, 30) <= now.time() <= dt.time(19, 0):
+        with clock.at(history.at(1, 12)):
+            in_room = _book(desk, _patient_named("Rafael Dunmore"),
+                            AppointmentKind.CONSULTATION, sam, now - dt.timedelta(minutes=20))
+            waiting = _book(desk, _patient_named("Hana Pellow"), AppointmentKind.REVIEW, jo,
+                            now - dt.timedelta(minutes=5))
+            _book(desk, _patient_named("Marcus Thistlewood"), AppointmentKind.REVIEW,
+                  priya if now.time() < dt.time(12, 30) else jo, now - dt.timedelta(minutes=30))
+        with clock.at(history.now - dt.timedelta(minutes=22)):
+            diary.set_status(desk, in_room.pk, AppointmentStatus.ARRIVED)
+        with clock.at(history.now - dt.timedelta(minutes=18)):
+            diary.set_status(desk, in_room.pk, AppointmentStatus.IN_PROGRESS)
+        with clock.at(history.now - dt.timedelta(minutes=6)):
+            diary.set_status(desk, waiting.pk, AppointmentStatus.ARRIVED)
+    # The coming week: confirmed, booked, a session and a whole course.
+    with clock.at(history.at(1, 10)):
+        confirmed = _book(desk, _patient_named("Saoirse Blakeney"), AppointmentKind.REVIEW, jo,
+                          history.future(2, 10, 30))
+        diary.confirm(desk, confirmed.pk)
+        wilf = _patient_named("Wilf Treharne")
+        consultation = _book(desk, wilf, AppointmentKind.CONSULTATION, jo,
+                             history.future(3, 14))
+        _book(desk, _patient_named("Esme Calloway"), AppointmentKind.CONSULTATION, sam,
+              history.future(6, 9, 30))
+        bram = _patient_named("Bram Oyelaran")
+        _book_session(desk, TreatmentPlan.objects.get(patient=bram), jo,
+                      history.future(4, 11))
+        yasmin = _patient_named("Yasmin Osei-Lambert")
+        diary.book_course(desk, TreatmentPlan.objects.get(patient=yasmin).pk,
+                          history.future(8, 9), practitioner_id=jo.pk)
+        # The waiting list.
+        types = {t.kind: t for t in clinic_types(wilf.clinic_id)}
+        diary.join_waitlist(desk, _patient_named("Jonah Kilbride").pk,
+                            types[AppointmentKind.CONSULTATION].pk,
+                            note="Any weekday after 4 pm")
+        diary.join_waitlist(desk, _patient_named("Elliot Marchbank").pk,
+                            types[AppointmentKind.SESSION].pk, practitioner_id=sam.pk,
+                            note="Would take an earlier session at short notice")
+        link = links.send_link(desk, wilf.pk)
+    # Wilf starts his pre-visit forms on his phone and stops half way.
+    wilf_link = Actor.for_link(PatientLink.objects.select_related("clinic").get(pk=link.pk))
+    previsit = PreVisit.objects.get(appointment=consultation)
+    with clock.at(history.at(1, 20, 10)):
+        diary_previsit.save_step(wilf_link, previsit.pk, "skin", {
+            "fitzpatrick": 3, "indications": ["acne_scars"], "zones": ["cheeks", "forehead"]})
+    with clock.at(history.at(1, 20, 14)):
+        diary_previsit.save_step(wilf_link, previsit.pk, "conditions", {
+            "conditions": {**dict.fromkeys(vocab.CONDITIONS, False),
+                           "cold_sore_history": True}})
+    # A new patient asks for a consultation on the clinic's public page.
+    clinic = wilf.clinic
+    with clock.at(history.at(1, 19, 40)):
+        stamp = diary_requests.form_stamp()
+    with clock.at(history.at(1, 19, 43)):
+        diary_requests.request_consultation(clinic.slug, diary_requests.RequestDetails(
+            given_name="Aisha", family_name="Brennan", date_of_birth=dt.date(1993, 8, 21),
+            phone="07700 900099", email="aisha.brennan@example.test",
+            preferred_times="Weekday evenings, or Saturday morning",
+            message="I have acne scars on my cheeks and would like to know if microneedling "
+                    "could help.", agrees_to_messages=True),
+            stamp=stamp, honeypot="", ip="203.0.113.7")
 
 
 def _when(history: History, start: int, value: Any) -> Any:
@@ -509,6 +689,19 @@ def remove(clinic: Clinic) -> None:
         lambda: AuditEvent.objects.filter(patient__clinic=clinic).delete(),
         lambda: Message.objects.filter(clinic=clinic).delete(),  # outbox (issue 4)
         lambda: remove_education(clinic),  # articles, consents, newsletters (issue 13)
+        # The diary (issue 10).
+        lambda: PreVisitSignature.objects.filter(previsit__clinic=clinic).delete(),
+        lambda: PreVisit.objects.filter(clinic=clinic).delete(),
+        lambda: PreSessionUpdate.objects.filter(clinic=clinic).delete(),
+        lambda: WaitlistEntry.objects.filter(clinic=clinic).delete(),
+        lambda: BookingRequest.objects.filter(clinic=clinic).delete(),
+        lambda: Appointment.objects.filter(clinic=clinic).delete(),
+        lambda: AppointmentType.objects.filter(clinic=clinic).delete(),
+        lambda: Room.objects.filter(clinic=clinic).delete(),
+        lambda: Device.objects.filter(clinic=clinic).delete(),
+        lambda: WorkingException.objects.filter(clinic=clinic).delete(),
+        lambda: WorkingHours.objects.filter(clinic=clinic).delete(),
+        lambda: DiarySettings.objects.filter(clinic=clinic).delete(),
         lambda: EscalationNote.objects.filter(escalation__clinic=clinic).delete(),
         lambda: CheckIn.objects.filter(clinic=clinic).delete(),
         lambda: Escalation.objects.filter(clinic=clinic).delete(),

@@ -23,10 +23,10 @@ from needlecare.web.backup import PROBE_DIRECTORY
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Clinicians start on their worklist; front desk on the patient list."""
+    """Clinicians start on their worklist; the front desk on today's diary."""
     if Actor.from_request(request).can(Permission.VIEW_CLINICAL):
         return redirect("worklist")
-    return redirect("patient-list")
+    return redirect("diary-today")
 
 
 @never_cache

@@ -56,9 +56,10 @@ def test_every_operation_documents_its_errors() -> None:
     document = openapi()
     operations = [(path, method, op) for path, item in document["paths"].items()
                   for method, op in item.items()]
-    # Ten, the audit trail, the outcomes app's four (a course, an outcome, the patient's
-    # answers, the numbers) and education's four.
-    assert len(operations) == 19
+    # Ten of patients, check-ins and escalations, the audit trail, the outcomes app's four (a
+    # course, an outcome, the patient's answers, the numbers), education's four and eight of
+    # the diary.
+    assert len(operations) == 27
     # The clinic's published articles and the newsletter sign-up are public.
     public = {("/api/v1/clinics/{clinic}/articles", "get"),
               ("/api/v1/clinics/{clinic}/articles/{article}", "get"),

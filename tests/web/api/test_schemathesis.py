@@ -8,6 +8,7 @@ server error.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +20,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from needlecare.access import Actor
 from needlecare.api.auth import DATE_OF_BIRTH_HEADER
+from needlecare.clock import now
+from needlecare.diary.resources import clinic_types
+from needlecare.diary.services import Proposal, book
 from needlecare.recovery.services import submit_checkin
 from needlecare.wsgi import application
 from tests.web.api.conftest import World, all_no
@@ -48,9 +52,15 @@ def records(world: World) -> dict[str, int]:
                               {"red_flags": all_no(fever_or_chills=True), "symptoms": {}})
     assert recorded.escalation is not None
     article = published_article(world)
+    kind = next(t for t in clinic_types(world.clinic.pk) if t.kind == "consultation")
+    appointment = book(Actor(user=world.front_desk), Proposal(
+        patient_id=world.patient.pk, type_id=kind.pk, practitioner_id=world.clinician.pk,
+        starts_at=now() + dt.timedelta(days=3)))
     return {"patient_id": world.patient.pk, "checkin_id": recorded.checkin.pk,
             "escalation_id": recorded.escalation.pk, "plan_id": world.session.plan_id,
-            "clinic": world.clinic.slug, "article": article.slug}
+            "clinic": world.clinic.slug, "article": article.slug,
+            "appointment_id": appointment.pk, "type_id": kind.pk,
+            "practitioner_id": world.clinician.pk}
 
 
 def _aim_at_real_records(case: schemathesis.Case, records: dict[str, int]) -> None:
@@ -63,6 +73,9 @@ def _aim_at_real_records(case: schemathesis.Case, records: dict[str, int]) -> No
             case.path_parameters[name] = records[name]
         elif name in records and isinstance(value, str) and len(value) % 2 == 0:
             case.path_parameters[name] = records[name]  # a clinic's or an article's slug
+    for name, value in (case.query or {}).items():
+        if name in records and isinstance(value, int) and value % 2 == 0:
+            case.query[name] = records[name]
 
 
 def _bearer(case: schemathesis.Case, world: World) -> str:

@@ -3,6 +3,8 @@ screening, consent, plan, booking, chart, signature, aftercare."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -66,9 +68,10 @@ def test_a_clinician_takes_a_patient_from_consultation_to_a_signed_session() -> 
     assert plan.depth_ranges == {"cheeks": [1.5, 1.5]}
     assert (plan.sessions_planned, plan.interval_days) == (6, 28)
 
-    # The front desk books the session.
-    response = client_for(front_desk).post(reverse("session-book", args=[plan.pk]),
-                                           {"scheduled_for": f"{today().isoformat()}T23:30"})
+    # The front desk books the session in the diary, from the plan's booking page.
+    tomorrow = today() + dt.timedelta(days=1)
+    response = client_for(front_desk).post(reverse("session-book", args=[plan.pk]), {
+        "practitioner": clinician.pk, "starts_at": f"{tomorrow.isoformat()}T10:30"})
     session = TreatmentSession.objects.get(plan=plan)
     assert response["Location"] == reverse("session-detail", args=[session.pk])
     assert session.status == SessionStatus.BOOKED
@@ -112,7 +115,8 @@ def test_a_clinician_takes_a_patient_from_consultation_to_a_signed_session() -> 
     # One audit row per change and per page read, none for the redirects in between.
     assert audit_actions(patient=patient) == [
         "consultation.create", "consultation.view", "consent.sign", "plan.create",
-        "session.book", "session.chart", "session.view", "session.chart", "session.sign"]
+        "appointment.book", "appointment.booked", "session.chart", "session.view",
+        "session.chart", "session.sign"]
 
     page = client.get(reverse("session-detail", args=[session.pk])).content.decode()
     assert "Signed by" in page

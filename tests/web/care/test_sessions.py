@@ -228,31 +228,35 @@ def test_addenda_are_for_signed_sessions_only(ready: dict[str, Any]) -> None:
 def test_cancelling_needs_a_reason_and_a_booked_session(ready: dict[str, Any]) -> None:
     client = client_for(ready["front_desk"])
     url = reverse("session-cancel", args=[ready["session"].pk])
-    assert "This field is required." in client.post(url, {"reason": ""}).content.decode()
+    page = client.post(url, {"reason": ""}, follow=True).content.decode()
+    assert "Give the reason for cancelling." in page
     assert client.post(url, {"reason": "Patient unwell."}).status_code == 302
     session = TreatmentSession.objects.get(pk=ready["session"].pk)
     assert (session.status, session.cancelled_reason) == (SessionStatus.CANCELLED,
                                                           "Patient unwell.")
-    response = client.post(url, {"reason": "Twice."})
+    response = client.post(url, {"reason": "Twice."}, follow=True)
     assert "Only a booked session can be cancelled." in response.content.decode()
     response = _sign(ready)
     assert "This session was cancelled." in response.content.decode()
 
 
 def test_booking_needs_an_active_plan_and_a_valid_date(ready: dict[str, Any]) -> None:
+    """The plan's booking page books through the diary: its rules answer on the form."""
     client = client_for(ready["front_desk"])
     url = reverse("session-book", args=[ready["plan"].pk])
     before = TreatmentSession.objects.count()
+    clinician = ready["clinician"].pk
     for value, message in (("not a date", "Enter a valid date/time."),
                            ((today() - dt.timedelta(days=1)).isoformat() + "T10:00",
-                            "from today on")):
-        response = client.post(url, {"scheduled_for": value})
+                            "That time has passed")):
+        response = client.post(url, {"practitioner": clinician, "starts_at": value})
         assert response.status_code == 200
         assert message in response.content.decode()
     ready["plan"].status = PlanStatus.STOPPED
     ready["plan"].save()
-    response = client.post(url, {"scheduled_for": today().isoformat() + "T23:00"})
-    assert "only be booked on an active plan" in response.content.decode()
+    tomorrow = (today() + dt.timedelta(days=1)).isoformat() + "T10:00"
+    response = client.post(url, {"practitioner": clinician, "starts_at": tomorrow})
+    assert "No active treatment plan" in response.content.decode()
     assert TreatmentSession.objects.count() == before
 
 
@@ -263,7 +267,9 @@ def test_the_front_desk_books_and_sees_the_booking_but_never_the_chart(
     pk = ready["session"].pk
     assert client.get(reverse("session-book", args=[ready["plan"].pk])).status_code == 200
     response = client.post(reverse("session-book", args=[ready["plan"].pk]),
-                           {"scheduled_for": today().isoformat() + "T23:00"})
+                           {"practitioner": ready["clinician"].pk,
+                            "starts_at": (today() + dt.timedelta(days=30)).isoformat()
+                            + "T10:00"})
     assert response.status_code == 302
 
     page = client.get(reverse("session-detail", args=[pk])).content.decode()

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from needlecare.access import Actor
 from needlecare.care import services as care
+from needlecare.care.models import TreatmentSession
+from needlecare.diary import services as diary
 from needlecare.education import consent
 from needlecare.education.models import CommunicationConsent, ConsentState, Purpose
 from needlecare.messaging.models import Message, MessageKind, MessageStatus, Recipient
@@ -138,13 +140,22 @@ def test_the_weekly_cap_holds(world: World) -> None:
     assert "Weeks two to eight" in sent[1]
 
 
+def _book_in_the_diary(world: World) -> TreatmentSession:
+    """The plan's next session, booked by the desk in the diary six weeks on at 10:00."""
+    day = timezone.localdate() + dt.timedelta(days=42)
+    starts = timezone.make_aware(dt.datetime.combine(day, dt.time(10)))
+    appointment = diary.book_session(Actor(user=world.front_desk), world.session.plan_id,
+                                     world.clinician.pk, starts)
+    assert appointment.treatment_session is not None
+    return appointment.treatment_session
+
+
 def test_signing_schedules_reading_rows_only_for_patients_who_asked(world: World) -> None:
     patient = world.patient
     give_reading_consent(world)  # on day 2: the rows still ahead of that session
     keys = {m.dedupe_key for m in rows(patient=patient, kind=MessageKind.READING)}
     assert keys == {f"reading:{world.session.pk}:day{n}" for n in (15, 57)}
-    later = timezone.now() + dt.timedelta(days=30)
-    session = care.book_session(Actor(user=world.front_desk), world.session.plan_id, later)
+    session = _book_in_the_diary(world)
     # Booking after a signed session is not "before the first session".
     assert not rows(patient=patient, kind=MessageKind.READING,
                     dedupe_key=f"reading:booked:{session.pk}")
@@ -162,8 +173,7 @@ def test_reading_consent_is_separate_from_clinical_messages(world: World) -> Non
 
 
 def test_nothing_is_scheduled_for_a_patient_who_did_not_ask(world: World) -> None:
-    later = timezone.now() + dt.timedelta(days=30)
-    session = care.book_session(Actor(user=world.front_desk), world.session.plan_id, later)
+    session = _book_in_the_diary(world)
     care.sign_session(Actor(user=world.clinician), session.pk, dataclasses.replace(
         chart(timezone.localdate()), interval_reason="Synthetic test: a second session."))
     assert not rows(kind=MessageKind.READING)

@@ -1,4 +1,4 @@
-"""Cancelling a session, revoking a link or withdrawing consent stops what is pending."""
+"""Cancelling an appointment, revoking a link or withdrawing consent stops what is pending."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.core import mail
 from needlecare.access import hash_token
 from needlecare.care import services as care
 from needlecare.care.models import Consent
+from needlecare.diary import services as diary
 from needlecare.messaging.models import LINK_BEARING, MessageKind, MessageStatus
 from needlecare.recovery import links
 from tests.web.messaging.support import World, live_link, london, messages, sign, work
@@ -18,30 +19,48 @@ from tests.web.messaging.support import World, live_link, london, messages, sign
 pytestmark = pytest.mark.django_db
 
 
+def ics(attachment: Any) -> str:
+    content = attachment[1]
+    return content.decode() if isinstance(content, bytes) else content
+
+
 def test_cancelling_a_booked_session_stops_its_reminder(world: World, clock: Any) -> None:
-    session = care.book_session(world.actor(world.front_desk), world.plan.pk,
+    desk = world.actor(world.front_desk)
+    booked = diary.book_session(desk, world.plan.pk, world.clinician.pk,
                                 london(2026, 3, 10, 9, 30))
-    care.cancel_session(world.actor(world.front_desk), session.pk, "Patient has a cold")
-    [reminder] = messages(kind=MessageKind.SESSION_REMINDER)
+    diary.cancel(desk, booked.pk, "Patient has a cold")
+    [reminder] = messages(kind=MessageKind.APPOINTMENT_REMINDER)
     assert (reminder.status, reminder.reason) == (MessageStatus.CANCELLED,
-                                                  "The session was cancelled.")
+                                                  "The appointment was cancelled.")
     clock.move_to(london(2026, 3, 9, 18))
-    assert work() == 0
-    assert mail.outbox == []
-
-
-def test_a_reminder_for_a_session_rebooked_elsewhere_is_not_sent(world: World,
-                                                                 clock: Any) -> None:
-    """No reschedule service exists: a moved appointment is a cancellation and a new booking,
-    and each booking has its own reminder."""
-    first = care.book_session(world.actor(world.front_desk), world.plan.pk,
-                              london(2026, 3, 10, 9, 30))
-    care.cancel_session(world.actor(world.front_desk), first.pk, "Moved to Thursday")
-    care.book_session(world.actor(world.front_desk), world.plan.pk, london(2026, 3, 12, 9))
-    clock.move_to(london(2026, 3, 11, 18))
     work()
-    [email] = mail.outbox
-    assert "Thursday 12 March 2026, 09:00" in email.body
+    # Only the cancellation: the confirmation of an appointment cancelled before it went out
+    # is not sent, nor is the reminder.
+    assert [m.subject for m in mail.outbox] == [
+        f"Your appointment at {world.clinic.name} is cancelled"]
+    assert messages(kind=MessageKind.APPOINTMENT_BOOKED)[0].status == MessageStatus.CANCELLED
+    [calendar] = [ics(a) for a in mail.outbox[0].attachments if a[0] == "appointment.ics"]
+    assert "METHOD:CANCEL" in calendar
+    assert "STATUS:CANCELLED" in calendar
+    assert "SEQUENCE:1" in calendar
+
+
+def test_a_moved_appointment_is_reminded_at_its_new_time(world: World, clock: Any) -> None:
+    """The change is told at once with the same calendar event (its SEQUENCE raised), and
+    the reminder follows the appointment."""
+    desk = world.actor(world.front_desk)
+    first = diary.book_session(desk, world.plan.pk, world.clinician.pk,
+                               london(2026, 3, 10, 9, 30))
+    diary.move(desk, first.pk, london(2026, 3, 12, 9))
+    clock.move_to(london(2026, 3, 11, 9, 30))
+    work()
+    booked, changed, reminder = mail.outbox
+    assert "Thursday 12 March 2026, 09:00" in changed.body
+    assert "It was on Tuesday 10 March 2026, 09:30." in changed.body
+    uid = re.search(r"UID:(\S+)", ics(booked.attachments[0])).group(1)
+    assert re.search(r"UID:(\S+)", ics(changed.attachments[0])).group(1) == uid
+    assert "SEQUENCE:1" in ics(changed.attachments[0])
+    assert "Thursday 12 March 2026, 09:00" in reminder.body
 
 
 def test_revoking_the_link_cancels_the_messages_that_carry_it(world: World,

@@ -182,10 +182,11 @@ def test_the_next_session_reminder_unless_one_is_booked(world: World, clock: Any
 
 def test_the_next_session_reminder_is_skipped_when_it_is_booked(world: World,
                                                                 clock: Any) -> None:
-    from needlecare.care import services as care
+    from needlecare.diary import services as diary
 
     sign(world)
-    care.book_session(world.actor(world.front_desk), world.plan.pk, london(2026, 4, 1, 10))
+    diary.book_session(world.actor(world.front_desk), world.plan.pk, world.clinician.pk,
+                       london(2026, 4, 1, 10))
     clock.move_to(london(2026, 3, 27, 18))
     work()
     assert only(MessageKind.NEXT_SESSION).reason == "The next session is already booked."

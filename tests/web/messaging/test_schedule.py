@@ -10,8 +10,8 @@ import pytest
 from django.db import transaction
 
 from needlecare import events
-from needlecare.care import services as care
 from needlecare.clinical.protocol.loader import default_protocol
+from needlecare.diary import services as diary
 from needlecare.messaging.models import Message, MessageKind, MessageStatus, MessagingSettings
 from tests.web.messaging.support import START, World, local, london, messages, sign
 
@@ -90,16 +90,29 @@ def test_the_last_session_of_a_plan_has_no_next_session_reminder(world: World) -
     assert not messages(kind=MessageKind.NEXT_SESSION)
 
 
-def test_a_booking_schedules_a_reminder_the_evening_before(world: World) -> None:
-    session = care.book_session(world.actor(world.front_desk), world.plan.pk,
-                                london(2026, 3, 10, 9, 30))
-    [reminder] = messages(kind=MessageKind.SESSION_REMINDER)
-    assert reminder.session == session
-    assert local(reminder.due_at) == london(2026, 3, 9, 18)
+def test_a_booking_schedules_a_reminder_a_day_before(world: World) -> None:
+    booked = diary.book_session(world.actor(world.front_desk), world.plan.pk,
+                                world.clinician.pk, london(2026, 3, 10, 9, 30))
+    [reminder] = messages(kind=MessageKind.APPOINTMENT_REMINDER)
+    assert reminder.appointment == booked
+    assert local(reminder.due_at) == london(2026, 3, 9, 9, 30)
+    [confirmation] = messages(kind=MessageKind.APPOINTMENT_BOOKED)
+    assert local(confirmation.due_at) == START
 
 
-def test_a_booking_for_tomorrow_morning_booked_late_gets_no_reminder(world: World,
-                                                                     clock: Any) -> None:
-    clock.move_to(london(2026, 3, 2, 19))
-    care.book_session(world.actor(world.front_desk), world.plan.pk, london(2026, 3, 3, 9))
-    assert not messages(kind=MessageKind.SESSION_REMINDER)
+def test_a_booking_less_than_a_day_ahead_gets_no_reminder(world: World, clock: Any) -> None:
+    clock.move_to(london(2026, 3, 2, 17))
+    diary.book_session(world.actor(world.front_desk), world.plan.pk, world.clinician.pk,
+                       london(2026, 3, 3, 9))
+    assert not messages(kind=MessageKind.APPOINTMENT_REMINDER)
+
+
+def test_a_reminder_due_in_quiet_hours_waits_for_the_morning(world: World) -> None:
+    booked = diary.book_session(world.actor(world.front_desk), world.plan.pk,
+                                world.clinician.pk, london(2026, 3, 11, 9, 0))
+    diary.move(world.actor(world.front_desk), booked.pk, london(2026, 3, 11, 9, 0)
+               + dt.timedelta(minutes=-30), override_reason="The patient starts work at 9.")
+    [reminder] = messages(kind=MessageKind.APPOINTMENT_REMINDER,
+                          status=MessageStatus.PENDING)
+    # 24 hours before 08:30 is 08:30, after quiet hours end at 08:00: kept.
+    assert local(reminder.due_at) == london(2026, 3, 10, 8, 30)

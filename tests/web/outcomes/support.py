@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
+from django.db import transaction
 from django.test import Client
 
 from needlecare.access import Actor
@@ -109,8 +110,9 @@ def sign_on(world: World, day: dt.date, *, by: User | None = None, depth: str = 
     """Book and sign a session performed on ``day`` (the clock is at 10:00 that day)."""
     plan = plan or world.plan
     with time_machine.travel(london(day.year, day.month, day.day, 10), tick=False):
-        session = care.book_session(Actor(user=world.front_desk), plan.pk,
-                                    london(day.year, day.month, day.day, 10))
+        with transaction.atomic():  # what the diary does once its booking rules pass
+            session = care.open_booked_session(plan.pk, london(day.year, day.month, day.day, 10),
+                                               world.front_desk)
         return care.sign_session(Actor(user=by or world.clinician), session.pk,
                                  chart(day, depth, reason, interval_reason))
 
