@@ -369,6 +369,7 @@ def measure_checkins(count: int) -> dict[str, Any]:
     handler."""
     from decimal import Decimal
 
+    from django.db import transaction
     from django.utils import timezone
 
     from needlecare import clock, events
@@ -377,8 +378,6 @@ def measure_checkins(count: int) -> dict[str, Any]:
     from needlecare.care import services as care
     from needlecare.clinical.vocabulary import RED_FLAGS
     from needlecare.outcomes import handlers
-    from django.db import transaction
-
     from needlecare.patients.services import PatientDetails, register_patient
     from needlecare.recovery import services as recovery
     from needlecare.recovery.links import replace_link

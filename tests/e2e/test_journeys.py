@@ -144,7 +144,8 @@ def test_clinician_to_patient_phone_to_worklist(desk: Page, phone: Page,
     desk.get_by_role("button", name="Acknowledge: I am dealing with this").click()
     expect(desk.get_by_text("Acknowledged. The escalation is yours to follow up.")).to_be_visible()
     desk.get_by_label("Outcome").select_option("seen_in_clinic")
-    desk.get_by_label("Closing note, for the clinic only (optional)").fill("Seen the same afternoon; swab taken.")
+    desk.get_by_label("Closing note, for the clinic only (optional)").fill(
+        "Seen the same afternoon; swab taken.")
     desk.get_by_role("button", name="Close", exact=True).click()
     expect(desk.get_by_text("Escalation closed.")).to_be_visible()
     escalation.refresh_from_db()

@@ -316,7 +316,7 @@ class RateCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key", "window_start"],
-                                               name="one_counter_per_window")]
+                                               name="diary_one_counter_per_window")]
 
 
 class PreVisit(models.Model):

@@ -298,4 +298,4 @@ class RateCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["limit", "key", "window_start"],
-                                               name="one_counter_per_window")]
+                                               name="education_one_counter_per_window")]

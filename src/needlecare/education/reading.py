@@ -25,11 +25,11 @@ from django.utils.translation import gettext as _
 from needlecare import clock
 from needlecare.accounts.models import Clinic
 from needlecare.care.models import SessionStatus, TreatmentSession
+from needlecare.diary.models import Appointment, AppointmentKind
 from needlecare.education import consent, schedule
 from needlecare.education.models import ArticleVersion, Purpose, VersionStatus
 from needlecare.education.rules import ArticleFacts, reading_allowed_at, reading_for
 from needlecare.education.stages import patient_facts
-from needlecare.diary.models import Appointment, AppointmentKind
 from needlecare.events import AppointmentBooked, SessionSigned
 from needlecare.messaging.channels import Outgoing
 from needlecare.messaging.compose import Defer, Skip

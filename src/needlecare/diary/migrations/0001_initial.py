@@ -185,7 +185,7 @@ class Migration(migrations.Migration):
                 ('hits', models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('scope', 'key', 'window_start'), name='one_counter_per_window')],
+                'constraints': [models.UniqueConstraint(fields=('scope', 'key', 'window_start'), name='diary_one_counter_per_window')],
             },
         ),
         migrations.CreateModel(

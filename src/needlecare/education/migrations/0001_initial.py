@@ -199,7 +199,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='ratecounter',
-            constraint=models.UniqueConstraint(fields=('limit', 'key', 'window_start'), name='one_counter_per_window'),
+            constraint=models.UniqueConstraint(fields=('limit', 'key', 'window_start'), name='education_one_counter_per_window'),
         ),
         migrations.AddConstraint(
             model_name='subscriber',
