@@ -1,14 +1,16 @@
 """Sections that apps add to shared pages, without the page importing them.
 
 The patient's phone home page (``recovery``) and the staff's patient page (``chart``) show what
-several apps hold: appointments, photos, outcomes, reading. Each app registers its section for
-a page in its ``AppConfig.ready()``: a template and a function that gives the template its
-context (or None to leave the section out). The page asks for its sections in order and
-renders them, so a new feature adds a section in its own app, and the page's app never imports
-an app above it (see the layers in docs/architecture.md).
+several apps hold: appointments, photos, outcomes, reading; the session, check-in and check-in
+result pages take sections the same way (photos of that session or check-in). Each app
+registers its section for a page in its ``AppConfig.ready()``: a template and a function that
+gives the template its context (or None to leave the section out). The page asks for its
+sections in order and renders them, so a new feature adds a section in its own app, and the
+page's app never imports an app above it (see the layers in docs/architecture.md).
 
 A section's context function reaches its data through the access layer like any service; it
-receives the page's actor and subject (the patient), already checked by the page.
+receives the page's actor and subject (the patient, session or check-in the page shows),
+already checked by the page.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ class Page(StrEnum):
     PATIENT_HOME = "patient_home"
     #: The staff's page of one patient (chart app); subject: the patient.
     PATIENT_CHART = "patient_chart"
+    #: The staff's page of one treatment session (care app); subject: the session.
+    SESSION_DETAIL = "session_detail"
+    #: The clinician's page of one check-in (recovery app); subject: the check-in.
+    CHECKIN_DETAIL = "checkin_detail"
+    #: The patient's page after sending a check-in (personal link); subject: the check-in.
+    PATIENT_CHECKIN_RESULT = "patient_checkin_result"
 
 
 #: (actor, subject) -> the template's context, or None when the section has nothing to show.

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "needlecare.care",
     "needlecare.recovery",
     "needlecare.documents",
+    "needlecare.photos",
     "needlecare.messaging",
     "needlecare.chart",
     "needlecare.web",
@@ -240,6 +241,11 @@ def _s3_storage() -> dict[str, object] | None:
 _S3_STORAGE = _s3_storage()
 if _S3_STORAGE is not None:
     STORAGES["default"] = _S3_STORAGE
+
+# Photo uploads, the same limits on the web form and the API (docs/photos.md): the file's size,
+# and its pixels (read from the header before decoding: a decompression bomb is refused).
+PHOTO_MAX_BYTES = int(os.environ.get("NEEDLECARE_PHOTO_MAX_MB", "25")) * 1024 * 1024
+PHOTO_MAX_PIXELS = int(os.environ.get("NEEDLECARE_PHOTO_MAX_MEGAPIXELS", "50")) * 1_000_000
 
 EMAIL_BACKEND = os.environ.get(
     "NEEDLECARE_EMAIL_BACKEND",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("needlecare.care.urls")),
     path("", include("needlecare.recovery.urls")),
     path("", include("needlecare.documents.urls")),
+    path("", include("needlecare.photos.urls")),
     path("", include("needlecare.messaging.urls")),
     path("", include("needlecare.chart.urls")),
     path("api/", api.urls),

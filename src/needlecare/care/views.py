@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from needlecare import sections
 from needlecare.access import Actor, Permission, require
 from needlecare.care import consent_texts, services
 from needlecare.care.forms import (
@@ -277,6 +278,7 @@ def _session_page(request: HttpRequest, pk: int, *, data: Any = None,
         context.update(addenda=session.addenda.select_related("by"),
                        aftercare=getattr(session, "aftercare", None),
                        products=vocab.PRODUCTS)
+    context["sections"] = sections.render(sections.Page.SESSION_DETAIL, actor, session)
     return render(request, "care/session_detail.html", context)
 
 

@@ -164,7 +164,8 @@ def patient_checkin(request: HttpRequest, link: PatientLink, token: str) -> Http
 @patient_page
 def patient_checkin_result(request: HttpRequest, link: PatientLink, token: str,
                            pk: int) -> HttpResponse:
-    checkin = services.patient_checkin(Actor.for_link(link, request), pk)
+    actor = Actor.for_link(link, request)
+    checkin = services.patient_checkin(actor, pk)
     result = checkin.result
     reasons: list[str] = []
     for reason in result.get("reasons", []):
@@ -172,7 +173,8 @@ def patient_checkin_result(request: HttpRequest, link: PatientLink, token: str,
             reasons.append(reason["patient"])
     return render(request, "recovery/patient_result.html", {
         **_clinic_context(link.clinic), "token": token, "checkin": checkin,
-        "level": checkin.level, "advice": result.get("advice", []), "reasons": reasons})
+        "level": checkin.level, "advice": result.get("advice", []), "reasons": reasons,
+        "sections": sections.render(sections.Page.PATIENT_CHECKIN_RESULT, actor, checkin)})
 
 
 # --- staff: personal links --------------------------------------------------------------------
@@ -329,6 +331,8 @@ def escalation_close(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def checkin_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    checkin = services.checkin_detail(Actor.from_request(request), pk)
+    actor = Actor.from_request(request)
+    checkin = services.checkin_detail(actor, pk)
     return render(request, "recovery/checkin_detail.html", {
-        "checkin": checkin, "c": _answers(checkin), "time_zone": checkin.clinic.time_zone})
+        "checkin": checkin, "c": _answers(checkin), "time_zone": checkin.clinic.time_zone,
+        "sections": sections.render(sections.Page.CHECKIN_DETAIL, actor, checkin)})
