@@ -27,7 +27,7 @@ ORDER = 40
 def patient_chart(actor: Actor, patient: Patient) -> dict[str, Any] | None:
     if not actor.can(Permission.VIEW_CLINICAL):
         return None  # photos are clinical: the front desk does not see them
-    listing = services.patient_photos(actor, patient.pk)
+    listing = services.listing_for_page(actor, patient)
     withdrawable = [s for s in listing.in_force.ordered() if s != Scope.CLINICAL_RECORD]
     return {
         "patient": patient, "listing": listing,
@@ -41,7 +41,7 @@ def patient_chart(actor: Actor, patient: Patient) -> dict[str, Any] | None:
 def session_detail(actor: Actor, session: TreatmentSession) -> dict[str, Any] | None:
     if not actor.can(Permission.VIEW_CLINICAL):
         return None
-    listing = services.session_photos(actor, session.pk)
+    listing = services.listing_for_page(actor, session.patient, session_id=session.pk)
     return {"session": session, "listing": listing,
             "can_write": actor.can(Permission.WRITE_CLINICAL)}
 
@@ -49,7 +49,7 @@ def session_detail(actor: Actor, session: TreatmentSession) -> dict[str, Any] | 
 def checkin_detail(actor: Actor, checkin: CheckIn) -> dict[str, Any] | None:
     if not actor.can(Permission.VIEW_CLINICAL):
         return None
-    listing = services.checkin_photos(actor, checkin.pk)
+    listing = services.listing_for_page(actor, checkin.patient, checkin_id=checkin.pk)
     return {"checkin": checkin, "listing": listing,
             "chart": recovery_chart(checkin.session)}
 

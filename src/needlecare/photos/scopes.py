@@ -49,8 +49,11 @@ def uses_in_force(patient_id: int) -> UsesInForce:
     consent = photo_consent(patient_id)
     if consent is None:
         return UsesInForce(None, frozenset())
-    withdrawn = set(ScopeWithdrawal.objects.filter(consent=consent)
-                    .values_list("scope", flat=True))
+    uses = [u for u in consent.photo_uses if u != Scope.CLINICAL_RECORD]
+    # The clinical record cannot be withdrawn on its own (only the whole consent can), so a
+    # consent that allows nothing more needs no look at withdrawals.
+    withdrawn = set(ScopeWithdrawal.objects.filter(consent=consent).values_list(
+        "scope", flat=True)) if uses else set()
     return UsesInForce(consent, frozenset(u for u in consent.photo_uses if u not in withdrawn))
 
 

@@ -355,6 +355,20 @@ def _listing(patient: Patient, photos: Sequence[Photo], in_force: UsesInForce) -
 _LIST_RELATED = ("session", "checkin", "uploaded_by")
 
 
+def listing_for_page(actor: Actor, patient: Patient, **which: Any) -> PhotoListing:
+    """The photos a page section shows (of the patient, or of one session or check-in).
+
+    The page has already reached ``patient`` through the access layer and written its audit
+    row; a section is part of that page view, so it writes none of its own (each photo the
+    browser then fetches is audited one by one, by ``photo_file``). Three queries, however
+    many photos."""
+    require(actor, Permission.VIEW_CLINICAL)
+    if patient.clinic_id != actor.clinic_id:
+        raise NotFound(_("No such patient."))
+    photos = list(Photo.objects.filter(patient_id=patient.pk, **which))
+    return _listing(patient, photos, uses_in_force(patient.pk))
+
+
 def patient_photos(actor: Actor, patient_id: int | str) -> PhotoListing:
     """Every photo of a patient (clinical staff), newest first."""
     with transaction.atomic():
@@ -564,8 +578,8 @@ def _delete_refusal(actor: Actor, photo: Photo, keep_until: dt.date) -> str | No
         return None if actor.can(Permission.MANAGE_CLINIC) else _(
             "The record-keeping period has ended; the clinic's owner may delete it.")
     return _("Kept in the clinical record until %(date)s (the clinic's record-keeping "
-             "setting); a photo can be deleted only within a day of being added, or after "
-             "that.") % {"date": keep_until.strftime("%d %B %Y").lstrip("0")}
+             "setting): a photo can be deleted within a day of being added, or once that "
+             "period has ended.") % {"date": keep_until.strftime("%d %B %Y").lstrip("0")}
 
 
 def delete_photo(actor: Actor, photo_id: int | str, reason: str) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +25,7 @@ from tests.web.recovery.conftest import Linked, signed_days_ago, verified_client
 
 @pytest.fixture(params=["filesystem", "s3"], autouse=True)
 def photo_storage(request: pytest.FixtureRequest, settings: Any, tmp_path: Any,
-                  monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+                  monkeypatch: pytest.MonkeyPatch) -> str:
     """Django's default storage for this test: a folder of its own, or a prefix of its own
     in the S3 bucket."""
     if request.param == "s3":
@@ -36,7 +35,7 @@ def photo_storage(request: pytest.FixtureRequest, settings: Any, tmp_path: Any,
         settings.STORAGES = {**settings.STORAGES, "default": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "media")}}}
-    yield request.param
+    return request.param
 
 
 def stored_files(folder: str = "photos") -> list[str]:
@@ -76,7 +75,9 @@ class PhotoWorld:
 
 def photo_world(days: int = 2, uses: list[str] | None = None) -> PhotoWorld:
     linked = signed_days_ago(days)
-    make_photo_consent(linked.patient, linked.clinician, uses)
+    # Signed before the session, as it would be (tests travel back to earlier days).
+    make_photo_consent(linked.patient, linked.clinician, uses,
+                       signed_at=timezone.now() - dt.timedelta(days=days + 1))
     return PhotoWorld(linked)
 
 
@@ -93,6 +94,6 @@ def add_baseline(world: PhotoWorld, data: bytes | None = None, view: str = "fron
                           moment=Moment.BEFORE)[0]
     when = when or timezone.make_aware(dt.datetime.combine(world.session.performed_on,
                                                            dt.time(9, 30)))
-    Photo.objects.filter(pk=photo.pk).update(taken_at=when, uploaded_at=when)
+    Photo.objects.filter(pk=photo.pk).update(taken_at=when, uploaded_at=when, day=0)
     photo.refresh_from_db()
     return photo

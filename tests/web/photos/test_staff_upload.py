@@ -60,7 +60,8 @@ def test_several_photos_with_a_view_each_are_stored_clean(world: PhotoWorld) -> 
     assert stored.status_code == 200
     exif = Image.open(io.BytesIO(stored.content)).getexif()
     assert dict(exif) == {}
-    assert b"SERIAL-123456" not in stored.content and b"Sam Example" not in stored.content
+    assert b"SERIAL-123456" not in stored.content
+    assert b"Sam Example" not in stored.content
     assert stored["Cache-Control"] == "private, no-store"
     # Who added them is audited, photo by photo.
     assert AuditEvent.objects.filter(action="photo.add", object_type="photos.photo").count() == 2
@@ -77,7 +78,8 @@ def test_the_worker_checks_staff_photos_and_the_page_shows_them_pending(
     photo.refresh_from_db()
     assert photo.analysis_status == AnalysisStatus.DONE
     assert photo.quality_passed is True
-    assert photo.landmarks is not None and len(photo.landmarks) == 468
+    assert photo.landmarks is not None
+    assert len(photo.landmarks) == 468
     assert set(photo.redness["zones"]) >= {"forehead", "cheeks", "chin"}
     assert jobs.run_due("test-worker") == 0  # measured once
 
