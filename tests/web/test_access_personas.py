@@ -14,11 +14,18 @@ from needlecare.access import ROLE_PERMISSIONS, Permission
 from needlecare.accounts.models import Role
 from tests.factories import journey_to_signed_session
 from tests.web.patients.support import client_for
-from tests.web.routes import CARE_ROUTES, PATIENT_ROUTES, RECOVERY_ROUTES, STAFF_ROUTES, Route
+from tests.web.routes import (
+    CARE_ROUTES,
+    PATIENT_ROUTES,
+    PHOTO_ROUTES,
+    RECOVERY_ROUTES,
+    STAFF_ROUTES,
+    Route,
+)
 
 pytestmark = pytest.mark.django_db
 
-ROUTES = [*PATIENT_ROUTES, *STAFF_ROUTES, *CARE_ROUTES, *RECOVERY_ROUTES]
+ROUTES = [*PATIENT_ROUTES, *STAFF_ROUTES, *CARE_ROUTES, *RECOVERY_ROUTES, *PHOTO_ROUTES]
 ROLES = [Role.FRONT_DESK, Role.CLINICIAN, Role.OWNER]
 
 

@@ -7,11 +7,11 @@ shape, and ``auth`` says who may call what.
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
 
-from needlecare.api import checkins, errors, escalations, patients
+from needlecare.api import checkins, errors, escalations, patients, photos
 
 api = NinjaAPI(title="Needlecare API", version="1", urls_namespace="api",
                openapi_url="/openapi.json", docs_url="/docs",
-               description="Patients, check-ins and escalations of one clinic. Staff "
+               description="Patients, check-ins, escalations and photos of one clinic. Staff "
                            "authenticate with a session (plus CSRF token) or an API token "
                            "(`Authorization: Bearer ncapi_…`); patients send check-ins with "
                            "their personal link's token as the bearer token. Every error is "
@@ -20,6 +20,7 @@ errors.install(api)
 api.add_router("/v1/", patients.router)
 api.add_router("/v1/", checkins.router)
 api.add_router("/v1/", escalations.router)
+api.add_router("/v1/", photos.router)
 
 # Mounted last: an address under /api/ that names nothing is a JSON 404 too, not a web page.
 _unknown = Router()

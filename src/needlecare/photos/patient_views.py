@@ -39,8 +39,7 @@ LIGHT_ADVICE = [
 
 
 def _page(request: HttpRequest, link: PatientLink, token: str, checkin_id: int, *,
-          form: PatientPhotoForm | None = None, error: str = "", status: int = 200
-          ) -> HttpResponse:
+          form: PatientPhotoForm | None = None, error: str = "") -> HttpResponse:
     actor = Actor.for_link(link, request)
     checkin = patient_checkin(actor, checkin_id)
     listing = services.own_photos(actor, checkin.pk)
@@ -60,7 +59,7 @@ def _page(request: HttpRequest, link: PatientLink, token: str, checkin_id: int, 
         "listing": listing, "latest": latest, "advice": LIGHT_ADVICE,
         "guide": framing.guide(link.patient_id, str(view)),
         "can_add": listing.in_force.allows_new_photos, "photo_reasons": photo_reasons,
-    }, status=status)
+    })
 
 
 @require_http_methods(["GET", "POST"])
@@ -70,14 +69,13 @@ def add_photo(request: HttpRequest, link: PatientLink, token: str, pk: int) -> H
         return _page(request, link, token, pk)
     form = PatientPhotoForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _page(request, link, token, pk, form=form, status=422)
+        return _page(request, link, token, pk, form=form)
     actor = Actor.for_link(link, request)
     try:
         upload = read_upload(form.cleaned_data["photo"], form.cleaned_data["view"], "", "")
         added = services.add_checkin_photo(actor, pk, upload)
     except ServiceError as exc:
-        return _page(request, link, token, pk, form=form, error=refusal(exc).message,
-                     status=422)
+        return _page(request, link, token, pk, form=form, error=refusal(exc).message)
     query = f"?photo={added.photo.pk}&view={added.photo.view}"
     return redirect(reverse("patient-checkin-photos", args=[token, pk]) + query)
 

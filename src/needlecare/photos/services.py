@@ -423,6 +423,17 @@ def own_photos(actor: Actor, checkin_id: int | str | None = None) -> PhotoListin
                         in_force)
 
 
+def patient_photo(actor: Actor, photo_id: int | str) -> Photo:
+    """One photo, for its patient (one they sent, or one shown to them)."""
+    link = own_link(actor, "No such photo.")
+    with transaction.atomic():
+        photo = access_record(actor, Photo, photo_id, permission=Permission.PATIENT_SELF,
+                              action="photo.view")
+        if not patient_may_see(photo, uses_in_force(photo.patient_id), link):
+            raise NotFound(_("No such photo."))
+        return photo
+
+
 @dataclass
 class PhotoDetail:
     photo: Photo

@@ -16,7 +16,7 @@ urlpatterns = [
     path("photos/<int:pk>/aligned/<int:moving>/", views.aligned, name="photo-aligned"),
     path("photos/compare/", views.compare, name="photo-compare"),
     path("photos/sheet/<str:audience>/", views.sheet, name="photo-sheet"),
-    path("photos/library/<str:scope>/", views.library, name="photo-library"),
+    path("photos/library/", views.library, name="photo-library"),
     path("photos/settings/", views.photo_settings, name="photo-settings"),
     # The patient's phone pages: the token in the address is the only key.
     path("p/<str:token>/checkins/<int:pk>/photos/", patient_views.add_photo,

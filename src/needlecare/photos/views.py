@@ -27,7 +27,6 @@ from needlecare.photos import compare as comparing
 from needlecare.photos import exports, services
 from needlecare.photos.forms import (
     DeleteForm,
-    ScopeWithdrawForm,
     SettingsForm,
     UploadForm,
     UploadRows,
@@ -66,7 +65,7 @@ def _session_choices(patient_id: int) -> list[tuple[str, str]]:
 
 
 def _photos_page(request: HttpRequest, pk: int, *, form: UploadForm | None = None,
-                 rows: Any = None, status: int = 200) -> HttpResponse:
+                 rows: Any = None) -> HttpResponse:
     actor = Actor.from_request(request)
     listing = services.patient_photos(actor, pk)
     session = request.GET.get("session", "")
@@ -77,7 +76,7 @@ def _photos_page(request: HttpRequest, pk: int, *, form: UploadForm | None = Non
         "patient": listing.patient, "listing": listing, "form": form, "rows": rows,
         "uses": labels(listing.in_force.ordered()),
         "can_write": actor.can(Permission.WRITE_CLINICAL), "views": dict(PhotoView.choices),
-    }, status=status)
+    })
 
 
 @login_required
@@ -94,7 +93,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = UploadForm(request.POST, sessions=_session_choices(pk))
     rows = UploadRows(request.POST, request.FILES, prefix="rows")
     if not (form.is_valid() and rows.is_valid()):
-        return _photos_page(request, pk, form=form, rows=rows, status=422)
+        return _photos_page(request, pk, form=form, rows=rows)
     try:
         uploads = [read_upload(row.cleaned_data["photo"], row.cleaned_data["view"],
                                row.cleaned_data.get("zone", ""),
@@ -107,7 +106,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
                                         moment=form.cleaned_data["moment"])
     except ServiceError as exc:
         form.add_error(None, refusal(exc).message)
-        return _photos_page(request, pk, form=form, rows=rows, status=422)
+        return _photos_page(request, pk, form=form, rows=rows)
     messages.success(request, _("%(n)d photos added. Their quality and redness are being "
                                 "checked.") % {"n": len(photos)} if len(photos) != 1 else
                      _("Photo added. Its quality and redness are being checked."))
@@ -202,9 +201,13 @@ def mark_eyes(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def compare(request: HttpRequest) -> HttpResponse:
     actor = Actor.from_request(request)
+    require(actor, Permission.VIEW_CLINICAL)
+    before, after = request.GET.get("before", ""), request.GET.get("after", "")
+    if not (before and after):
+        messages.error(request, _("Choose two photos of the same view to compare."))
+        return redirect("patient-list")
     try:
-        comparison = comparing.compare(actor, request.GET.get("before", ""),
-                                       request.GET.get("after", ""))
+        comparison = comparing.compare(actor, before, after)
     except ServiceError as exc:
         messages.error(request, refusal(exc).message)
         return redirect("patient-list")
@@ -248,8 +251,8 @@ def teaching_copy(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def library(request: HttpRequest, scope: str) -> HttpResponse:
-    found = exports.library(Actor.from_request(request), scope)
+def library(request: HttpRequest) -> HttpResponse:
+    found = exports.library(Actor.from_request(request), request.GET.get("use", "marketing"))
     return render(request, "photos/library.html", {
         "library": found, "scope_label": Scope(found.scope).label,
         "teaching": found.scope == Scope.TEACHING})
@@ -260,17 +263,16 @@ def library(request: HttpRequest, scope: str) -> HttpResponse:
 @login_required
 @require_POST
 def withdraw_scope(request: HttpRequest, pk: int) -> HttpResponse:
+    # The service checks the patient and the role first, then the values (a missing use or
+    # reason is a message on the patient's page).
     actor = Actor.from_request(request)
-    form = ScopeWithdrawForm(request.POST)
+    scope = request.POST.get("scope", "")
+    names = dict(Scope.choices)
     back = reverse("patient-detail", args=[pk]) + "#photos"
-    if not form.is_valid():
-        messages.error(request, _("Choose the use to withdraw and give the patient's reason."))
-        return redirect(back)
     return submit(request, lambda: services.withdraw_scope(
-        actor, pk, form.cleaned_data["scope"], form.cleaned_data["reason"]),
+        actor, pk, scope, request.POST.get("reason", "")),
         done=back, done_message=_("Withdrawn: from now on no photo of this patient is used "
-                                  "for %(use)s.") % {"use": Scope(form.cleaned_data["scope"])
-                                                      .label.lower()})
+                                  "for %(use)s.") % {"use": str(names.get(scope, scope)).lower()})
 
 
 @login_required
