@@ -40,8 +40,10 @@ class Guide:
 
 
 def _baseline(patient_id: int, view: str) -> Photo | None:
-    """The first pre-treatment photo of the view with a face, else the first with a face."""
-    photos = Photo.objects.filter(patient_id=patient_id, view=view, landmarks__isnull=False)
+    """The first pre-treatment photo of the view that passed its checks, else the first one
+    that did (a photo to retake is never the model)."""
+    photos = Photo.objects.filter(patient_id=patient_id, view=view, landmarks__isnull=False,
+                                  quality_passed=True)
     return (photos.filter(moment=Moment.BEFORE).order_by("taken_at", "id").first()
             or photos.order_by("taken_at", "id").first())
 

@@ -1,7 +1,10 @@
 """Redness measured through the whole upload path, against the patient's own baseline, and fed
 to triage: persistent redness on two consecutive photo check-ins after the fading window opens
 an escalation at "contact the clinic"; a photo never lowers a level; a measurement the worker
-makes after the check-in still reaches triage."""
+makes after the check-in still reaches triage.
+
+Earlier days are reached with the application's clock (``clock.at``), not by moving the
+machine's: the S3 store refuses requests signed with a time a day off."""
 
 from __future__ import annotations
 
@@ -9,9 +12,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
-import time_machine
 from django.utils import timezone
 
+from needlecare import clock
 from needlecare.access import Actor
 from needlecare.photos import jobs, measurement, services
 from needlecare.photos.models import AnalysisStatus, Photo
@@ -78,7 +81,7 @@ def test_the_same_face_again_is_no_change(late: PhotoWorld) -> None:
 def test_persistent_redness_on_two_consecutive_photo_check_ins_asks_the_clinic(
         late: PhotoWorld) -> None:
     _measured_baseline(late)
-    with time_machine.travel(timezone.now() - dt.timedelta(days=1), tick=False):
+    with clock.at(timezone.now() - dt.timedelta(days=1)):
         first, added = _checkin_with_photo(late, redder_jpeg(6.0))
     assert first.level == "expected"
     assert added.findings is not None
@@ -102,7 +105,7 @@ def test_persistent_redness_on_two_consecutive_photo_check_ins_asks_the_clinic(
 def test_redness_before_the_fading_window_ends_does_not_flag(db: None) -> None:
     early = photo_world(days=3)
     _measured_baseline(early)
-    with time_machine.travel(timezone.now() - dt.timedelta(days=1), tick=False):
+    with clock.at(timezone.now() - dt.timedelta(days=1)):
         _checkin_with_photo(early, redder_jpeg(6.0))
     _checkin, added = _checkin_with_photo(early, redder_jpeg(6.0))
     assert added.photo.a_star_change == pytest.approx(6.0, abs=0.5)
@@ -127,7 +130,7 @@ def test_a_photo_never_lowers_a_level(late: PhotoWorld) -> None:
 def test_a_measurement_the_worker_makes_after_the_check_in_still_reaches_triage(
         late: PhotoWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     _measured_baseline(late)
-    with time_machine.travel(timezone.now() - dt.timedelta(days=1), tick=False):
+    with clock.at(timezone.now() - dt.timedelta(days=1)):
         _checkin_with_photo(late, redder_jpeg(6.0))
     real = measurement.feed_triage
     calls = []
