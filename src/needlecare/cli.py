@@ -421,8 +421,12 @@ COMMANDS: tuple[Command, ...] = (
             _management("createadmin"), _takes_rest, passthrough=True),
     Command("backup", "copy the database to var/backups (SQLite backup API, or pg_dump)",
             _backup, _backup_options),
-    Command("worker", "send due messages from the outbox (--once: what is due now, then exit)",
-            _management("worker"), _takes_rest, passthrough=True),
+    Command("worker", "send due messages from the outbox and check waiting photos (--once: "
+            "what is due now, then exit)", _management("worker"), _takes_rest,
+            passthrough=True),
+    Command("photos-purge", "delete photos past the clinic's record-keeping period "
+            "(--dry-run counts them)", _management("photos_purge"), _takes_rest,
+            passthrough=True),
     Command("manage", "run any Django management command", _management(None), _takes_rest,
             passthrough=True),
 )
