@@ -170,21 +170,26 @@ def _django(var_dir: Path) -> None:
 def django_upload_path(jpeg: bytes, heic: bytes, rounds: int) -> dict[str, list[float]]:
     """The upload through the services, as the web form and the API call it."""
     # Imported here: these need Django set up first (``_django``).
-    from tests.factories import journey_to_signed_session, make_photo_consent
-
+    from appserver import make_links
     from needlecare.access import Actor
+    from needlecare.accounts.models import User
+    from needlecare.care.services import sign_consent
     from needlecare.photos import jobs
     from needlecare.photos.services import Upload, add_checkin_photo, upload_photos
-    from needlecare.recovery.links import replace_link
+    from needlecare.recovery.links import current_session
+    from needlecare.recovery.models import PatientLink
     from needlecare.recovery.services import submit_checkin
 
-    journey = journey_to_signed_session()
-    staff = Actor(user=journey["clinician"])
-    patient_id = journey["patient"].pk
-    make_photo_consent(journey["patient"], journey["clinician"])
-    upload_photos(staff, patient_id, [Upload(jpeg, "front")], session_id=journey["session"].pk)
+    make_links(1, per_patient=1)  # a clinic, its owner, a patient with a signed session
+    link = PatientLink.objects.select_related("patient").get()
+    staff = Actor(user=User.objects.get(username="bench.owner"))
+    patient_id = link.patient_id
+    sign_consent(staff, patient_id, kind="photos", signed_name=link.patient.full_name,
+                 understood=True, photo_uses=["clinical_record", "shown_to_patient"])
+    session = current_session(patient_id)
+    assert session is not None
+    upload_photos(staff, patient_id, [Upload(jpeg, "front")], session_id=session.pk)
     jobs.run_due("bench")  # a measured baseline, and the Face Mesh graph loaded
-    link = replace_link(staff, patient_id).link
     patient = Actor.for_link(link)
     checkin = submit_checkin(patient, {"symptoms": {}, "red_flags": {}, "note": ""}).checkin
 
