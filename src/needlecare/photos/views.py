@@ -24,7 +24,7 @@ from needlecare.care.models import SessionStatus, TreatmentSession
 from needlecare.errors import ServiceError
 from needlecare.page_actions import refusal, submit
 from needlecare.photos import compare as comparing
-from needlecare.photos import exports, services
+from needlecare.photos import exports, measurement, services
 from needlecare.photos.forms import (
     DeleteForm,
     SettingsForm,
@@ -122,13 +122,17 @@ def _detail_page(request: HttpRequest, pk: int, *, delete_form: DeleteForm | Non
     photo = detail.photo
     same_view = [p for p in services.patient_photos(actor, photo.patient_id).by_view.get(
         photo.view, []) if p.photo.pk != photo.pk]
+    escalation = photo.checkin.escalation if photo.checkin is not None else None
+    triage_reasons = [r["clinician"] for r in (escalation.reasons if escalation else [])
+                      if r.get("rule") in measurement.photo_rules()]
     return render(request, "photos/photo_detail.html", {
         "detail": detail, "photo": photo, "patient": photo.patient,
         "scopes": labels(detail.scopes), "recorded_scopes": labels(photo.scopes),
         "teaching": Scope.TEACHING in detail.scopes, "same_view": same_view,
         "delete_form": delete_form or DeleteForm(),
         "can_write": actor.can(Permission.WRITE_CLINICAL),
-        "time_zone": photo.clinic.time_zone,
+        "time_zone": photo.clinic.time_zone, "escalation": escalation,
+        "triage_reasons": triage_reasons,
     })
 
 
