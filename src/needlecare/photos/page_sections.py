@@ -55,13 +55,13 @@ def checkin_detail(actor: Actor, checkin: CheckIn) -> dict[str, Any] | None:
 
 
 def patient_checkin_result(actor: Actor, checkin: CheckIn) -> dict[str, Any] | None:
-    listing = services.own_photos(actor, checkin.pk)
+    listing = services.own_listing_for_page(actor, checkin.patient, checkin_id=checkin.pk)
     return {"checkin": checkin, "listing": listing,
             "can_add": listing.in_force.allows_new_photos}
 
 
 def patient_home(actor: Actor, patient: Patient) -> dict[str, Any] | None:
-    listing = services.own_photos(actor)
+    listing = services.own_listing_for_page(actor, patient)
     session = current_session(patient.pk)
     latest = (CheckIn.objects.filter(patient=patient, session=session)
               .order_by("-submitted_at", "-id").first() if session is not None else None)

@@ -42,7 +42,8 @@ def _page(request: HttpRequest, link: PatientLink, token: str, checkin_id: int, 
           form: PatientPhotoForm | None = None, error: str = "") -> HttpResponse:
     actor = Actor.for_link(link, request)
     checkin = patient_checkin(actor, checkin_id)
-    listing = services.own_photos(actor, checkin.pk)
+    # The check-in's own read is the page's audit row; its photos come with it.
+    listing = services.own_listing_for_page(actor, checkin.patient, checkin_id=checkin.pk)
     view = (form.data.get("view") if form is not None and form.is_bound else None) \
         or request.GET.get("view") or PhotoView.FRONT
     if view not in PhotoView.values:

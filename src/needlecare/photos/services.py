@@ -409,18 +409,16 @@ def patient_may_see(photo: Photo, in_force: UsesInForce, link: PatientLink) -> b
                 photo, str(Scope.SHOWN_TO_PATIENT), in_force)
 
 
-def own_photos(actor: Actor, checkin_id: int | str | None = None) -> PhotoListing:
-    """The photos the patient of a personal link may see (of one check-in of theirs)."""
+def own_listing_for_page(actor: Actor, patient: Patient, **which: Any) -> PhotoListing:
+    """The photos the patient of a personal link may see, for a section of a page of theirs
+    that has already reached them through the access layer (and written its audit row)."""
     link = own_link(actor)
-    with transaction.atomic():
-        patient = access_patient(actor, link.patient_id, permission=Permission.PATIENT_SELF,
-                                 action="photo.list")
-        in_force = uses_in_force(patient.pk)
-        photos = Photo.objects.filter(patient=patient).select_related("session", "checkin")
-        if checkin_id is not None:
-            photos = photos.filter(checkin_id=record_id(checkin_id) or 0)
-        return _listing(patient, [p for p in photos if patient_may_see(p, in_force, link)],
-                        in_force)
+    if link.patient_id != patient.pk:
+        raise NotFound(_("No such patient."))
+    in_force = uses_in_force(patient.pk)
+    photos = Photo.objects.filter(patient=patient, **which)
+    return _listing(patient, [p for p in photos if patient_may_see(p, in_force, link)],
+                    in_force)
 
 
 def patient_photo(actor: Actor, photo_id: int | str) -> Photo:

@@ -21,7 +21,8 @@ from needlecare.photos.models import AnalysisStatus, Photo
 from needlecare.photos.services import Upload
 from needlecare.recovery.models import CheckIn, Escalation
 from needlecare.recovery.services import submit_checkin
-from tests.photo_files import good_jpeg, redder_jpeg
+from tests.imaging import synthetic
+from tests.photo_files import good_jpeg, portrait_rgb, redder_jpeg
 from tests.web.api.conftest import all_no
 from tests.web.photos.conftest import PhotoWorld, add_baseline, photo_world
 
@@ -150,3 +151,27 @@ def test_a_measurement_the_worker_makes_after_the_check_in_still_reaches_triage(
     assert [r["rule"] for r in escalation.reasons] == [RULE]
     photo = Photo.objects.get(pk=added.photo.pk)
     assert photo.analysis_status == AnalysisStatus.DONE
+
+
+def test_srgb_display_p3_and_heic_uploads_measure_alike(late: PhotoWorld) -> None:
+    rgb = portrait_rgb()
+    files = {
+        "srgb": synthetic.encode(rgb),
+        "display_p3": synthetic.encode(synthetic.srgb_to_display_p3(rgb),
+                                       icc=synthetic.display_p3_profile()),
+        "heic": synthetic.encode(rgb, "HEIF", quality=90, enc_params={"preset": "ultrafast"}),
+    }
+    photos = services.upload_photos(Actor(user=late.clinician), late.patient.pk,
+                                    [Upload(data, "front") for data in files.values()])
+    assert jobs.run_due("test-worker") == 3
+    measured = {name: Photo.objects.get(pk=photo.pk)
+                for name, photo in zip(files, photos, strict=True)}
+    assert measured["heic"].received_format == "HEIF"
+    assert measured["heic"].content_type == "image/jpeg"  # stored as JPEG
+    assert measured["display_p3"].redness["colour_space"] != measured["srgb"].redness[
+        "colour_space"]
+    for zone in ("cheeks", "forehead"):
+        reference = measured["srgb"].redness["zones"][zone]["a_star"]
+        for name in ("display_p3", "heic"):
+            assert measured[name].redness["zones"][zone]["a_star"] == pytest.approx(
+                reference, abs=1.0), (name, zone)

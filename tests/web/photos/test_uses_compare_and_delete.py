@@ -186,3 +186,17 @@ def test_the_photo_page_shows_who_saw_it(world: PhotoWorld) -> None:
     owner = world.linked.owner
     assert owner.get_full_name() in page
     assert "photo.file (screen)" in page
+
+
+def test_the_owner_sets_how_long_photos_are_kept(world: PhotoWorld) -> None:
+    owner = world.staff("owner")
+    page = owner.get(reverse("photo-settings"))
+    assert 'value="8"' in page.content.decode()
+    response = owner.post(reverse("photo-settings"), {"retention_years": "10"})
+    assert response.status_code == 302
+    assert PhotoSettings.objects.get(clinic=world.linked.clinic).retention_years == 10
+    refused = owner.post(reverse("photo-settings"), {"retention_years": "0"})
+    assert refused.status_code == 200
+    assert PhotoSettings.objects.get(clinic=world.linked.clinic).retention_years == 10
+    assert AuditEvent.objects.filter(action="photo.settings_change").count() == 1
+    assert world.staff().get(reverse("photo-settings")).status_code == 403
