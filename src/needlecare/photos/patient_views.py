@@ -25,7 +25,7 @@ from needlecare.photos.models import PhotoView
 from needlecare.photos.views import image_response, read_upload
 from needlecare.recovery.models import PatientLink
 from needlecare.recovery.services import patient_checkin
-from needlecare.recovery.views import _clinic_context, patient_page
+from needlecare.recovery.views import patient_page, tel_href
 
 #: Advice on light and framing, shown before every photo (imaging.md §6: the same light each
 #: time matters as much as the measurement).
@@ -36,6 +36,13 @@ LIGHT_ADVICE = [
       "outline."),
     _("Take it in the same place as your earlier photos if you can."),
 ]
+
+
+def _clinic(link: PatientLink) -> dict[str, object]:
+    """What the patient pages' header shows: the clinic's name and phone."""
+    clinic = link.clinic
+    return {"clinic": clinic, "clinic_tel": tel_href(clinic.phone),
+            "emergency_tel": tel_href(clinic.emergency_number)}
 
 
 def _page(request: HttpRequest, link: PatientLink, token: str, checkin_id: int, *,
@@ -55,7 +62,7 @@ def _page(request: HttpRequest, link: PatientLink, token: str, checkin_id: int, 
     shown = request.GET.get("photo")
     latest = next((p for p in listing.photos if str(p.photo.pk) == shown), None)
     return render(request, "photos/patient_add.html", {
-        **_clinic_context(link.clinic), "token": token, "checkin": checkin,
+        **_clinic(link), "token": token, "checkin": checkin,
         "form": form or PatientPhotoForm(initial={"view": view}), "error": error,
         "listing": listing, "latest": latest, "advice": LIGHT_ADVICE,
         "guide": framing.guide(link.patient_id, str(view)),
