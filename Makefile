@@ -1,15 +1,15 @@
 # `make test` is the whole gate: it builds .venv when missing, re-installs when pyproject.toml
 # changes, lints, runs every test on SQLite, the Django tests again on a throwaway PostgreSQL
-# cluster, the browser tests, then every benchmark as a smoke run (figures not asserted). CI
-# runs exactly this (.ci/run, which first installs Debian's chromium and postgresql when they
-# are missing).
+# cluster, the browser tests, then every benchmark as a smoke run (figures not asserted). It
+# installs from requirements.lock (pinned, hashed). CI runs exactly this (.ci/run, which first
+# installs Debian's chromium and postgresql when they are missing).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint pytest pytest-postgres e2e bench bench-quick demo rules-doc install clean help
+.PHONY: test lint pytest pytest-postgres e2e bench bench-quick demo rules-doc install lock clean help
 
 help:
 	@echo "make test       the whole gate: lint, tests on SQLite, the web tests again on"
@@ -21,6 +21,7 @@ help:
 	@echo "                journey, ...), then a table of every target with PASS or MISS"
 	@echo "make bench-quick  the same as smoke runs (BENCH_QUICK=1, under a minute each)"
 	@echo "make rules-doc  regenerate docs/clinical-rules.md from the protocol"
+	@echo "make lock       re-resolve requirements.lock (pinned, hashed) after a pyproject.toml change"
 	@echo "make clean      remove $(VENV) and caches"
 
 # Order matters: the cheap checks fail first; the browser tests and the benchmarks' smoke runs
@@ -67,10 +68,23 @@ $(BIN)/python:
 	  echo "Needlecare needs Python >= 3.11; try: make PYTHON=python3.11 test" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-# The stamp is newer than pyproject.toml once the install for its current contents succeeded.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# The stamp is newer than pyproject.toml and the lock once the install for their current
+# contents succeeded. Every dependency (build tools included) comes from requirements.lock,
+# each pinned and checked against its SHA-256; Needlecare itself is installed editable on top,
+# without build isolation, so nothing unpinned is fetched.
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# The lock: pyproject.toml's dependencies with the dev extra, and the build tools
+# (requirements-build.in), resolved for Python 3.11 on Linux with their hashes.
+UV_VERSION := 0.13.9
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra dev --generate-hashes \
+	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --no-emit-package uv \
+	  -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .hypothesis \

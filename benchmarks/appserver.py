@@ -20,8 +20,10 @@ DOB = dt.date(1990, 5, 17)
 PASSWORD = "benchmark-owner-password-2026"
 
 
-def make_links(count: int, per_patient: int = 15) -> list[str]:
-    """Signed sessions with personal links, made through the services; returns the tokens."""
+def make_links(count: int) -> list[str]:
+    """Signed sessions with personal links, made through the services; returns the tokens.
+
+    One patient per link: a patient has one personal link, and a new one replaces the old."""
     from decimal import Decimal
 
     from django.utils import timezone
@@ -48,16 +50,14 @@ def make_links(count: int, per_patient: int = 15) -> list[str]:
         care.sign_consent(actor, patient.pk, kind="treatment", signed_name=patient.full_name,
                           understood=True)
         plan = care.create_plan(actor, consultation.pk, ["acne_scars"], ["cheeks"])
-        for _ in range(min(per_patient, count - len(tokens))):
-            session = care.book_session(actor, plan.pk, timezone.now())
-            care.sign_session(actor, session.pk, care.ChartData(
-                performed_on=timezone.localdate(), device="pen", cartridge_lot="BENCH-1",
-                cartridge_expiry=timezone.localdate() + dt.timedelta(days=365),
-                zones=(care.ZoneRow(zone="cheeks", depth_mm=Decimal("1.50"), passes=3),),
-                endpoint_reached="uniform pinpoint bleeding",
-                interval_reason="benchmark: many sessions on one plan"))
-            url = replace_link(actor, session.patient_id).url
-            tokens.append(url.rstrip("/").rsplit("/", 1)[1])
+        session = care.book_session(actor, plan.pk, timezone.now())
+        care.sign_session(actor, session.pk, care.ChartData(
+            performed_on=timezone.localdate(), device="pen", cartridge_lot="BENCH-1",
+            cartridge_expiry=timezone.localdate() + dt.timedelta(days=365),
+            zones=(care.ZoneRow(zone="cheeks", depth_mm=Decimal("1.50"), passes=3),),
+            endpoint_reached="uniform pinpoint bleeding"))
+        url = replace_link(actor, session.patient_id).url
+        tokens.append(url.rstrip("/").rsplit("/", 1)[1])
     return tokens
 
 

@@ -9,16 +9,21 @@ the patient model they read, in ``needlecare.patients.access``. A record of anot
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 
+from needlecare.audit import refusals
 from needlecare.audit.models import AuditEvent
-from needlecare.errors import Forbidden
+from needlecare.errors import Forbidden, ServiceError
 
 
 class StaffUser(Protocol):
@@ -47,6 +52,8 @@ class Permission(StrEnum):
     SIGN = "sign"
     MANAGE_STAFF = "manage_staff"
     MANAGE_CLINIC = "manage_clinic"
+    # The patient's rights over their record: export it, erase or anonymise it (owners).
+    PATIENT_RIGHTS = "patient_rights"
     # A patient acting through their own personal link.
     PATIENT_SELF = "patient_self"
 
@@ -59,7 +66,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "front_desk": frozenset(_FRONT_DESK),
     "clinician": frozenset(_CLINICIAN),
     # Owners of small clinics are usually practitioners too.
-    "owner": frozenset(_CLINICIAN | {Permission.MANAGE_STAFF, Permission.MANAGE_CLINIC}),
+    "owner": frozenset(_CLINICIAN | {Permission.MANAGE_STAFF, Permission.MANAGE_CLINIC,
+                                     Permission.PATIENT_RIGHTS}),
 }
 
 
@@ -112,13 +120,96 @@ class Actor:
         return permission in self.permissions
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.cache
+def _networks(cidrs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in cidrs
+                 if cidr.strip())
+
+
+def _address(text: str) -> IPAddress | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # "192.0.2.1:443"
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
 def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The address of the client, as the audit trail and the sign-in lock (django-axes, through
+    ``AXES_CLIENT_IP_CALLABLE``) see it.
+
+    The connection's own address, unless it comes from a trusted proxy
+    (``NEEDLECARE_TRUSTED_PROXIES``): then ``X-Forwarded-For`` is read from the right, past
+    every trusted proxy, and the first address that is not one is the client. Addresses to
+    its left were written by the client itself and are never believed."""
+    remote = _address(request.META.get("REMOTE_ADDR") or "")
+    if remote is None:
+        return None
+    trusted = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
+    if not trusted or not any(remote in net for net in trusted):
+        return str(remote)
+    client = remote
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break  # written by a proxy we trust, yet unreadable: keep the last good hop
+        client = address
+        if not any(address in net for net in trusted):
+            break
+    return str(client)
 
 
-def require(actor: Actor, permission: Permission) -> None:
+def _target(wanted: type[models.Model] | models.Model | str | None) -> str:
+    if wanted is None:
+        return ""
+    if isinstance(wanted, str):
+        return wanted
+    return wanted._meta.label_lower
+
+
+def refuse(actor: Actor, error: ServiceError, *,
+           wanted: type[models.Model] | models.Model | str | None = None,
+           wanted_id: object = None, patient: models.Model | None = None,
+           permission: Permission | None = None) -> ServiceError:
+    """Note an access refusal in the audit trail and return ``error`` to raise.
+
+    The row is written after the refused request's transaction has rolled back
+    (``audit.refusals``). ``patient`` is named only when the actor's clinic holds them: a
+    record of another clinic is recorded by its type and id alone."""
+    detail: dict[str, Any] = {"refusal": error.kind.value}
+    if permission is not None:
+        detail["permission"] = permission.value
+    if wanted is not None:
+        detail["wanted"] = _target(wanted)
+    if wanted_id is not None:
+        detail["wanted_id"] = str(wanted_id)[:64]
+    if patient is not None and getattr(patient, "clinic_id", None) != actor.clinic_id:
+        patient = None
+    refusals.note(AuditEvent(
+        clinic_id=actor.clinic_id, actor=actor.user, actor_kind=actor.kind,
+        actor_role=actor.user.role if actor.user is not None else "",
+        action=refusals.ACTION, patient=patient, ip_address=actor.ip_address, detail=detail))
+    return error
+
+
+def require(actor: Actor, permission: Permission, *,
+            wanted: type[models.Model] | models.Model | str | None = None,
+            wanted_id: object = None, patient: models.Model | None = None) -> None:
     if not actor.can(permission):
-        raise AccessDenied(f"{actor.kind} may not {permission.value}")
+        raise refuse(actor, AccessDenied(f"{actor.kind} may not {permission.value}"),
+                     wanted=wanted, wanted_id=wanted_id, patient=patient,
+                     permission=permission)
 
 
 def audit(actor: Actor, action: str, *, patient: models.Model | None = None,
@@ -128,6 +219,7 @@ def audit(actor: Actor, action: str, *, patient: models.Model | None = None,
         clinic_id=actor.clinic_id if actor.clinic_id else getattr(patient, "clinic_id", None),
         actor=actor.user,
         actor_kind=actor.kind,
+        actor_role=actor.user.role if actor.user is not None else "",
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
@@ -135,6 +227,35 @@ def audit(actor: Actor, action: str, *, patient: models.Model | None = None,
         ip_address=actor.ip_address,
         detail=detail or {},
     )
+
+
+def changes(before: Mapping[str, Any], after: Mapping[str, Any], *,
+            clinical_text: Collection[str] = ()) -> dict[str, dict[str, Any]]:
+    """The fields whose value differs, each with its old and new value, for an audit row's
+    ``changes``. Fields named in ``clinical_text`` are marked, so that the trail shows them
+    only to a reader who may see clinical records (others see their hash)."""
+    changed: dict[str, dict[str, Any]] = {}
+    for name, new in after.items():
+        old = before.get(name)
+        if old != new:
+            change: dict[str, Any] = {"old": _plain(old), "new": _plain(new)}
+            if name in clinical_text:
+                change["clinical_text"] = True
+            changed[name] = change
+    return changed
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it (dates and decimals as text)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 def record_id(value: object) -> int | None:

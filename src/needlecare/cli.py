@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import ipaddress
 import json
 import os
 import sys
@@ -288,6 +289,9 @@ class Command:
     # Every argument after the command name goes, in order and unparsed, to Django's
     # management command (so `needlecare createadmin --help` shows Django's help).
     passthrough: bool = False
+    # Creates or writes live data (the database, stored files, backups): runs under
+    # LIVE_DATA_UMASK.
+    live_data: bool = False
 
 
 # --- the web application ------------------------------------------------------------------
@@ -332,11 +336,32 @@ def _debug() -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+#: Files the web commands create (the database, stored documents, backups) are not readable by
+#: other users of the machine: owner read-write, group read, others nothing.
+LIVE_DATA_UMASK = 0o027
+
+
+def is_loopback(bind: str) -> bool:
+    """Whether gunicorn's ``--bind`` address is reachable from this machine only."""
+    if bind.startswith(("unix:", "fd://")):
+        return True
+    host = bind.rsplit(":", 1)[0] if ":" in bind and not bind.endswith("]") else bind
+    host = host.removeprefix("[").removesuffix("]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
 def gunicorn_argv(bind: str, workers: int, timeout: int) -> list[str]:
     argv = [sys.executable, "-m", "gunicorn", "needlecare.wsgi:application",
             "--bind", bind, "--workers", str(workers), "--timeout", str(timeout),
             # The proxies whose X-Forwarded-* headers count (nginx on the same host).
-            "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")]
+            "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
+            # Personal-link tokens are in request lines: its access and error logs redact them.
+            "--logger-class", "needlecare.web.redaction.GunicornLogger"]
     if _gunicorn_has("control_socket_disable"):
         # gunicorn 25.1+ opens a control socket at one fixed path per user: a second server
         # (or a read-only home under systemd) would trip over it, and nothing here uses it.
@@ -352,6 +377,12 @@ def _gunicorn_has(setting: str) -> bool:
 
 
 def _serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    if not _production() and not is_loopback(args.bind):
+        # A development server has DEBUG on and a laptop's settings: never on a network.
+        raise InvalidInput([
+            f"serve: refusing to listen on {args.bind} outside production; development "
+            "serves on loopback only (127.0.0.1, ::1, localhost or a unix socket). "
+            "Set NEEDLECARE_ENV=production to serve on a network, behind a proxy."])
     if not _debug():
         # Without DEBUG the pages name static files by their content's hash, from the
         # manifest collectstatic writes (settings.STORAGES).
@@ -375,15 +406,27 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
                         help="restart a worker stuck on one request this long (default 30)")
 
 
-def _backup(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "needlecare.settings")
-    # Django is set up for this command only, and the backup code needs it set up first.
+    # Django is set up for the commands that need it only.
     import django
 
     django.setup()
-    from needlecare.web.backup import BackupError, backup  # needs the set-up above
+
+
+def _backup(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    _setup_django()
+    from needlecare.web.backup import BackupError, backup, verify  # needs the set-up above
 
     try:
+        if args.verify:
+            checked = verify(Path(args.verify))
+            if not checked.ok:
+                raise InvalidInput([f"backup: {args.verify} is damaged:",
+                                    *(f"  {p}" for p in checked.problems)])
+            out.write(f"{args.verify}: ok ({checked.manifest['engine']} database, "
+                      f"{len(checked.files)} files, every SHA-256 matches)\n")
+            return EXIT_OK
         path = backup(Path(args.directory) if args.directory else None)
     except BackupError as exc:
         raise InvalidInput([f"backup: {exc}"]) from None
@@ -393,7 +436,27 @@ def _backup(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 def _backup_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--directory", metavar="DIR",
-                        help="where to write the backup (default: var/backups)")
+                        help="where to write the archive (default: var/backups)")
+    parser.add_argument("--verify", metavar="ARCHIVE",
+                        help="check an archive's hashes against its manifest; restore nothing")
+
+
+def _restore(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    _setup_django()
+    from needlecare.web.backup import BackupError, restore  # needs the set-up above
+
+    try:
+        done = restore(Path(args.archive))
+    except BackupError as exc:
+        raise InvalidInput([f"restore: {exc}"]) from None
+    out.write(f"Restored {done.rows} rows in {done.tables} tables ({done.engine}) and "
+              f"{done.files} files; every SHA-256 and row count matches the archive.\n"
+              "Run `needlecare migrate` if the archive comes from an older version.\n")
+    return EXIT_OK
+
+
+def _restore_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("archive", metavar="ARCHIVE", help="a `needlecare backup` archive")
 
 
 def _takes_file(parser: argparse.ArgumentParser) -> None:
@@ -412,20 +475,25 @@ COMMANDS: tuple[Command, ...] = (
     Command("rules-doc", "print the protocol's rules as Markdown for clinical review",
             _rules_doc),
     Command("serve", "serve the web application with gunicorn (collectstatic first when "
-            "DEBUG is off)", _serve, _serve_options),
+            "DEBUG is off)", _serve, _serve_options, live_data=True),
     Command("migrate", "create or update the database tables", _management("migrate"),
             _takes_rest, passthrough=True),
     Command("demo", "load the synthetic demo clinic (--reset rebuilds it)",
             _management("demo"), _takes_rest, passthrough=True),
     Command("createadmin", "create a clinic owner (and the clinic)",
             _management("createadmin"), _takes_rest, passthrough=True),
-    Command("backup", "copy the database to var/backups (SQLite backup API, or pg_dump)",
-            _backup, _backup_options),
+    Command("backup", "archive the database and every stored file to var/backups "
+            "(--verify ARCHIVE checks one)", _backup, _backup_options, live_data=True),
+    Command("restore", "restore an archive into an empty database and file storage",
+            _restore, _restore_options, live_data=True),
     Command("worker", "send due messages from the outbox and check waiting photos (--once: "
             "what is due now, then exit)", _management("worker"), _takes_rest,
             passthrough=True),
     Command("photos-purge", "delete photos past the clinic's record-keeping period "
             "(--dry-run counts them)", _management("photos_purge"), _takes_rest,
+            passthrough=True),
+    Command("audit", "check the audit trail's hash chains (verify: exit 2 at the first broken "
+            "row) or seal the rows waiting now (seal)", _management("audit"), _takes_rest,
             passthrough=True),
     Command("manage", "run any Django management command", _management(None), _takes_rest,
             passthrough=True),
@@ -471,6 +539,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
     passthrough = next((c for c in COMMANDS if c.passthrough and argv and argv[0] == c.name),
                        None)
     if passthrough is not None:
+        os.umask(LIVE_DATA_UMASK)  # every passthrough command is one of the web application's
         return passthrough.run(argparse.Namespace(command=argv[0], args=argv[1:]), sys.stdout,
                                stdin or sys.stdin)
     try:
@@ -478,6 +547,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
     except SystemExit as exc:  # --help, --version, usage errors (argparse exits 2)
         return exc.code if isinstance(exc.code, int) else EXIT_INVALID
     command = next(c for c in COMMANDS if c.name == args.command)
+    if command.live_data:
+        os.umask(LIVE_DATA_UMASK)
     try:
         return command.run(args, sys.stdout, stdin or sys.stdin)
     except InvalidInput as exc:

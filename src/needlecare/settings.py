@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -27,14 +29,42 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-_DEV_SECRET = "development-only-secret-key-never-use-in-production"
-SECRET_KEY = os.environ.get("NEEDLECARE_SECRET_KEY", _DEV_SECRET)
+# The old published development key: refused everywhere, so no installation keeps it.
+_PUBLISHED_KEYS = {"development-only-secret-key-never-use-in-production"}
+
+
+def _installation_secret(path: Path) -> str:
+    """A development key generated once per installation into var/ (mode 0600), never a
+    constant in the source: sessions and patient-device cookies signed on one laptop are not
+    valid on another."""
+    import secrets  # only development reaches this
+
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(50)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    return key
+
+
+SECRET_KEY = os.environ.get("NEEDLECARE_SECRET_KEY", "")
+if not SECRET_KEY and not PRODUCTION:
+    SECRET_KEY = _installation_secret(VAR_DIR / "secret-key")
 DEBUG = _flag("NEEDLECARE_DEBUG", not PRODUCTION)
 
+if SECRET_KEY in _PUBLISHED_KEYS:
+    raise ImproperlyConfigured("NEEDLECARE_SECRET_KEY is a published placeholder; unset it "
+                               "(development) or set a long random value (production).")
 if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("NEEDLECARE_DEBUG must be off in production.")
-    if SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 40 or "change" in SECRET_KEY.lower():
+    if len(SECRET_KEY) < 40 or "change" in SECRET_KEY.lower():
         raise ImproperlyConfigured(
             "Set NEEDLECARE_SECRET_KEY to a long random value (50+ characters) in production."
         )
@@ -164,7 +194,7 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = _flag("NEEDLECARE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = 31536000
     # Load balancers probe over plain HTTP inside the network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
@@ -317,3 +347,116 @@ MESSAGING_POLL_SECONDS = float(os.environ.get("NEEDLECARE_WORKER_POLL_SECONDS", 
 MESSAGING_NEXT_SESSION_LEAD_DAYS = int(os.environ.get("NEEDLECARE_NEXT_SESSION_LEAD_DAYS",
                                                       "3"))
 # --- end of messaging settings ---------------------------------------------------------------
+
+
+# --- Security and operations (issue 14: backups, headers, logs, limits, defaults, rights) ----
+# Kept in one block, apart from the sign-in and audit settings, so that the two halves of the
+# issue merge cleanly.
+INSTALLED_APPS += [
+    "csp",
+    # django-ninja's own copy of Swagger UI (pinned with the package) is served from our
+    # static files when "ninja" is an installed app, instead of from a public CDN.
+    "ninja",
+    "needlecare.rights",
+]
+# Stored files (documents, photos) are readable by the service's user and group only; Django
+# would otherwise set 0644 on each file whatever the process's umask.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+# The Content-Security-Policy header (django-csp 4) on every response, and the body-size
+# limit before anything reads a body; both right after the HTTPS redirect.
+_AFTER_SECURITY = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE[_AFTER_SECURITY:_AFTER_SECURITY] = [
+    "csp.middleware.CSPMiddleware",
+    "needlecare.web.middleware.BodySizeLimit",
+]
+# No inline scripts or styles and no other origin: everything the pages use is our own static
+# files. htmx's indicator styles are switched off with the htmx-config meta tag (base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Swagger UI's stylesheet draws its icons as data: SVGs.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# A request body larger than this is refused with 413 before it is read (file uploads have
+# their own, larger limit). Django's own check would answer 400 on pages and 500 in the API.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("NEEDLECARE_MAX_BODY_BYTES", str(1024 * 1024)))
+MAX_UPLOAD_BYTES = int(os.environ.get("NEEDLECARE_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+# The API's documentation page (/api/docs): open in development, staff only in production
+# unless this opens it.
+API_DOCS_PUBLIC = _flag("NEEDLECARE_API_DOCS_PUBLIC", not PRODUCTION)
+# Personal-link tokens and API tokens never reach a log: every record through the console
+# handler is redacted (Django's request warnings and error tracebacks included).
+LOGGING["filters"] = {"redact_secrets": {"()": "needlecare.web.redaction.RedactSecrets"}}
+cast(dict[str, Any], LOGGING["handlers"])["console"]["filters"] = ["redact_secrets"]
+# The worker's heartbeat: written every MESSAGING_HEARTBEAT_SECONDS; a worker silent for
+# MESSAGING_HEARTBEAT_STALE_SECONDS is taken for dead and its claimed messages are released.
+MESSAGING_HEARTBEAT_SECONDS = float(os.environ.get("NEEDLECARE_WORKER_HEARTBEAT_SECONDS", "2"))
+MESSAGING_HEARTBEAT_STALE_SECONDS = float(os.environ.get(
+    "NEEDLECARE_WORKER_HEARTBEAT_STALE_SECONDS", "10"))
+# /readyz fails when no worker has beaten for this long.
+READYZ_WORKER_SECONDS = float(os.environ.get("NEEDLECARE_READYZ_WORKER_SECONDS", "60"))
+# The patient's rights: a record with clinical entries is kept this many years after the
+# last one before it may be erased in full (clinic policy; see docs/operations.md).
+RECORD_RETENTION_YEARS = int(os.environ.get("NEEDLECARE_RECORD_RETENTION_YEARS", "8"))
+# --- end of security and operations settings --------------------------------------------------
+# --- Sign-in, audit trail and client address (issue 14, items 1-4) -------------------------
+# Second factors: django-otp's authenticator-app codes (TOTP) and recovery codes, and passkeys
+# (WebAuthn) through django-otp-webauthn; docs/operations.md says why these.
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+]
+# The audit trail's refusals are written once the refused request's transaction has ended, so
+# the middleware that writes them wraps every other; the second-factor gate comes after the
+# user is known.
+MIDDLEWARE.insert(0, "needlecare.audit.refusals.RefusalTrail")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+                  "needlecare.accounts.signin.SecondFactorGate")
+AUTHENTICATION_BACKENDS += ["django_otp_webauthn.backends.WebAuthnBackend"]
+# Passwords: also refuse any that contains the user's own names or the clinic's.
+AUTH_PASSWORD_VALIDATORS += [
+    {"NAME": "needlecare.accounts.passwords.NamesInPasswordValidator"},
+]
+# A password-reset link works once, for an hour.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("NEEDLECARE_PASSWORD_RESET_SECONDS", "3600"))
+OTP_TOTP_ISSUER = os.environ.get("NEEDLECARE_TOTP_ISSUER", "Needlecare")
+# A passkey belongs to one host name (the relying party), never an IP address: in development
+# open the app at http://localhost:8000 to use passkeys.
+_PUBLIC = urlsplit(PUBLIC_BASE_URL)
+_PUBLIC_HOST = _PUBLIC.hostname or "localhost"
+_PUBLIC_IS_IP = _PUBLIC_HOST.replace(".", "").isdigit() or ":" in _PUBLIC_HOST
+OTP_WEBAUTHN_RP_ID = os.environ.get("NEEDLECARE_PASSKEY_DOMAIN",
+                                    "localhost" if _PUBLIC_IS_IP else _PUBLIC_HOST)
+OTP_WEBAUTHN_RP_NAME = os.environ.get("NEEDLECARE_PASSKEY_NAME", "Needlecare")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [o for o in os.environ.get(
+    "NEEDLECARE_PASSKEY_ORIGINS",
+    f"http://localhost:{_PUBLIC.port or 8000}" if _PUBLIC_IS_IP
+    else f"{_PUBLIC.scheme}://{_PUBLIC.netloc}").split(",") if o]
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "needlecare.passkeys"
+
+# The address of the client behind a reverse proxy: X-Forwarded-For is read only from the
+# proxies listed here (comma-separated addresses or CIDR ranges), and the sign-in lock keys on
+# the username together with that address.
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("NEEDLECARE_TRUSTED_PROXIES", "").split(",")
+                   if p.strip()]
+AXES_CLIENT_IP_CALLABLE = "needlecare.access.client_ip"
+
+# The audit trail: the worker seals new rows this often, and logs each chain's new head.
+AUDIT_SEAL_SECONDS = float(os.environ.get("NEEDLECARE_AUDIT_SEAL_SECONDS", "5"))
+LOGGING["loggers"] = {**cast(dict[str, Any], LOGGING.get("loggers", {})),
+                      "needlecare.audit": {"level": "INFO"}}
+# --- end of sign-in and audit settings ------------------------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("needlecare.photos.urls")),
     path("", include("needlecare.messaging.urls")),
     path("", include("needlecare.chart.urls")),
+    path("", include("needlecare.rights.urls")),
     path("api/", api.urls),
     path("operator/", admin.site.urls),
 ]

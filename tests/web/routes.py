@@ -228,3 +228,35 @@ PHOTO_ROUTES: list[Route] = [
     Route("photo-settings", _no_kwargs, "get", Permission.MANAGE_CLINIC),
     Route("photo-settings", _no_kwargs, "post", Permission.MANAGE_CLINIC),
 ]
+
+
+RIGHTS_ROUTES: list[Route] = [
+    # The patient's rights over their record: owners only.
+    Route("patient-record-export", _patient, "get", Permission.PATIENT_RIGHTS),
+    Route("patient-record-export", _patient, "post", Permission.PATIENT_RIGHTS),
+    Route("patient-record-erase", _patient, "get", Permission.PATIENT_RIGHTS),
+    Route("patient-record-erase", _patient, "post", Permission.PATIENT_RIGHTS),
+]
+# Sign-in security and the audit trail (issue 14). Every staff member manages their own
+# password and second factors ("any staff": the least permission every role has); owners read
+# the audit trail and set the clinic's sign-in rules.
+ANY_STAFF = Permission.VIEW_DEMOGRAPHICS
+
+ACCOUNT_ROUTES: list[Route] = [
+    Route("account-security", _no_kwargs, "get", ANY_STAFF),
+    Route("account-totp", _no_kwargs, "get", ANY_STAFF),
+    Route("account-totp", _no_kwargs, "post", ANY_STAFF),
+    Route("account-recovery-codes", _no_kwargs, "post", ANY_STAFF),
+    Route("password-change", _no_kwargs, "get", ANY_STAFF),
+    Route("password-change", _no_kwargs, "post", ANY_STAFF),
+    Route("api-tokens", _no_kwargs, "get", ANY_STAFF),
+    Route("audit-list", _no_kwargs, "get", Permission.MANAGE_STAFF),
+    Route("audit-export", _no_kwargs, "get", Permission.MANAGE_STAFF),
+    Route("clinic-security", _no_kwargs, "get", Permission.MANAGE_STAFF),
+    Route("clinic-security", _no_kwargs, "post", Permission.MANAGE_STAFF),
+    Route("staff-factors-reset", lambda j: {"pk": j["clinician"].pk}, "post",
+          Permission.MANAGE_STAFF),
+]
+
+#: Pages anyone may open without signing in: the sign-in itself and the forgotten password.
+SIGN_IN_PAGES = ["login", "password-reset", "password-reset-sent", "password-reset-done"]

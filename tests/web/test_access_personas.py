@@ -1,6 +1,6 @@
 """Every staff route of tests/web/routes.py, as every persona: strangers are sent to sign in,
 another clinic's staff find nothing, a role without the permission is refused, and a role
-with it is answered."""
+with it is answered. Every refusal is in the audit trail, in the refused actor's clinic."""
 
 from __future__ import annotations
 
@@ -12,20 +12,25 @@ from django.urls import get_resolver, reverse
 
 from needlecare.access import ROLE_PERMISSIONS, Permission
 from needlecare.accounts.models import Role
+from needlecare.audit.models import AuditEvent
 from tests.factories import journey_to_signed_session
 from tests.web.patients.support import client_for
 from tests.web.routes import (
+    ACCOUNT_ROUTES,
     CARE_ROUTES,
     PATIENT_ROUTES,
     PHOTO_ROUTES,
     RECOVERY_ROUTES,
+    RIGHTS_ROUTES,
+    SIGN_IN_PAGES,
     STAFF_ROUTES,
     Route,
 )
 
 pytestmark = pytest.mark.django_db
 
-ROUTES = [*PATIENT_ROUTES, *STAFF_ROUTES, *CARE_ROUTES, *RECOVERY_ROUTES, *PHOTO_ROUTES]
+ROUTES = [*PATIENT_ROUTES, *STAFF_ROUTES, *CARE_ROUTES, *RECOVERY_ROUTES, *PHOTO_ROUTES,
+          *RIGHTS_ROUTES, *ACCOUNT_ROUTES]
 ROLES = [Role.FRONT_DESK, Role.CLINICIAN, Role.OWNER]
 
 
@@ -63,6 +68,14 @@ def test_another_clinics_staff_find_nothing(route: Route, journey: dict) -> None
     stranger = other[_least_role_with(route[3])]
     response = _request(client_for(stranger), route, journey)
     assert response.status_code == 404
+    _assert_refusal_audited(stranger, "not_found")
+
+
+def _assert_refusal_audited(user: Any, kind: str) -> None:
+    refusal = AuditEvent.objects.filter(action="access.refused", actor=user).last()
+    assert refusal is not None, "the refusal is not in the audit trail"
+    assert refusal.clinic_id == user.clinic_id
+    assert refusal.detail["refusal"] == kind
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=_id)
@@ -72,8 +85,21 @@ def test_each_role_is_answered_or_refused_by_its_permissions(route: Route, role:
     response = _request(client_for(journey[role]), route, journey)
     if route[3] in ROLE_PERMISSIONS[role]:
         assert response.status_code < 400, response.status_code
+        assert not AuditEvent.objects.filter(action="access.refused").exists()
     else:
         assert response.status_code == 403
+        _assert_refusal_audited(journey[role], "forbidden")
+
+
+@pytest.mark.parametrize("name", SIGN_IN_PAGES)
+def test_the_sign_in_pages_open_without_signing_in(name: str) -> None:
+    assert Client().get(reverse(name)).status_code == 200
+
+
+def test_the_second_step_needs_the_password_first() -> None:
+    response = Client().get(reverse("signin-verify"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
 
 
 def test_front_desk_gets_no_clinical_content_on_the_patient_page(journey: dict) -> None:

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 
 from needlecare.accounts.models import Clinic, User
+from needlecare.audit import chain
 from needlecare.audit.models import AuditEvent
 from needlecare.care.models import Consent, Consultation, TreatmentPlan, TreatmentSession
 from needlecare.patients.models import Patient
@@ -129,3 +131,23 @@ def test_the_demo_refuses_to_run_in_production(settings: Any) -> None:
     with pytest.raises(CommandError, match="production"):
         run_demo()
     assert not Clinic.objects.exists()
+
+
+def test_demo_staff_sign_in_with_the_documented_password_alone() -> None:
+    run_demo()
+    for member in demo_data.STAFF:
+        client = Client()
+        response = client.post("/login/", {"username": member.username,
+                                           "password": demo_data.DEMO_PASSWORD})
+        assert response.status_code == 302
+        assert client.get(response["Location"], follow=True).status_code == 200
+        assert "One more step" not in client.get("/patients/").content.decode()
+
+
+def test_a_sealed_demo_verifies_and_resets() -> None:
+    run_demo()
+    chain.seal_all()
+    assert chain.verify().broken is None
+    run_demo("--reset")
+    chain.seal_all()
+    assert chain.verify().broken is None

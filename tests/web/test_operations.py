@@ -9,6 +9,8 @@ import shutil
 import sqlite3
 import stat
 import subprocess
+import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,16 @@ from needlecare.audit.models import AuditEvent
 from needlecare.web.backup import BackupError, backup, backup_sqlite
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_umask() -> Iterator[None]:
+    # The web commands set the process's umask (cli.LIVE_DATA_UMASK); these tests run them
+    # in the test process.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    yield
+    os.umask(umask)
 
 
 def test_a_sqlite_backup_is_a_private_consistent_standalone_copy(tmp_path: Path) -> None:
@@ -55,11 +67,13 @@ def test_a_backup_of_a_missing_database_says_what_to_do(tmp_path: Path) -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not ON_POSTGRES or shutil.which("pg_dump") is None,
                     reason="needs PostgreSQL and pg_dump")
-def test_a_postgresql_backup_is_a_pg_dump_archive(tmp_path: Path) -> None:
-    dump = backup(tmp_path)
-    assert dump.suffix == ".dump"
-    listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True,
-                             text=True, check=True).stdout
+def test_a_postgresql_backup_holds_a_pg_dump_archive(tmp_path: Path) -> None:
+    archive = backup(tmp_path)
+    assert archive.suffix == ".tar"
+    with tarfile.open(archive) as members:
+        members.extract("database/needlecare.dump", tmp_path, filter="data")
+    listing = subprocess.run(["pg_restore", "--list", str(tmp_path / "database/needlecare.dump")],
+                             capture_output=True, text=True, check=True).stdout
     assert "patients_patient" in listing
     assert connection.vendor == "postgresql"
 
@@ -175,3 +189,45 @@ def test_serve_collects_static_files_first_whenever_debug_is_off(
     cli.main(["serve", "--bind", "unix:/run/needlecare.sock", "--workers", "4"])
     collect = [["collectstatic", "--noinput", "--verbosity", "0"]] if collects else []
     assert steps == [*collect, "gunicorn"]
+
+
+@pytest.mark.parametrize("bind", ["0.0.0.0:8000", "[::]:8000", "192.0.2.10:8000",
+                                  "clinic.example.org:8000"])
+def test_serve_refuses_a_network_address_outside_production(
+        bind: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda path, argv: calls.append(argv))
+    monkeypatch.delenv("NEEDLECARE_ENV", raising=False)
+    assert cli.main(["serve", "--bind", bind]) == cli.EXIT_INVALID
+    assert calls == []
+    assert "refusing to listen" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bind", ["127.0.0.1:8000", "127.0.0.2:9000", "[::1]:8000",
+                                  "localhost:8000", "unix:/tmp/needlecare.sock"])
+def test_serve_listens_on_loopback_outside_production(
+        bind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda path, argv: calls.append(argv))
+    monkeypatch.delenv("NEEDLECARE_ENV", raising=False)
+    cli.main(["serve", "--bind", bind])
+    assert calls[0][calls[0].index("--bind") + 1] == bind
+    assert calls[0][calls[0].index("--logger-class") + 1] == \
+        "needlecare.web.redaction.GunicornLogger"
+
+
+def test_serve_listens_on_the_network_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+    monkeypatch.setattr(os, "execv", lambda path, argv: calls.append(argv))
+    monkeypatch.setattr(cli, "_django", lambda argv: 0)
+    monkeypatch.setenv("NEEDLECARE_ENV", "production")
+    cli.main(["serve", "--bind", "0.0.0.0:8000"])
+    assert calls[0][calls[0].index("--bind") + 1] == "0.0.0.0:8000"
+
+
+def test_the_web_commands_run_under_a_private_umask(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "execv", lambda path, argv: None)
+    monkeypatch.delenv("NEEDLECARE_ENV", raising=False)
+    os.umask(0o022)
+    cli.main(["serve"])
+    assert os.umask(0o022) == cli.LIVE_DATA_UMASK == 0o027

@@ -18,7 +18,12 @@ from needlecare.accounts.clinic_settings import (
     parse_intervals,
 )
 from needlecare.accounts.models import Clinic, Role
-from needlecare.accounts.services import NewStaff, StaffChanges
+from needlecare.accounts.services import (
+    API_TOKEN_DEFAULT_DAYS,
+    API_TOKEN_LIFETIMES,
+    NewStaff,
+    StaffChanges,
+)
 
 
 class _StaffDetails(forms.Form):
@@ -69,12 +74,13 @@ class StaffCreateForm(_StaffDetails):
 class StaffUpdateForm(_StaffDetails):
     is_active = forms.BooleanField(
         label=_("Active: may sign in"), required=False,
-        help_text=_("Untick to stop this person signing in. Their records stay."))
+        help_text=_("Untick to stop this person signing in (their API tokens are revoked). "
+                    "Their records stay."))
     new_password = forms.CharField(
         label=_("New password"), strip=False, required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("Leave empty to keep the current password. Setting one also lifts a "
-                    "sign-in lock."))
+                    "sign-in lock and revokes their API tokens."))
     new_password_again = forms.CharField(
         label=_("New password again"), strip=False, required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
@@ -95,6 +101,11 @@ class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("What will use the token?"), max_length=100,
                            help_text=_("For example “booking system”. You can revoke it "
                                        "at any time."))
+    days = forms.TypedChoiceField(
+        label=_("Works for"), coerce=int, initial=API_TOKEN_DEFAULT_DAYS, required=False,
+        empty_value=API_TOKEN_DEFAULT_DAYS,
+        choices=[(d, _("%(days)d days") % {"days": d}) for d in API_TOKEN_LIFETIMES],
+        help_text=_("It stops working after this; issue a new one then."))
 
 
 class ClinicSettingsForm(forms.Form):

@@ -45,6 +45,9 @@ class Clinic(models.Model):
     logo = models.FileField(_("logo"), upload_to="clinic-logos/", blank=True)
     link_inactivity_days = models.PositiveSmallIntegerField(
         _("days after which an unused personal link stops working"), default=365)
+    # Sign-in: every staff member must give a second factor (authenticator app, passkey or
+    # recovery code) after the password; those without one are asked to set one up first.
+    require_two_factor = models.BooleanField(_("require two-factor sign-in"), default=False)
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
@@ -130,7 +133,8 @@ class ApiToken(models.Model):
 
     Only the SHA-256 of the token is stored (``access.hash_token``): a copy of the database
     opens nothing. A token acts as its user, with the user's clinic and role, and stops working
-    when it is revoked or the user is deactivated."""
+    when it expires or is revoked; the owner resetting the user's password, a reset by email,
+    or deactivating the user revokes all of the user's tokens."""
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens",
                              verbose_name=_("staff member"))
@@ -138,6 +142,7 @@ class ApiToken(models.Model):
                             help_text=_("What the token is for, e.g. “booking system”."))
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=clock.now, editable=False)
+    expires_at = models.DateTimeField(_("expires"))
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

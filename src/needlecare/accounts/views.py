@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from needlecare import clock
 from needlecare.access import Actor, Permission, require
 from needlecare.accounts import clinic_settings, services
 from needlecare.accounts.forms import (
@@ -94,14 +95,15 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     issued = None
     if request.method == "POST" and form.is_valid():
         try:
-            issued = services.issue_api_token(actor, request.user.pk, form.cleaned_data["name"])
+            issued = services.issue_api_token(actor, request.user.pk, form.cleaned_data["name"],
+                                              form.cleaned_data["days"])
         except ServiceError as error:
             form.add_error("name", refusal(error).message)
         else:
             form = ApiTokenForm()
     response = render(request, "accounts/api_tokens.html", {
         "form": form, "issued": issued,
-        "tokens": services.list_api_tokens(actor, request.user.pk)})
+        "tokens": services.list_api_tokens(actor, request.user.pk), "now": clock.now()})
     if issued is not None:
         response["Cache-Control"] = "no-store"  # the secret must not linger in a cache
     return response

@@ -13,7 +13,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Schema
@@ -34,6 +35,7 @@ class ErrorDetail(Schema):
     message: str
     fields: dict[str, str] | None = None
     matches: list[int] | None = None
+    limit_bytes: int | None = None
 
 
 class Error(Schema):
@@ -42,7 +44,8 @@ class Error(Schema):
 
 #: The error statuses every operation documents (and can answer): a service refusal of any
 #: kind among them, so no refusal can answer a status the document does not show.
-COMMON_ERRORS = (400, 401, *sorted(set(ERROR_STATUS.values())))
+#: 413 answers a body over the size limit, whatever the operation.
+COMMON_ERRORS = (400, 401, *sorted({*ERROR_STATUS.values(), 413}))
 
 
 def responses(ok: Mapping[int, Any], *extra_errors: int) -> dict[int, Any]:
@@ -159,6 +162,15 @@ def install(api: NinjaAPI) -> None:
         return respond(request, service_status(exc), error_body(
             exc.code, message, fields=fields, matches=matches))
 
+    def on_too_large(request: HttpRequest, exc: Any) -> HttpResponse:
+        # The body-size middleware refuses by Content-Length first; this catches a body that
+        # grows past the limit while it is read.
+        limit = int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        body = error_body("too_large", _("The request body is larger than %(mb)s MB.")
+                          % {"mb": f"{limit / (1024 * 1024):.1f}".rstrip("0").rstrip(".")})
+        body["error"]["limit_bytes"] = limit
+        return respond(request, 413, body)
+
     def on_bug(request: HttpRequest, exc: Any) -> HttpResponse:
         logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
         return respond(request, 500, error_body(
@@ -170,4 +182,5 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, on_not_found)
     api.add_exception_handler(PermissionDenied, on_denied)
     api.add_exception_handler(ServiceError, on_service_error)
+    api.add_exception_handler(RequestDataTooBig, on_too_large)
     api.add_exception_handler(Exception, on_bug)

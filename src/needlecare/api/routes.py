@@ -4,13 +4,36 @@ Each router module holds one resource; ``errors.install`` gives every failure th
 shape, and ``auth`` says who may call what.
 """
 
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
+from ninja.openapi.views import openapi_view
 
-from needlecare.api import checkins, errors, escalations, patients, photos
+from needlecare.api import audit, checkins, errors, escalations, patients, photos
+
+
+def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The documentation page (Swagger UI, served from our own static files) asks for a staff
+    sign-in unless API_DOCS_PUBLIC opens it (the default outside production). The OpenAPI
+    document itself stays open: programs read it."""
+    if getattr(view, "func", None) is not openapi_view:
+        return view
+
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if settings.API_DOCS_PUBLIC or (user.is_authenticated and user.is_active):
+            return view(request, *args, **kwargs)
+        return redirect_to_login(request.get_full_path())
+
+    return guarded
+
 
 api = NinjaAPI(title="Needlecare API", version="1", urls_namespace="api",
-               openapi_url="/openapi.json", docs_url="/docs",
+               openapi_url="/openapi.json", docs_url="/docs", docs_decorator=docs_access,
                description="Patients, check-ins, escalations and photos of one clinic. Staff "
                            "authenticate with a session (plus CSRF token) or an API token "
                            "(`Authorization: Bearer ncapi_…`); patients send check-ins with "
@@ -21,6 +44,7 @@ api.add_router("/v1/", patients.router)
 api.add_router("/v1/", checkins.router)
 api.add_router("/v1/", escalations.router)
 api.add_router("/v1/", photos.router)
+api.add_router("/v1/", audit.router)
 
 # Mounted last: an address under /api/ that names nothing is a JSON 404 too, not a web page.
 _unknown = Router()

@@ -334,3 +334,27 @@ class NoteIn(Input):
 class CloseIn(Input):
     outcome: Outcome
     note: StaffNote = ""
+
+
+# --- the audit trail (owners) -------------------------------------------------------------------
+
+class AuditEventOut(Schema):
+    id: int
+    at: dt.datetime
+    action: str
+    actor_id: int | None = Field(description="the staff member who acted, if any")
+    actor: str = Field(description="their name, or the kind of actor")
+    actor_kind: str = Field(description="staff, patient (personal link), system or anonymous")
+    actor_role: str
+    patient_id: int | None
+    object_type: str
+    object_id: str
+    ip_address: str | None
+    detail: dict[str, Any]
+    seq: int | None = Field(description="place in the clinic's hash chain; null until sealed")
+    hash: str
+
+
+class AuditPage(Schema):
+    results: list[AuditEventOut]
+    older: int | None = Field(description="pass as `before` for the next, older page")

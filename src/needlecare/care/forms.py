@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from needlecare import clock
 from needlecare.accounts.models import Role, User
 from needlecare.care import consent_texts
-from needlecare.care.models import Verdict
+from needlecare.care.models import TreatmentSession, Verdict
 from needlecare.care.rules import MAX_DEPTH_MM, ChartData, ZoneRow
 from needlecare.clinical import vocabulary as vocab
 
@@ -285,6 +285,11 @@ class BookForm(forms.Form):
                                         input_formats=DATETIME_FORMATS)
 
 
+def _session_limit(name: str) -> int:
+    limit: int = TreatmentSession._meta.get_field(name).max_length
+    return limit
+
+
 def _practitioners(clinic_id: int | None) -> Any:
     return User.objects.filter(clinic_id=clinic_id, is_active=True,
                                role__in=[Role.CLINICIAN, Role.OWNER]).order_by(
@@ -309,13 +314,16 @@ class ChartForm(forms.Form):
     endpoint_reached = forms.CharField(
         label=_("Endpoint reached"), required=False, max_length=120,
         help_text=_("For example: uniform pinpoint bleeding; erythema only."))
+    # The free-text limits are the model's (care.models.TreatmentSession).
     immediate_reaction = forms.CharField(label=_("Immediate reaction"), required=False,
-                                         widget=forms.Textarea(attrs={"rows": 2}))
+                                         widget=forms.Textarea(attrs={"rows": 2}),
+                                         max_length=_session_limit("immediate_reaction"))
     notes = forms.CharField(label=_("Clinical notes"), required=False,
-                            widget=forms.Textarea(attrs={"rows": 4}))
+                            widget=forms.Textarea(attrs={"rows": 4}),
+                            max_length=_session_limit("notes"))
     interval_reason = forms.CharField(
         label=_("Reason for a shorter interval"), required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=_session_limit("interval_reason"),
         help_text=_("Needed only when this session comes sooner than the plan's interval."))
 
     def __init__(self, *args: Any, clinic_id: int | None, **kwargs: Any) -> None:

@@ -37,7 +37,7 @@ class Consultation(models.Model):
     verdict = models.CharField(max_length=32, choices=Verdict.choices)
     defer_until = models.DateField(null=True, blank=True)
     override_verdict = models.CharField(max_length=32, choices=Verdict.choices, blank=True)
-    override_reason = models.TextField(blank=True)
+    override_reason = models.TextField(blank=True, max_length=2000)
     overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                       null=True, blank=True, related_name="+")
     overridden_at = models.DateTimeField(null=True, blank=True)
@@ -70,7 +70,7 @@ class Consent(models.Model):
     witnessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      related_name="+")
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_reason = models.TextField(blank=True)
+    withdrawn_reason = models.TextField(blank=True, max_length=2000)
     withdrawal_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL,
                                                on_delete=models.PROTECT, null=True,
                                                blank=True, related_name="+")
@@ -130,7 +130,7 @@ class PlanEdit(models.Model):
     field = models.CharField(max_length=64)
     old_value = models.JSONField()
     new_value = models.JSONField()
-    reason = models.TextField()
+    reason = models.TextField(max_length=2000)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                            related_name="+")
     at = models.DateTimeField(default=clock.now, editable=False)
@@ -169,15 +169,16 @@ class TreatmentSession(models.Model):
     # [{"code": "hyaluronic_acid", "name": "...", "lot": "..."}]
     products = models.JSONField(default=list, blank=True)
     endpoint_reached = models.CharField(_("endpoint reached"), max_length=120, blank=True)
-    immediate_reaction = models.TextField(_("immediate reaction"), blank=True)
-    notes = models.TextField(_("clinical notes"), blank=True)
-    interval_reason = models.TextField(_("reason for a shorter interval"), blank=True)
+    immediate_reaction = models.TextField(_("immediate reaction"), blank=True, max_length=2000)
+    notes = models.TextField(_("clinical notes"), blank=True, max_length=10000)
+    interval_reason = models.TextField(_("reason for a shorter interval"), blank=True,
+                                       max_length=2000)
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                   null=True, blank=True, related_name="+")
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="+")
-    cancelled_reason = models.TextField(blank=True)
+    cancelled_reason = models.TextField(blank=True, max_length=2000)
 
     class Meta:
         ordering = ["-scheduled_for", "-id"]
@@ -194,7 +195,7 @@ class SessionZone(models.Model):
     zone = models.CharField(max_length=20)
     depth_mm = models.DecimalField(max_digits=3, decimal_places=2)
     passes = models.PositiveSmallIntegerField()
-    depth_reason = models.TextField(blank=True)
+    depth_reason = models.TextField(blank=True, max_length=1000)
 
     class Meta:
         ordering = ["id"]
@@ -205,7 +206,7 @@ class SessionZone(models.Model):
 class SessionAddendum(models.Model):
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT,
                                 related_name="addenda")
-    text = models.TextField()
+    text = models.TextField(max_length=5000)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                            related_name="+")
     at = models.DateTimeField(default=clock.now, editable=False)

@@ -22,8 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
-from needlecare import clock
+from needlecare import clock, names
 from needlecare.access import Actor, Permission, audit, require
+from needlecare.access import changes as changed_fields
 from needlecare.accounts.models import Role, User
 from needlecare.care import consent_texts
 from needlecare.care.aftercare import protocol_label, signed_session_facts
@@ -61,7 +62,7 @@ from needlecare.events import (
     SessionSigned,
     emit,
 )
-from needlecare.patients.access import access_patient, access_record
+from needlecare.patients.access import access_patient, access_record, record_changes
 from needlecare.patients.models import Patient
 
 MIN_OVERRIDE_REASON = 10
@@ -77,7 +78,8 @@ class SignRefused(ServiceError):
 
 
 def _normalise(text: str) -> str:
-    return " ".join(text.split())
+    # A typed signature is identifying text: stored as seen (needlecare.names).
+    return names.normalise(text)
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -381,10 +383,10 @@ def edit_plan(actor: Actor, plan_id: int | str, *, reason: str,
                      "depth_ranges": {z: [str(v) for v in r]
                                       for z, r in (depth_ranges or {}).items()}}
         # The access row carries the request; the PlanEdit rows keep each old and new value.
-        treatment_plan = access_record(actor, TreatmentPlan, plan_id,
-                                       permission=Permission.WRITE_CLINICAL, action="plan.edit",
-                                       detail={"requested": requested, "reason": reason})
-        treatment_plan = _lock(TreatmentPlan, treatment_plan.pk)
+        opened = access_record(actor, TreatmentPlan, plan_id,
+                               permission=Permission.WRITE_CLINICAL, action="plan.edit",
+                               detail={"requested": requested, "reason": reason})
+        treatment_plan = _lock(TreatmentPlan, opened.pk)
         if treatment_plan.status != PlanStatus.ACTIVE:
             raise Conflict("plan_not_active", _("Only an active plan can be changed."))
         changes: list[tuple[str, Any, Any]] = []
@@ -419,6 +421,8 @@ def edit_plan(actor: Actor, plan_id: int | str, *, reason: str,
             raise ServiceError("reason_required", _("Write the reason for the change (at least "
                                                     "%(n)d characters).")
                                % {"n": MIN_OVERRIDE_REASON}, field="reason")
+        record_changes(opened, {name: {"old": old_value, "new": new_value}
+                                for name, old_value, new_value in changes})
         for name, old_value, new_value in changes:
             PlanEdit.objects.create(plan=treatment_plan, field=name, old_value=old_value,
                                     new_value=new_value, reason=reason, by=actor.user)
@@ -486,7 +490,22 @@ def _check_chart_shape(session: TreatmentSession, chart: ChartData) -> None:
                                                 "endpoint_reached")})
 
 
-def _write_chart(session: TreatmentSession, chart: ChartData) -> None:
+#: The chart's free text: the audit trail shows it only to readers who may see clinical records.
+_CHART_TEXT = ("endpoint_reached", "immediate_reaction", "notes", "interval_reason", "zones")
+
+
+def _chart_values(session: TreatmentSession) -> dict[str, Any]:
+    values = {name: getattr(session, name) for name in _CHART_FIELDS}
+    values["products"] = session.products
+    values["zones"] = [{"zone": z.zone, "depth_mm": str(z.depth_mm), "passes": z.passes,
+                        "depth_reason": z.depth_reason}
+                       for z in session.zones.order_by("zone", "id")]
+    return values
+
+
+def _write_chart(session: TreatmentSession, chart: ChartData) -> dict[str, dict[str, Any]]:
+    """Write the chart; returns each field's old and new value for the audit row."""
+    before = _chart_values(session)
     for name in _CHART_FIELDS:
         setattr(session, name, getattr(chart, name))
     session.products = [{"code": p["code"], "name": p.get("name", ""), "lot": p.get("lot", "")}
@@ -496,13 +515,15 @@ def _write_chart(session: TreatmentSession, chart: ChartData) -> None:
     SessionZone.objects.bulk_create([
         SessionZone(session=session, zone=row.zone, depth_mm=row.depth_mm, passes=row.passes,
                     depth_reason=row.depth_reason) for row in chart.zones])
+    return changed_fields(before, _chart_values(session), clinical_text=_CHART_TEXT)
 
 
 def _editable_session(actor: Actor, session_id: int | str, permission: Permission,
                       action: str, detail: dict[str, Any] | None = None) -> TreatmentSession:
-    session = access_record(actor, TreatmentSession, session_id, permission=permission,
-                            action=action, detail=detail)
-    session = _lock(TreatmentSession, session.pk)
+    opened = access_record(actor, TreatmentSession, session_id, permission=permission,
+                           action=action, detail=detail)
+    session = _lock(TreatmentSession, opened.pk)
+    session._access_row = opened._access_row  # for record_changes
     if session.status == SessionStatus.SIGNED:
         raise Conflict("signed", _("This session is signed and can no longer be changed; "
                                        "add an addendum instead."))
@@ -517,7 +538,7 @@ def save_chart(actor: Actor, session_id: int | str, chart: ChartData) -> Treatme
         session = _editable_session(actor, session_id, Permission.WRITE_CLINICAL,
                                     "session.chart")
         _check_chart_shape(session, chart)
-        _write_chart(session, chart)
+        record_changes(session, _write_chart(session, chart))
         return session
 
 
@@ -542,7 +563,7 @@ def sign_session(actor: Actor, session_id: int | str, chart: ChartData | None = 
         session = _editable_session(actor, session_id, Permission.SIGN, "session.sign")
         if chart is not None:
             _check_chart_shape(session, chart)
-            _write_chart(session, chart)
+            record_changes(session, _write_chart(session, chart))
         session = TreatmentSession.objects.select_related("plan").get(pk=session.pk)
         problems = _sign_problems(session)
         if problems:

@@ -13,6 +13,7 @@ from needlecare import sections
 from needlecare.access import Actor, Permission
 from needlecare.chart import timeline
 from needlecare.patients.views import actions_for, link
+from needlecare.rights.models import Erasure
 
 # Where each kind of timeline entry is shown in full, and which record's id it takes.
 _DETAIL_PAGES = {
@@ -67,8 +68,13 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
              % {"date": date_format(timezone.localtime(plan.created_at), "j F Y")}
              if many else _("Book a session"), link("session-book", plan.pk))
             for plan in record.active_plans))
+    if actor.can(Permission.PATIENT_RIGHTS):
+        actions += actions_for(
+            (_("Export the record"), link("patient-record-export", patient.pk)),
+            (_("Erase or anonymise the record"), link("patient-record-erase", patient.pk)))
     return render(request, "chart/patient_detail.html", {
         "record": record, "patient": patient, "entries": record.entries,
         "clinical": record.clinical, "actions": actions,
         "sections": sections.render(sections.Page.PATIENT_CHART, actor, patient),
+        "erasure": Erasure.objects.filter(patient=patient).first(),
     })

@@ -224,6 +224,11 @@ def _store(actor: Actor, *, kind: Any, content: bytes, patient: Any, clinic: Any
     stored = PatientDocument.objects.select_related("patient", "clinic", "session", "consent")
     found = stored.filter(patient=patient, kind=kind, sha256=sha256).first()
     if found is not None:
+        if not found.file.storage.exists(found.file.name):
+            # Its file was lost (a restore from a database-only backup): these are its bytes.
+            _write_file(found.file.name, content, sha256)
+            audit(actor, "document.file_restored", patient=patient, obj=found,
+                  detail={"kind": str(kind), "sha256": sha256, "how": "stored again"})
         return found
     document = PatientDocument(clinic=clinic, patient=patient, kind=kind, session=session,
                                consent=consent, sha256=sha256, created_by=actor.user)
@@ -298,21 +303,56 @@ _STAFF_PERMISSION = {
 }
 
 
-def read_document(document: PatientDocument) -> DocumentFile:
+def read_document(document: PatientDocument, actor: Actor | None = None) -> DocumentFile:
     """The bytes of a stored document, checked against the hash stored with it. No access
-    check: for a document a service has just returned."""
+    check: for a document a service has just returned (``actor`` is who asked, for the audit
+    row of a file made again).
+
+    A file that is missing (lost, or never restored from a database-only backup) is rendered
+    again from the record's snapshot: when the same bytes come out, they are stored again
+    under the document; when the record has changed since (a corrected name, a withdrawal),
+    the new rendering is stored as a document of its own and given instead."""
     try:
         with document.file.open("rb") as stored:
             content = stored.read()
     except FileNotFoundError:
-        raise ServiceError("document_missing", _(
-            "The stored file of this document is missing. Make it again.")) from None
+        return _render_again(document, actor or Actor())
     if hashlib.sha256(content).hexdigest() != document.sha256:
         raise ServiceError("document_damaged", _(
             "The stored file no longer matches its fingerprint, so it is not given out. "
             "Make the document again."))
     return DocumentFile(content=content, filename=document.download_name,
                         content_type=document.content_type, document=document)
+
+
+def _page_of(document: PatientDocument) -> _Page:
+    if document.kind == DocumentKind.AFTERCARE_PLAN and document.session is not None:
+        return _aftercare_page(document.session)
+    if document.kind == DocumentKind.CONSENT and document.consent is not None:
+        return _consent_page(document.consent)
+    raise ServiceError("document_missing", _(
+        "The stored file of this document is missing and cannot be made again."))
+
+
+def _render_again(document: PatientDocument, actor: Actor) -> DocumentFile:
+    content = _page_of(document).render()  # outside any transaction: it takes a while
+    sha256 = hashlib.sha256(content).hexdigest()
+    with transaction.atomic():
+        if sha256 == document.sha256:
+            _write_file(document.file.name, content, sha256)
+            audit(actor, "document.file_restored", patient=document.patient, obj=document,
+                  detail={"kind": document.kind, "sha256": sha256, "how": "rendered again"})
+            given = document
+        else:
+            given = _store(actor, kind=DocumentKind(document.kind), content=content,
+                           patient=document.patient, clinic=document.clinic,
+                           session=document.session, consent=document.consent)
+            audit(actor, "document.file_restored", patient=document.patient, obj=document,
+                  detail={"kind": document.kind, "sha256": document.sha256,
+                          "how": "record changed since; rendered anew",
+                          "given": given.pk})
+    return DocumentFile(content=content, filename=given.download_name,
+                        content_type=given.content_type, document=given)
 
 
 def download(actor: Actor, document_id: int | str) -> DocumentFile:
@@ -327,7 +367,8 @@ def download(actor: Actor, document_id: int | str) -> DocumentFile:
                                  action="document.download",
                                  related=("clinic", "session", "consent"))
         _check_link(actor)
-        return read_document(document)
+    # Read after the access transaction: a missing file is rendered again, which takes a while.
+    return read_document(document, actor)
 
 
 def session_calendar(actor: Actor, session_id: int | str) -> DocumentFile:

@@ -161,3 +161,22 @@ class MessagingSettings(models.Model):
 
 
 DEFAULT_QUIET_HOURS = (_QUIET_FROM, _QUIET_UNTIL)
+
+
+class WorkerHeartbeat(models.Model):
+    """A running worker's sign of life, written every few seconds by a thread of its own.
+
+    A worker whose heartbeat is older than MESSAGING_HEARTBEAT_STALE_SECONDS is taken for
+    dead: the rows it claimed become claimable at once instead of at the end of their claim
+    timeout. ``/readyz`` reads the newest heartbeat. A worker that stops cleanly deletes its
+    row."""
+
+    name = models.CharField(max_length=100, unique=True)
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+
+    def __str__(self) -> str:
+        return f"{self.name} (last beat {self.beat_at:%Y-%m-%d %H:%M:%S})"

@@ -7,7 +7,9 @@ second update waits for the first and then re-reads the row (READ COMMITTED re-e
 WHERE clause), on SQLite writers take turns. A claimed row's ``next_attempt_at`` is the end of
 the claim: if the worker is killed mid-send, the row becomes claimable again after
 ``MESSAGING_CLAIM_TIMEOUT`` seconds, so a crash causes at most one resend, with the same dedupe
-key. The worker records the outcome only while it still holds the claim.
+key. A running worker also keeps a heartbeat (``messaging.heartbeat``); once it has stopped
+for ``MESSAGING_HEARTBEAT_STALE_SECONDS`` (seconds, not minutes), the rows it claimed are
+claimable at once. The worker records the outcome only while it still holds the claim.
 
 The claim reads the (status, next_attempt_at) index, so a pass costs time in proportion to the
 rows that are due, not to all the rows scheduled for later.
@@ -23,11 +25,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from needlecare import clock
 from needlecare.access import Actor, audit
+from needlecare.messaging import heartbeat
 from needlecare.messaging.models import CLAIMABLE, Message, MessageStatus
 
 logger = logging.getLogger(__name__)
@@ -76,9 +79,12 @@ def claim(worker: str, *, batch: int = DEFAULT_BATCH, now: dt.datetime | None = 
           ) -> list[Claim]:
     """Claim up to ``batch`` due rows for ``worker``, oldest due first."""
     now = now or clock.now()
-    claimable = {"status__in": CLAIMABLE, "next_attempt_at__lte": now}
+    # Due rows, and rows claimed by a worker whose heartbeat has stopped (it will never
+    # finish them), in one query.
+    claimable = (Q(status__in=CLAIMABLE, next_attempt_at__lte=now)
+                 | Q(status=MessageStatus.SENDING, claimed_by__in=heartbeat.dead_workers(now)))
     with transaction.atomic():
-        due = Message.objects.filter(**claimable).order_by("next_attempt_at", "id")
+        due = Message.objects.filter(claimable).order_by("next_attempt_at", "id")
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: other workers skip the rows this one is claiming instead of queueing
             # behind them. Only an optimisation; the compare-and-set below is the guarantee.
@@ -86,7 +92,7 @@ def claim(worker: str, *, batch: int = DEFAULT_BATCH, now: dt.datetime | None = 
         ids = list(due.values_list("pk", flat=True)[:batch])
         if not ids:
             return []
-        won = Message.objects.filter(pk__in=ids, **claimable).update(
+        won = Message.objects.filter(claimable, pk__in=ids).update(
             status=MessageStatus.SENDING, claimed_by=worker, claimed_at=now,
             next_attempt_at=now + claim_timeout(), attempts=F("attempts") + 1)
         if won == len(ids):

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from needlecare import clock
-from needlecare.access import Actor, Permission, audit, require
+from needlecare.access import Actor, Permission, audit, refuse, require
 from needlecare.errors import Conflict, NotFound, ServiceError
 from needlecare.messaging.models import (
     CANCELLABLE,
@@ -144,7 +144,9 @@ def _reach(actor: Actor, message_id: int | str, action: str) -> Message:
         detail=lambda m: {"before": {"status": m.status, "attempts": m.attempts,
                                      "last_error": m.last_error, "reason": m.reason}})
     if message.kind in CLINICAL_KINDS and not actor.can(Permission.VIEW_CLINICAL):
-        raise NotFound("No such message.")
+        raise refuse(actor, NotFound("No such message."), wanted=message,
+                     wanted_id=message.pk, patient=message.patient,
+                     permission=Permission.VIEW_CLINICAL)
     return message
 
 

@@ -4,6 +4,9 @@ own queue, claimed the same compare-and-set way).
 
 Run it as ``needlecare worker`` (beside ``needlecare serve``); as many as you like against
 PostgreSQL, one is plenty for SQLite. ``--once`` works through everything due and exits.
+
+Between passes it also seals the audit trail's new rows into their hash chains
+(``audit.chain``), at most every AUDIT_SEAL_SECONDS, so that requests never do it themselves.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +25,7 @@ from django.db import close_old_connections, connections
 from django.utils import translation
 
 from needlecare import clock
+from needlecare.audit import chain
 from needlecare.messaging import outbox
 from needlecare.messaging.channels import deliver
 from needlecare.messaging.compose import Defer, Skip, prepare
@@ -78,6 +83,15 @@ def _tidy_connections() -> None:
         close_old_connections()
 
 
+def seal_audit_trail() -> int:
+    """Seal the audit rows waiting now; a failure is logged, never fatal to the sending."""
+    try:
+        return sum(s.rows for s in chain.seal_pending())
+    except Exception:
+        logger.exception("sealing the audit trail failed; trying again on the next pass")
+        return 0
+
+
 def run_once(worker: str, *, batch: int = outbox.DEFAULT_BATCH) -> int:
     """One claim pass: the due messages and their sends, then the photos waiting to be
     checked (photos.jobs); returns the number of rows claimed."""
@@ -98,9 +112,14 @@ def run_worker(*, once: bool = False, batch: int = outbox.DEFAULT_BATCH,
     interval = interval if interval is not None else getattr(
         settings, "MESSAGING_POLL_SECONDS", 5.0)
     stop = stop or threading.Event()
+    seal_every = float(getattr(settings, "AUDIT_SEAL_SECONDS", 5.0))
+    sealed_at = float("-inf")
     handled = 0
     while not stop.is_set():
         _tidy_connections()
+        if time.monotonic() - sealed_at >= seal_every:
+            seal_audit_trail()
+            sealed_at = time.monotonic()
         try:
             count = run_once(worker, batch=batch)
         except Exception:  # the database went away: wait, reconnect, carry on
@@ -114,6 +133,8 @@ def run_worker(*, once: bool = False, batch: int = outbox.DEFAULT_BATCH,
         if count == 0:
             if once:
                 break
-            stop.wait(interval)
+            stop.wait(min(interval, seal_every))
+    if once:
+        seal_audit_trail()
     _tidy_connections()
     return handled

@@ -19,17 +19,24 @@ from typing import Any, TypeVar
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from needlecare.access import Actor, Permission, audit, record_id, require
+from needlecare.access import Actor, Permission, audit, record_id, refuse, require
+from needlecare.audit.models import AuditEvent
 from needlecare.errors import NotFound
 from needlecare.patients.models import Patient
 
 
-def _check_patient(actor: Actor, patient: Patient, permission: Permission) -> None:
-    if actor.clinic_id is None or patient.clinic_id != actor.clinic_id:
-        raise NotFound(_("No such patient."))
-    if actor.link is not None and actor.link.patient_id != patient.pk:
-        raise NotFound(_("No such patient."))
-    require(actor, permission)
+def _check_patient(actor: Actor, patient: Patient, permission: Permission,
+                   wanted: models.Model | None = None) -> None:
+    """Refuse an actor of another clinic, or another patient's link, as "not found" (the
+    record's existence is not revealed), and a role without ``permission`` as "forbidden";
+    either refusal is noted in the audit trail."""
+    wanted = wanted if wanted is not None else patient
+    if (actor.clinic_id is None or patient.clinic_id != actor.clinic_id
+            or (actor.link is not None and actor.link.patient_id != patient.pk)):
+        message = _("No such patient.") if wanted is patient else _("No such record.")
+        raise refuse(actor, NotFound(message), wanted=wanted,
+                     wanted_id=wanted.pk, patient=patient if actor.link is None else None)
+    require(actor, permission, wanted=wanted, wanted_id=wanted.pk, patient=patient)
 
 
 def access_patient(actor: Actor, patient_id: int | str, *,
@@ -43,7 +50,8 @@ def access_patient(actor: Actor, patient_id: int | str, *,
     pk = record_id(patient_id)
     patient = Patient.objects.filter(pk=pk).first() if pk is not None else None
     if patient is None:
-        raise NotFound(_("No such patient."))
+        raise refuse(actor, NotFound(_("No such patient.")), wanted=Patient,
+                     wanted_id=patient_id)
     _check_patient(actor, patient, permission)
     # Inside the caller's transaction no savepoint is needed: a failed audit row fails the
     # whole change.
@@ -73,19 +81,28 @@ def access_record(actor: Actor, model: type[M], pk: int | str, *,
     key = record_id(pk)
     record = records.filter(pk=key).first() if key is not None else None
     if record is None:
-        raise NotFound(_("No such record."))
+        raise refuse(actor, NotFound(_("No such record.")), wanted=model, wanted_id=pk)
     patient: Patient = record.patient
-    if actor.clinic_id is None or patient.clinic_id != actor.clinic_id:
-        raise NotFound(_("No such record."))
-    _check_patient(actor, patient, permission(record) if callable(permission) else permission)
+    _check_patient(actor, patient, permission(record) if callable(permission) else permission,
+                   wanted=record)
     # No savepoint, as in access_patient.
     with transaction.atomic(savepoint=False):
-        audit(actor, action or f"{model._meta.model_name}.view", patient=patient, obj=record,
-              detail=detail(record) if callable(detail) else detail)
+        row = audit(actor, action or f"{model._meta.model_name}.view", patient=patient,
+                    obj=record, detail=detail(record) if callable(detail) else detail)
+    record._access_row = row  # for record_changes()
     return record
+
+
+def record_changes(record: models.Model, changed: dict[str, dict[str, Any]]) -> None:
+    """Add what a change did (``access.changes``: each field's old and new value) to the
+    audit row that ``access_record`` wrote for ``record`` in this transaction; the row is
+    not sealed before the transaction commits, so it is still the row's first version."""
+    row: AuditEvent = getattr(record, "_access_row")  # noqa: B009  # set by access_record
+    row.detail = {**row.detail, "changes": changed}
+    row.save(update_fields=["detail"])
 
 
 def patients_for(actor: Actor) -> models.QuerySet[Patient]:
     """The patients an actor may list (their clinic's). Callers audit the search itself."""
-    require(actor, Permission.VIEW_DEMOGRAPHICS)
+    require(actor, Permission.VIEW_DEMOGRAPHICS, wanted=Patient)
     return Patient.objects.filter(clinic_id=actor.clinic_id)

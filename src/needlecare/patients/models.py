@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from needlecare import clock
+from needlecare import clock, names
 
 
 class Channel(models.TextChoices):
@@ -25,8 +25,9 @@ class Patient(models.Model):
                                          choices=Channel.choices, default=Channel.SMS)
     # Messaging (issue 4): nothing is sent to a patient who has not agreed to messages.
     messages_opt_in = models.BooleanField(_("agrees to messages"), default=False)
-    # Lower-cased copies for search: SQLite's LIKE folds only ASCII case.
-    search_name = models.CharField(max_length=210, editable=False, db_index=True)
+    # The name's matching key (needlecare.names.name_key: case, accents and look-alike
+    # letters folded), kept on every save: the duplicate check and the search compare it.
+    name_key = models.CharField(max_length=500, editable=False, db_index=True)
     created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
@@ -45,5 +46,5 @@ class Patient(models.Model):
         return f"{self.given_name} {self.family_name}"
 
     def save(self, *args: object, **kwargs: object) -> None:
-        self.search_name = f"{self.given_name} {self.family_name}".casefold()
+        self.name_key = names.name_key(self.given_name, self.family_name)
         super().save(*args, **kwargs)

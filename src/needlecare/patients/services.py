@@ -16,13 +16,15 @@ from django.db import models, transaction
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
-from needlecare import clock
-from needlecare.access import Actor, Permission, audit, record_id, require
+from needlecare import clock, names
+from needlecare.access import Actor, Permission, audit, changes, record_id, refuse, require
 from needlecare.errors import Conflict, NotFound, ServiceError
 from needlecare.patients.access import access_patient, patients_for
 from needlecare.patients.models import Channel, Patient
 
 PAGE_SIZE = 25
+#: The longest first or last name, after normalising (the model's and the form's limit).
+NAME_MAX_LENGTH = 100
 OLDEST_AGE_YEARS = 120
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-]+$")
 # Characters people type inside phone numbers; stripped on both sides before comparing digits.
@@ -57,12 +59,18 @@ class PossibleDuplicate(Conflict):
 
 def _clean_details(details: PatientDetails) -> dict[str, Any]:
     """The details as model fields, or a ServiceError naming the first problem."""
-    given = " ".join(details.given_name.split())
-    family = " ".join(details.family_name.split())
+    # Invisible characters and compatibility forms removed (needlecare.names), so what is
+    # stored is what is seen.
+    given = names.normalise(details.given_name)
+    family = names.normalise(details.family_name)
     if not given:
         raise ServiceError("required", str(_("Enter the first name.")), field="given_name")
     if not family:
         raise ServiceError("required", str(_("Enter the last name.")), field="family_name")
+    for field, value in (("given_name", given), ("family_name", family)):
+        if len(value) > NAME_MAX_LENGTH:
+            raise ServiceError("too_long", str(
+                _("Use at most %(n)d characters.") % {"n": NAME_MAX_LENGTH}), field=field)
     today = clock.localdate()
     if details.date_of_birth > today:
         raise ServiceError("dob_future", str(_("The date of birth cannot be in the future.")),
@@ -80,7 +88,7 @@ def _clean_details(details: PatientDetails) -> dict[str, Any]:
             raise ServiceError("phone_invalid", str(_(
                 "Enter a phone number of 7 to 15 digits, for example 07700 900123.")),
                 field="phone")
-    email = details.email.strip()
+    email = names.normalise(details.email)
     channel = details.preferred_channel
     if channel not in Channel.values:
         raise ServiceError("channel_invalid", str(_("Choose how the patient wants messages.")),
@@ -114,14 +122,16 @@ def register_patient(actor: Actor, details: PatientDetails, *,
                      confirm_duplicate: bool = False) -> Patient:
     """Register a patient at the actor's clinic.
 
-    A patient with the same name and date of birth raises ``PossibleDuplicate`` unless the
-    user has confirmed that this is a different person."""
+    A patient with the same date of birth whose name has the same matching key (the same
+    letters, ignoring case, accents and look-alike letters of other scripts:
+    ``needlecare.names.name_key``) raises ``PossibleDuplicate`` unless the user has confirmed
+    that this is a different person."""
     with transaction.atomic():
         require(actor, Permission.REGISTER_PATIENT)
         fields = _clean_details(details)
-        search_name = f"{fields['given_name']} {fields['family_name']}".casefold()
+        key = names.name_key(fields["given_name"], fields["family_name"])
         matches = list(patients_for(actor).filter(
-            search_name=search_name, date_of_birth=fields["date_of_birth"]))
+            name_key=key, date_of_birth=fields["date_of_birth"]))
         if matches and not confirm_duplicate:
             raise PossibleDuplicate(matches)
         patient = Patient.objects.create(clinic_id=actor.clinic_id, created_by=actor.user,
@@ -142,21 +152,26 @@ def check_can_edit(actor: Actor, patient_id: int | str) -> None:
     a form sent back with errors shows only what the user typed."""
     require(actor, Permission.REGISTER_PATIENT)
     if not patients_for(actor).filter(pk=record_id(patient_id)).exists():
-        raise NotFound("No such patient.")
+        raise refuse(actor, NotFound("No such patient."), wanted=Patient, wanted_id=patient_id)
 
 
 def update_patient(actor: Actor, patient_id: int | str, details: PatientDetails) -> Patient:
-    """Change a patient's details. The audit row names the fields changed, not their values."""
+    """Change a patient's details. The audit row names the fields changed, with their old and
+    new values."""
     with transaction.atomic():
         require(actor, Permission.REGISTER_PATIENT)
         # Lock the row first: two desks editing at once must not interleave read and write.
         patient = patients_for(actor).select_for_update().filter(pk=record_id(patient_id)).first()
         if patient is None:
-            raise NotFound("No such patient.")
+            raise refuse(actor, NotFound("No such patient."), wanted=Patient,
+                         wanted_id=patient_id)
         fields = _clean_details(details)
         changed = [name for name, value in fields.items() if getattr(patient, name) != value]
         access_patient(actor, patient.pk, permission=Permission.REGISTER_PATIENT,
-                       action="patient.update", detail={"changed": changed})
+                       action="patient.update", detail={
+                           "changed": changed,
+                           "changes": changes({n: getattr(patient, n) for n in fields},
+                                              fields)})
         for name in changed:
             setattr(patient, name, fields[name])
         if changed:
@@ -204,15 +219,16 @@ def _filter(queryset: models.QuerySet[Patient], query: str
         digits = _digits(query).lstrip("0") or "0"
         return "phone", queryset.annotate(phone_digits=_digits_only(models.F("phone"))).filter(
             phone_digits__contains=digits)
-    for word in query.casefold().split():
-        queryset = queryset.filter(search_name__contains=word)
+    for word in names.name_key(query).split():
+        queryset = queryset.filter(name_key__contains=word)
     return "name", queryset
 
 
 def search_patients(actor: Actor, query: str = "", page: int | str | None = 1) -> PatientSearch:
     """One page of the clinic's patients matching a name, date of birth or phone number.
 
-    A name matches on every word, anywhere in the name, ignoring case; a date is ISO
+    A name matches on every word, anywhere in the name, ignoring case, accents and look-alike
+    letters (the patient's ``name_key``); a date is ISO
     (1990-05-17) or day/month/year (17/05/1990); a phone number compares digits only."""
     query = " ".join(query.split())[:100]
     with transaction.atomic():

@@ -136,7 +136,7 @@ class Escalation(models.Model):
 
 class EscalationNote(models.Model):
     escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="notes")
-    text = models.TextField()
+    text = models.TextField(max_length=10000)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                            related_name="+")
     at = models.DateTimeField(default=clock.now, editable=False)

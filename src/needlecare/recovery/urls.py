@@ -7,6 +7,7 @@ urlpatterns = [
     path("p/<str:token>/", views.patient_home, name="patient-home"),
     path("p/<str:token>/verify/", views.patient_verify, name="patient-verify"),
     path("p/<str:token>/checkin/", views.patient_checkin, name="patient-checkin"),
+    path("p/<str:token>/access/", views.patient_access_log, name="patient-access-log"),
     path("p/<str:token>/checkins/<int:pk>/", views.patient_checkin_result,
          name="patient-checkin-result"),
     # Staff.

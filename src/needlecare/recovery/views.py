@@ -23,6 +23,7 @@ from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS
 from needlecare.errors import ServiceError
 from needlecare.page_actions import refusal, submit
 from needlecare.recovery import links, services
+from needlecare.recovery.access_log import access_log
 from needlecare.recovery.deadlines import CHECKIN_DAYS
 from needlecare.recovery.forms import (
     CheckInForm,
@@ -114,6 +115,16 @@ def _render_home(request: HttpRequest, link: PatientLink, token: str, form: Chec
 @patient_page
 def patient_home(request: HttpRequest, link: PatientLink, token: str) -> HttpResponse:
     return _render_home(request, link, token, CheckInForm())
+
+
+@require_GET
+@patient_page
+def patient_access_log(request: HttpRequest, link: PatientLink, token: str) -> HttpResponse:
+    """Who at the clinic opened the patient's record, when and why (last twelve months)."""
+    log = access_log(Actor.for_link(link, request), request.GET.get("page"))
+    return render(request, "recovery/patient_access_log.html", {
+        **_clinic_context(link.clinic), "token": token, "log": log,
+        "time_zone": link.clinic.time_zone})
 
 
 @require_http_methods(["GET", "POST"])

@@ -25,9 +25,9 @@ from django.db import transaction
 
 from needlecare import clock
 from needlecare.access import Actor
-from needlecare.accounts.models import Clinic, User
+from needlecare.accounts.models import ApiToken, Clinic, User
 from needlecare.accounts.services import NewStaff, create_staff
-from needlecare.audit.models import AuditEvent
+from needlecare.audit.models import AuditChain, AuditEvent
 from needlecare.care import services as care
 from needlecare.care.models import (
     AftercareRecord,
@@ -467,6 +467,8 @@ def remove(clinic: Clinic) -> None:
     staff = list(User.objects.filter(clinic=clinic))
     steps: list[Callable[[], Any]] = [
         lambda: AuditEvent.objects.filter(clinic=clinic).delete(),
+        lambda: AuditChain.objects.filter(clinic=clinic).delete(),
+        lambda: ApiToken.objects.filter(user__in=staff).delete(),
         lambda: AuditEvent.objects.filter(actor__in=staff).delete(),
         lambda: AuditEvent.objects.filter(patient__clinic=clinic).delete(),
         lambda: Message.objects.filter(clinic=clinic).delete(),  # outbox (issue 4)

@@ -1,4 +1,5 @@
-"""The site's own middleware: the absolute session limit, and the pages for access refusals.
+"""The site's own middleware: the absolute session limit, the pages for access refusals, and
+the request body limit (413).
 
 A staff session ends a fixed time after sign-in, however busy it has been. The idle limit
 (SESSION_COOKIE_AGE, renewed on every request) ends a forgotten session; this ends one that is
@@ -15,9 +16,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, user_logged_in
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.dispatch import receiver
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from needlecare import clock
@@ -81,3 +83,53 @@ class AccessRefusals:
                 raise Http404(exception.message) from exception
             if exception.kind is ErrorKind.FORBIDDEN:
                 raise PermissionDenied(exception.message) from exception
+
+
+# --- Request body limits (issue 14, item 8) ---------------------------------------------------
+
+def too_large_response(request: HttpRequest, limit: int) -> HttpResponse:
+    """413: a JSON error for the API, a page for people."""
+    megabytes = f"{limit / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {
+            "code": "too_large",
+            "message": str(_("The request body is larger than %(mb)s MB.") % {"mb": megabytes}),
+            "limit_bytes": limit}}, status=413)
+    return render(request, "413.html", {"limit_mb": megabytes}, status=413)
+
+
+class BodySizeLimit:
+    """Refuse a body over the limit before anything reads it, by its Content-Length.
+
+    Django's own check (DATA_UPLOAD_MAX_MEMORY_SIZE) raises while the body is read: pages then
+    answer a bare 400 and the API a 500. A file upload (multipart) may be larger, up to
+    MAX_UPLOAD_BYTES, but its other fields are held to the same limit: it is parsed here, so
+    a field over the limit answers 413 too rather than failing later in the CSRF check. A body
+    without a Content-Length is read as empty by Django's WSGI handler, so the header is the
+    whole story for the rest."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        multipart = request.content_type == "multipart/form-data"
+        limit = int(settings.MAX_UPLOAD_BYTES if multipart
+                    else settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            return too_large_response(request, limit)
+        if multipart and request.method == "POST":
+            try:
+                request.POST  # noqa: B018 - parsed now, so a field too large is a 413
+            except RequestDataTooBig:
+                return too_large_response(request, int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception
+                          ) -> HttpResponse | None:
+        if isinstance(exception, RequestDataTooBig):
+            return too_large_response(request, int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+        return None

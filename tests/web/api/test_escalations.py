@@ -149,7 +149,12 @@ def test_front_desk_is_refused_every_escalation_operation(
         assert response.status_code == 403, path
         assert error_of(response)["code"] == "forbidden"
         assert "Fever" not in response.content.decode()
-    assert rows() == before
+    # Nothing changed; each refusal is in the audit trail.
+    after = rows()
+    assert (after[0], after[2]) == (before[0], before[2])
+    assert after[1] == before[1] + 5
+    assert AuditEvent.objects.filter(action="access.refused", actor=world.front_desk,
+                                     detail__refusal="forbidden").count() == 5
 
 
 def test_another_clinic_sees_no_such_escalation(

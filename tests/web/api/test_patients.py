@@ -158,12 +158,19 @@ def test_front_desk_sees_demographics_and_appointments_only(world: World) -> Non
 
 def test_another_clinics_patient_is_not_found(world: World, other_world: World) -> None:
     before = AuditEvent.objects.count()
+    before_id = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     for role in ("owner", "clinician", "front_desk"):
         response = call("GET", f"/patients/{other_world.patient.pk}", world.tokens[role])
         assert response.status_code == 404
         assert error_of(response)["code"] == "not_found"
     assert call("GET", "/patients/999999", world.tokens["owner"]).status_code == 404
-    assert AuditEvent.objects.count() == before
+    # Nothing of the patient is read; each refusal is in the trail of the asking clinic.
+    refused = list(AuditEvent.objects.filter(pk__gt=before_id))
+    assert len(refused) == 4
+    assert {e.action for e in refused} == {"access.refused"}
+    assert {e.clinic_id for e in refused} == {world.clinic.pk}
+    assert all(e.patient_id is None for e in refused)
+    assert AuditEvent.objects.count() == before + 4
 
 
 @pytest.mark.parametrize("path", ["/patients/abc", "/patients/0", "/patients/-1",

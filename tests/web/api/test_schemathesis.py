@@ -76,6 +76,8 @@ def _bearer(case: schemathesis.Case, world: World) -> str:
     if case.method.upper() == "POST" and case.path in {"/api/v1/checkins",
                                                        "/api/v1/checkins/{checkin_id}/photos"}:
         return world.link_token
+    if case.path == "/api/v1/audit":
+        return world.tokens["owner"]  # the audit trail is the owners'
     return world.tokens["clinician"]
 
 

@@ -118,13 +118,48 @@ def test_a_damaged_file_is_not_handed_out(journey: dict, media_dir: Path) -> Non
     assert refused.value.code == "document_damaged"
 
 
-def test_a_missing_file_is_reported(journey: dict, media_dir: Path) -> None:
+def test_a_missing_file_is_rendered_again_from_the_snapshot(journey: dict,
+                                                            media_dir: Path) -> None:
+    actor = Actor(user=journey["clinician"])
+    document = services.store_aftercare_pdf(actor, journey["session"].pk)
+    original = (media_dir / document.file.name).read_bytes()
+    (media_dir / document.file.name).unlink()
+
+    got = services.download(actor, document.pk)
+    assert got.content == original
+    assert got.document is not None
+    assert got.document.pk == document.pk
+    assert (media_dir / document.file.name).read_bytes() == original
+    event = AuditEvent.objects.get(action="document.file_restored")
+    assert (event.object_id, event.detail["how"]) == (str(document.pk), "rendered again")
+    assert PatientDocument.objects.count() == 1
+
+
+def test_a_missing_file_of_a_changed_record_is_given_as_it_is_now(journey: dict,
+                                                                  media_dir: Path) -> None:
+    actor = Actor(user=journey["clinician"])
+    consent = sign_treatment_consent(journey["patient"], journey["clinician"])
+    before = services.store_consent_pdf(actor, consent.pk)
+    care.withdraw_consent(actor, consent.pk, "Moving abroad.")
+    (media_dir / before.file.name).unlink()
+
+    got = services.download(actor, before.pk)
+    assert "withdrawn" in pdf_text(got.content)
+    assert got.document is not None
+    assert got.document.pk != before.pk
+    assert hashlib.sha256(got.content).hexdigest() == got.document.sha256
+    event = AuditEvent.objects.get(action="document.file_restored")
+    assert event.detail["given"] == got.document.pk
+
+
+def test_storing_again_puts_back_a_missing_file(journey: dict, media_dir: Path) -> None:
     actor = Actor(user=journey["clinician"])
     document = services.store_aftercare_pdf(actor, journey["session"].pk)
     (media_dir / document.file.name).unlink()
-    with pytest.raises(ServiceError) as refused:
-        services.download(actor, document.pk)
-    assert refused.value.code == "document_missing"
+    again = services.store_aftercare_pdf(actor, journey["session"].pk)
+    assert again.pk == document.pk
+    assert hashlib.sha256((media_dir / document.file.name).read_bytes()).hexdigest() \
+        == document.sha256
 
 
 def test_a_leftover_file_with_other_content_is_replaced(journey: dict,

@@ -10,8 +10,13 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from needlecare.messaging import outbox
-from needlecare.messaging.models import Message, MessageKind, MessageStatus
+from needlecare.messaging import heartbeat, outbox
+from needlecare.messaging.models import (
+    Message,
+    MessageKind,
+    MessageStatus,
+    WorkerHeartbeat,
+)
 from needlecare.messaging.worker import process, run_once
 from tests.web.messaging.support import START, World, sign, work
 
@@ -62,6 +67,46 @@ def test_a_worker_killed_mid_send_causes_one_resend_after_the_timeout(
     clock.move_to(START + dt.timedelta(days=1))
     work()
     assert len(mail.outbox) == 2
+
+
+def test_a_dead_worker_s_claims_are_released_when_its_heartbeat_stops(
+        world: World, clock: Any, settings: Any) -> None:
+    settings.MESSAGING_HEARTBEAT_STALE_SECONDS = 10
+    sign(world)
+    heartbeat.beat("crashed-worker")
+    [held] = outbox.claim("crashed-worker")
+    heartbeat.beat("live-worker")
+
+    clock.move_to(START + dt.timedelta(seconds=8))
+    heartbeat.beat("live-worker")
+    assert outbox.claim("live-worker") == []  # 8 s of silence: still alive
+    clock.move_to(START + dt.timedelta(seconds=11))
+    heartbeat.beat("live-worker")
+    # Seconds after the beats stopped, long before the 300-second claim timeout.
+    [taken] = outbox.claim("live-worker")
+    assert taken.message_id == held.message_id
+    message = Message.objects.get(pk=held.message_id)
+    assert (message.status, message.claimed_by, message.attempts) == (
+        MessageStatus.SENDING, "live-worker", 2)
+    assert outbox.mark_sent(held, channel="email", to="x", subject="", body="",
+                            link_id=None) is False
+
+
+def test_a_live_worker_keeps_its_claims_while_it_beats(world: World, clock: Any) -> None:
+    sign(world)
+    heartbeat.beat("slow-worker")
+    [held] = outbox.claim("slow-worker")
+    for seconds in range(5, 300, 5):  # a send that takes minutes, the heartbeat going on
+        clock.move_to(START + dt.timedelta(seconds=seconds))
+        heartbeat.beat("slow-worker")
+        assert outbox.claim("other-worker") == []
+    assert outbox.mark_sent(held, channel="email", to="x", subject="", body="",
+                            link_id=None) is True
+
+
+def test_a_worker_that_stops_cleanly_leaves_no_heartbeat(world: World) -> None:
+    call_command("worker", "--once", "--name", "tidy-worker", verbosity=0)
+    assert not WorkerHeartbeat.objects.filter(name="tidy-worker").exists()
 
 
 def test_a_row_claimed_again_after_its_last_attempt_is_given_up(world: World, clock: Any,

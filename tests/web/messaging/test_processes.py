@@ -24,7 +24,13 @@ from django.db import connection
 from django.utils import timezone
 
 from needlecare.accounts.models import Role
-from needlecare.messaging.models import Message, MessageKind, MessageStatus, Recipient
+from needlecare.messaging.models import (
+    Message,
+    MessageKind,
+    MessageStatus,
+    Recipient,
+    WorkerHeartbeat,
+)
 from tests.factories import make_clinic, make_patient, make_user
 from tests.web.messaging.support import WebhookSink
 
@@ -127,3 +133,36 @@ def test_a_worker_killed_mid_send_leads_to_one_resend_with_the_same_key(
     message.refresh_from_db()
     assert (message.status, message.attempts, message.claimed_by) == (
         MessageStatus.SENT, 2, "rescuer")
+
+
+def test_a_killed_worker_s_message_is_sent_again_seconds_after_its_heartbeat_stops(
+        tmp_path: Path) -> None:
+    clinic = make_clinic()
+    user = make_user(clinic, Role.CLINICIAN)
+    patient = make_patient(clinic, user, preferred_channel="sms", messages_opt_in=True)
+    [message] = notes(patient, 1)
+    with WebhookSink(block_first=True) as sink:
+        env = worker_env(tmp_path, NEEDLECARE_SMS_BACKEND="webhook",
+                         NEEDLECARE_SMS_WEBHOOK_URL=sink.url,
+                         NEEDLECARE_SMS_WEBHOOK_TIMEOUT="60",
+                         # The claim would hold the message for five minutes...
+                         NEEDLECARE_WORKER_CLAIM_TIMEOUT="300",
+                         # ...but a worker silent for 3 seconds is taken for dead.
+                         NEEDLECARE_WORKER_HEARTBEAT_SECONDS="0.5",
+                         NEEDLECARE_WORKER_HEARTBEAT_STALE_SECONDS="3")
+        doomed = worker(env, "doomed")
+        assert sink.received.wait(60), "the first worker never reached the provider"
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(30)
+        killed_at = time.time()
+        last_beat = WorkerHeartbeat.objects.get(name="doomed").beat_at.timestamp()
+        time.sleep(max(0.0, last_beat + 3 - time.time()) + 0.3)
+        finish(worker(env, "rescuer"))
+        assert time.time() - killed_at < 60  # seconds, far from the 300-second claim
+    assert len(sink.requests) == 2
+    assert sink.requests[0]["headers"]["Idempotency-Key"] \
+        == sink.requests[1]["headers"]["Idempotency-Key"] == message.dedupe_key
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.claimed_by) == (
+        MessageStatus.SENT, 2, "rescuer")
+    assert not WorkerHeartbeat.objects.filter(name="rescuer").exists()  # stopped cleanly

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from needlecare.documents.pdf import warm_up
+from needlecare.messaging import heartbeat
 from needlecare.messaging.outbox import DEFAULT_BATCH
 from needlecare.messaging.worker import default_worker_id, run_worker
 
@@ -37,12 +38,22 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, finish)
         name = options["name"] or default_worker_id()
+        # The heartbeat runs beside the sends, so a long send never makes this worker look
+        # dead; when the process dies the beats stop and its claims are released.
+        heartbeat.forget_silent()
+        heartbeat.beat(name)
+        beating = threading.Event()
+        heartbeat.Heartbeat(name, beating).start()
         if not options["once"]:
             warm_up()
         if options["verbosity"] > 0 and not options["once"]:
             self.stdout.write(f"Outbox worker {name} started (Ctrl-C stops it).")
             self.stdout.flush()
-        handled = run_worker(once=options["once"], batch=max(1, options["batch"]),
-                             interval=options["interval"], worker=name, stop=stop)
+        try:
+            handled = run_worker(once=options["once"], batch=max(1, options["batch"]),
+                                 interval=options["interval"], worker=name, stop=stop)
+        finally:
+            beating.set()
+            heartbeat.stopped(name)
         if options["verbosity"] > 0:
             self.stdout.write(f"Outbox worker {name}: {handled} message(s) handled.")
