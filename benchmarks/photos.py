@@ -180,7 +180,7 @@ def django_upload_path(jpeg: bytes, heic: bytes, rounds: int) -> dict[str, list[
     from needlecare.recovery.models import PatientLink
     from needlecare.recovery.services import submit_checkin
 
-    make_links(1, per_patient=1)  # a clinic, its owner, a patient with a signed session
+    make_links(1)  # a clinic, its owner, a patient with a signed session and its link
     link = PatientLink.objects.select_related("patient").get()
     staff = Actor(user=User.objects.get(username="bench.owner"))
     patient_id = link.patient_id

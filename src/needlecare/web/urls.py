@@ -6,7 +6,6 @@ from django.views.generic import RedirectView
 from needlecare.web import views
 
 
-
 class FaviconRedirect(RedirectView):
     """Resolved per request, not at import: the hashed name exists only once the static files
     are collected, and commands such as ``migrate`` load the URLs before that."""
