@@ -152,9 +152,12 @@ class Photo(models.Model):
     def measured(self) -> bool:
         return self.a_star_change is not None or bool(self.redness)
 
+    #: The fields that name the photo's files in the default storage.
+    FILE_FIELDS = ("original_name", "thumbnail_name", "screen_name")
+
     @property
     def file_names(self) -> list[str]:
-        return [n for n in (self.original_name, self.thumbnail_name, self.screen_name) if n]
+        return [n for n in (getattr(self, f) for f in self.FILE_FIELDS) if n]
 
 
 class ScopeWithdrawal(models.Model):

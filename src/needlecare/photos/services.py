@@ -640,6 +640,38 @@ def purge_expired(actor: Actor | None = None, *, clinic_id: int | None = None) -
     return count
 
 
+# --- the patient's rights (called by the rights app, inside its erasure) ---------------------
+
+#: The uses that rest on the patient's consent alone, not on the clinical record: an erasure
+#: request takes them back at once, even while the record itself must be kept.
+CONSENT_ONLY_USES = (Scope.TEACHING, Scope.MARKETING)
+
+
+def withdraw_uses_on_erasure(actor: Actor, patient: Patient, reason: str) -> list[str]:
+    """Withdraw the consent-only uses still in force for the patient's photos; returns them.
+    The caller has checked access and holds the patient's row lock; its own audit row says
+    what was withdrawn."""
+    in_force = uses_in_force(patient.pk)
+    if in_force.consent is None:
+        return []
+    withdrawn = [str(scope) for scope in CONSENT_ONLY_USES if scope in in_force.uses]
+    for scope in withdrawn:
+        ScopeWithdrawal.objects.create(
+            clinic_id=patient.clinic_id, patient=patient, consent=in_force.consent,
+            scope=scope, reason=reason, recorded_by=actor.user)
+    return withdrawn
+
+
+def delete_on_erasure(actor: Actor, patient: Patient, reason: str) -> int:
+    """Delete every photo of the patient, whatever the photo record-keeping setting (the
+    caller decided that no record need be kept any more); each deletion is audited like any
+    other and the files go once the transaction has committed. Returns how many."""
+    photos = list(Photo.objects.select_for_update().filter(patient=patient).order_by("-id"))
+    for photo in photos:
+        _delete(actor, photo, reason)
+    return len(photos)
+
+
 def photo_settings(actor: Actor) -> PhotoSettings:
     require(actor, Permission.MANAGE_CLINIC)
     with transaction.atomic():
