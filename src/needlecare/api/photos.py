@@ -146,7 +146,9 @@ def _read(file: UploadedFile, view: str, zone: str = "") -> services.Upload:
     return services.Upload(file.read(), view, zone)
 
 
-BINARY = {"200": {"description": "the image", "content": {
+#: Keyed by the number, as ninja keys the responses it makes: a "200" string key would be a
+#: second 200 in the document (JSON parsers keep the last one; Swagger UI refuses it).
+BINARY = {200: {"description": "the image", "content": {
     kind: {"schema": {"type": "string", "format": "binary"}}
     for kind in ("image/jpeg", "image/png", "image/webp")}}}
 

@@ -4,6 +4,7 @@ patterns that promise no more than the services accept."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from typing import Any
@@ -56,7 +57,8 @@ def test_every_operation_documents_its_errors() -> None:
     document = openapi()
     operations = [(path, method, op) for path, item in document["paths"].items()
                   for method, op in item.items()]
-    assert len(operations) == 11  # (the audit trail is the eleventh)
+    # Ten of patients, check-ins and escalations, the audit trail, six of photos.
+    assert len(operations) == 17
     for path, method, op in operations:
         assert path.startswith("/api/v1/")
         for status in COMMON_ERRORS:
@@ -66,6 +68,17 @@ def test_every_operation_documents_its_errors() -> None:
     conflicts = {(p, m) for p, m, op in operations if "409" in op["responses"]}
     assert ("/api/v1/patients", "post") in conflicts
     assert ("/api/v1/escalations/{escalation_id}/close", "post") in conflicts
+
+
+def test_the_document_names_each_key_once() -> None:
+    """A key written twice (say a response status as 200 and as "200") is legal to Python's
+    JSON parser, which keeps the last, but Swagger UI refuses the whole document."""
+    def once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+        return dict(pairs)
+
+    json.loads(Client().get("/api/openapi.json").content, object_pairs_hook=once)
 
 
 def test_scores_keep_their_range_and_requests_refuse_unknown_fields() -> None:
