@@ -15,7 +15,7 @@ from django.utils import timezone
 from needlecare.access import Actor, audit
 from needlecare.audit.models import AuditEvent
 from needlecare.errors import NotFound
-from needlecare.recovery import services as recovery
+from needlecare.recovery import links
 from needlecare.recovery.access_log import access_log, plain_words
 from tests.web.patients.support import client_for
 from tests.web.recovery.conftest import Linked, another_patient, verified_client
@@ -90,7 +90,7 @@ def test_every_action_has_plain_words() -> None:
 
 def test_a_revoked_link_no_longer_opens_the_log(linked: Linked) -> None:
     phone = verified_client(linked)
-    recovery.revoke_link(Actor(user=linked.front_desk), linked.link.pk)
+    links.revoke_link(Actor(user=linked.clinician), linked.link.pk, "lost phone")
     response = phone.get(linked.path("patient-access-log"))
     assert response.status_code == 410
     assert linked.clinician.last_name not in response.content.decode()
