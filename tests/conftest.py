@@ -10,6 +10,11 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+# One SeaweedFS for the whole run, for every folder whose tests use object storage.
+from tests.s3 import s3_endpoint, seaweedfs
+
+__all__ = ["s3_endpoint", "seaweedfs"]
+
 hypothesis_settings.register_profile("needlecare", deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("needlecare")

@@ -130,3 +130,16 @@ def journey_to_signed_session(clinic: Clinic | None = None) -> dict[str, Any]:
             "front_desk": make_user(clinic, Role.FRONT_DESK),
             "patient": patient, "consultation": consultation, "plan": plan,
             "session": session}
+
+
+ALL_PHOTO_USES = ["clinical_record", "shown_to_patient", "teaching", "marketing"]
+
+
+def make_photo_consent(patient: Patient, by: User, uses: list[str] | None = None,
+                       signed_at: dt.datetime | None = None) -> Consent:
+    """A signed photo consent (the current text) allowing ``uses`` (all of them by default)."""
+    return Consent.objects.create(
+        clinic=patient.clinic, patient=patient, kind=ConsentKind.PHOTOS,
+        text_version="photos-2026.2", text="Synthetic photo consent text.",
+        photo_uses=list(uses if uses is not None else ALL_PHOTO_USES),
+        signed_name=patient.full_name, signed_at=signed_at or timezone.now(), witnessed_by=by)

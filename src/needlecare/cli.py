@@ -486,8 +486,12 @@ COMMANDS: tuple[Command, ...] = (
             "(--verify ARCHIVE checks one)", _backup, _backup_options, live_data=True),
     Command("restore", "restore an archive into an empty database and file storage",
             _restore, _restore_options, live_data=True),
-    Command("worker", "send due messages from the outbox (--once: what is due now, then exit)",
-            _management("worker"), _takes_rest, passthrough=True),
+    Command("worker", "send due messages from the outbox and check waiting photos (--once: "
+            "what is due now, then exit)", _management("worker"), _takes_rest,
+            passthrough=True),
+    Command("photos-purge", "delete photos past the clinic's record-keeping period "
+            "(--dry-run counts them)", _management("photos_purge"), _takes_rest,
+            passthrough=True),
     Command("audit", "check the audit trail's hash chains (verify: exit 2 at the first broken "
             "row) or seal the rows waiting now (seal)", _management("audit"), _takes_rest,
             passthrough=True),

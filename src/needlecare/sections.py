@@ -1,14 +1,15 @@
 """Sections that apps add to shared pages, without the page importing them.
 
 The patient's phone home page (``recovery``) and the staff's patient page (``chart``) show what
-several apps hold: appointments, photos, outcomes, reading. Each app registers its section for
-a page in its ``AppConfig.ready()``: a template and a function that gives the template its
-context (or None to leave the section out). The page asks for its sections in order and
-renders them, so a new feature adds a section in its own app, and the page's app never imports
-an app above it (see the layers in docs/architecture.md).
+several apps hold: appointments, photos, outcomes, reading; the session, check-in and check-in
+result pages take sections the same way (photos of that session or check-in). Each app
+registers its section for a page in its ``AppConfig.ready()``: a template and a function that
+gives the template its context (or None to leave the section out). The page asks for its
+sections in order and renders them, so a new feature adds a section in its own app, and the
+page's app never imports an app above it (see the layers in docs/architecture.md).
 
 A section's context function reaches its data through the access layer like any service; it
-receives the page's actor and subject (the patient, or the record a record's page shows),
+receives the page's actor and subject (the patient, or the record the page shows),
 already checked by the page.
 """
 
@@ -29,8 +30,12 @@ class Page(StrEnum):
     PLAN = "plan"
     #: A consultation's page (care); subject: the consultation.
     CONSULTATION = "consultation"
+    #: The staff's page of one treatment session (care); subject: the session.
+    SESSION_DETAIL = "session_detail"
     #: A check-in's page for clinicians (recovery); subject: the check-in.
     CHECKIN = "checkin"
+    #: The patient's page after sending a check-in (personal link); subject: the check-in.
+    PATIENT_CHECKIN_RESULT = "patient_checkin_result"
     #: An escalation's page (recovery); subject: the escalation.
     ESCALATION = "escalation"
 

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "needlecare.diary",
     "needlecare.documents",
     "needlecare.outcomes",
+    "needlecare.photos",
     "needlecare.messaging",
     "needlecare.chart",
     "needlecare.education",
@@ -274,6 +275,23 @@ def _s3_storage() -> dict[str, object] | None:
 _S3_STORAGE = _s3_storage()
 if _S3_STORAGE is not None:
     STORAGES["default"] = _S3_STORAGE
+
+# Photo uploads, the same limits on the web form and the API (docs/photos.md): the file's size,
+# and its pixels (read from the header before decoding: a decompression bomb is refused).
+PHOTO_MAX_BYTES = int(os.environ.get("NEEDLECARE_PHOTO_MAX_MB", "25")) * 1024 * 1024
+PHOTO_MAX_PIXELS = int(os.environ.get("NEEDLECARE_PHOTO_MAX_MEGAPIXELS", "50")) * 1_000_000
+# The whole request that carries photos (the staff form takes several at once): its body may
+# be this large, instead of NEEDLECARE_MAX_UPLOAD_BYTES, on the routes that accept photos. A
+# 12 MP phone photo is 2-8 MB as JPEG and 1-4 MB as HEIC; each file stays under PHOTO_MAX_BYTES.
+PHOTO_UPLOAD_MAX_BYTES = int(os.environ.get("NEEDLECARE_PHOTO_UPLOAD_MAX_MB", "160")) * 1024 * 1024
+#: Multipart body limits by route (view name), over the general upload limit; read by the
+#: body-size middleware (web.middleware.BodySizeLimit) before the body is.
+UPLOAD_LIMITS_BY_ROUTE = {
+    "photo-upload": PHOTO_UPLOAD_MAX_BYTES,
+    "patient-checkin-photos": PHOTO_UPLOAD_MAX_BYTES,
+    "api:upload_photo": PHOTO_UPLOAD_MAX_BYTES,
+    "api:add_checkin_photo": PHOTO_UPLOAD_MAX_BYTES,
+}
 
 EMAIL_BACKEND = os.environ.get(
     "NEEDLECARE_EMAIL_BACKEND",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("needlecare.diary.urls")),
     path("", include("needlecare.documents.urls")),
     path("", include("needlecare.outcomes.urls")),
+    path("", include("needlecare.photos.urls")),
     path("", include("needlecare.messaging.urls")),
     path("", include("needlecare.chart.urls")),
     path("", include("needlecare.education.urls")),

@@ -18,12 +18,28 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, PHONE_390, TIMEOUT_MS
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None,
+                                 tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The browser tests use an SQLite file, as a deployment does (WAL, busy timeout).
+
+    A browser fetches a page's images at once and the live server answers them in threads.
+    Django's in-memory test database is shared between threads through SQLite's shared cache,
+    whose table locks fail at once ("database table is locked") instead of waiting as a file
+    database's locks do, so pages with several photos would fail only in the tests."""
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = tmp_path_factory.mktemp("e2e-database")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
 
 
 @pytest.fixture(scope="session")

@@ -29,9 +29,11 @@ from needlecare.education import consent as subscriptions
 from needlecare.education.models import Article, CommunicationConsent
 from needlecare.outcomes import referrals
 from needlecare.outcomes.models import OutcomeInvitation
+from needlecare.photos.services import Upload, upload_photos
 from needlecare.recovery.links import replace_link
 from tests.e2e.support import answer_red_flags, sign_in, verify_on_phone
-from tests.factories import journey_to_signed_session
+from tests.factories import journey_to_signed_session, make_photo_consent
+from tests.photo_files import good_jpeg
 from tests.web.education.support import draft
 from tests.web.routes import _appointment, _recovery_checkin, _request, _waitlist_entry
 
@@ -80,7 +82,16 @@ NOT_PAGES = {
     "diary-request-act", "previsit-countersign", "patient-appointment-confirm",
     "patient-appointment-cancel", "list_appointments", "get_appointment", "book", "move",
     "cancel", "set_status", "list_types", "availability",
+    # Photos: form targets, image files and PDFs, and the photo API.
+    "photo-upload", "photo-scope-withdraw", "photo-delete", "photo-file", "photo-teaching",
+    "photo-aligned", "photo-sheet", "patient-photo-file", "patient-photo-sheet", "upload_photo",
+    "add_checkin_photo", "list_photos", "compare_photos", "get_photo", "photo_file",
 }
+
+
+#: Pages not loaded here, with the reason: the second sign-in step opens only between a
+#: password and a second factor (tests/e2e/test_sign_in.py goes through it).
+NOT_LOADED_HERE = {"signin-verify"}
 
 
 def _names(patterns: list[Any]) -> set[str]:
@@ -98,7 +109,20 @@ def _staff_pages(j: dict[str, Any]) -> dict[str, str]:
     checkin = _recovery_checkin(j)
     patient, session = j["patient"].pk, j["session"].pk
     consent = Consent.objects.filter(patient=j["patient"]).latest("id").pk
+    # Two photos of the same view, before and after, for the photo pages and the compare.
+    make_photo_consent(j["patient"], j["clinician"])
+    before, after = (upload_photos(Actor(user=j["clinician"]), patient,
+                                   [Upload(good_jpeg(), "front")], session_id=session,
+                                   moment=moment)[0] for moment in ("before", "follow_up"))
     return {
+        "patient-photos": reverse("patient-photos", args=[patient]),
+        "photo-detail": reverse("photo-detail", args=[before.pk]),
+        "photo-eyes": reverse("photo-eyes", args=[before.pk]),
+        "photo-compare": reverse("photo-compare") + f"?before={before.pk}&after={after.pk}",
+        "photo-compare (slider)": reverse("photo-compare")
+        + f"?before={before.pk}&after={after.pk}&mode=slider",
+        "photo-library": reverse("photo-library") + "?use=marketing",
+        "photo-settings": reverse("photo-settings"),
         "patient-list": reverse("patient-list"),
         "patient-new": reverse("patient-new"),
         "patient-detail": reverse("patient-detail", args=[patient]),
@@ -281,7 +305,10 @@ def test_the_listeners_catch_an_inline_style_and_script(desk: Page, live_server:
 
 
 def test_every_staff_and_patient_page_loads_without_a_violation(
-        desk: Page, phone: Page, live_server: Any) -> None:
+        desk: Page, phone: Page, live_server: Any, settings: Any, tmp_path: Any) -> None:
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "media")}}}
     journey = journey_to_signed_session()
     staff = {**_staff_pages(journey), **_diary_staff_pages(journey)}
     issued = replace_link(Actor(user=journey["clinician"]), journey["patient"].pk)
@@ -314,8 +341,9 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
         "public-booking-thanks": reverse("public-booking-thanks", args=[slug]),
     }
     unlisted = _names(get_resolver().url_patterns) - NOT_PAGES - set(staff) \
-        - set(patient_pages) - set(anonymous) \
-        - {"patient-checkin", "patient-checkin-result"}  # reached by posting the check-in
+        - set(patient_pages) - set(anonymous) - NOT_LOADED_HERE \
+        - {"patient-checkin", "patient-checkin-result",  # reached by posting the check-in
+           "patient-checkin-photos"}
     assert not unlisted, f"load these pages here (or list them in NOT_PAGES): {unlisted}"
 
     problems: dict[str, list[str]] = {}
@@ -355,6 +383,19 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
     problems["patient-checkin-result"] = _violations(phone, phone_console)
     for name in ("patient-outcomes", "patient-outcomes-thanks"):
         problems[name] = _load(phone, patient_pages[name], phone_console)
+    # The photo step, then its page after a photo was sent (checked, with the framing guide).
+    phone_console.clear()
+    phone.get_by_role("link", name="Add a photo").click()
+    phone.wait_for_url("**/photos/")
+    phone.wait_for_load_state("networkidle")
+    problems["patient-checkin-photos"] = _violations(phone, phone_console)
+    phone_console.clear()
+    phone.locator("input[type=file]").set_input_files(
+        {"name": "IMG_0001.JPG", "mimeType": "image/jpeg", "buffer": good_jpeg()})
+    phone.get_by_role("button", name="Send the photo").click()
+    phone.get_by_role("heading", name="Thank you: your photo is clear").wait_for()
+    phone.wait_for_load_state("networkidle")
+    problems["patient-checkin-photos (sent)"] = _violations(phone, phone_console)
     problems["unknown link"] = _load(phone, "/p/" + "x" * 43 + "/", phone_console)
 
     assert {name: found for name, found in problems.items() if found} == {}

@@ -16,21 +16,14 @@ from needlecare import settings as needlecare_settings
 from needlecare.imaging.derivatives import make_derivatives
 from needlecare.imaging.intake import accept_image
 from tests.imaging import synthetic
-from tests.storage.conftest import S3Endpoint
+from tests.s3 import S3Endpoint, use_s3
 
 
 @pytest.fixture
 def s3_settings(s3_endpoint: S3Endpoint, settings: Any,
                 monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Django's default storage configured from the environment, as a deployment would be."""
-    for name, value in s3_endpoint.environment.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("NEEDLECARE_S3_PREFIX", "clinic-a")
-    monkeypatch.setenv("NEEDLECARE_S3_SSE", "AES256")
-    storage = needlecare_settings._s3_storage()
-    assert storage is not None
-    settings.STORAGES = {**settings.STORAGES, "default": storage}
-    return storage
+    return use_s3(s3_endpoint, settings, monkeypatch, "clinic-a")
 
 
 def _client(endpoint: S3Endpoint, secret: str | None = None) -> Any:

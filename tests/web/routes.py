@@ -312,6 +312,52 @@ DIARY_ROUTES: list[Route] = [
     Route("previsit-review", _previsit, "get", Permission.WRITE_CLINICAL),
     Route("previsit-review", _previsit, "post", Permission.WRITE_CLINICAL),
     Route("previsit-countersign", _signature, "post", Permission.WRITE_CLINICAL),
+
+def _photo(journey: Journey) -> Any:
+    """A photo record of the journey's patient (with a photo consent), made once per journey.
+    Its files are not written: these routes read the record only."""
+    from django.utils import timezone
+
+    from needlecare.photos.models import Photo
+    from tests.factories import make_photo_consent
+
+    existing = Photo.objects.filter(patient=journey["patient"]).first()
+    if existing is not None:
+        return existing
+    consent = make_photo_consent(journey["patient"], journey["clinician"])
+    return Photo.objects.create(
+        clinic=journey["clinic"], patient=journey["patient"], session=journey["session"],
+        moment="before", view="front", taken_at=timezone.now(), taken_by="clinician",
+        uploaded_by=journey["clinician"], consent=consent, scopes=consent.photo_uses,
+        received_format="JPEG", content_type="image/jpeg", width=600, height=600,
+        size_bytes=1000, sha256="0" * 64, original_name="photos/none/original.jpg",
+        thumbnail_name="photos/none/thumbnail.jpg", screen_name="photos/none/screen.jpg",
+        screen_width=600, screen_height=600)
+
+
+def _photo_pk(journey: Journey) -> dict[str, Any]:
+    return {"pk": _photo(journey).pk}
+
+
+def _photo_patient(journey: Journey) -> dict[str, Any]:
+    _photo(journey)
+    return {"pk": journey["patient"].pk}
+
+
+PHOTO_ROUTES: list[Route] = [
+    # Photos are clinical: the front desk sees none. The pages that read a photo's files
+    # (photo-file, photo-aligned, photo-teaching, photo-sheet) are covered with stored files
+    # in tests/web/photos.
+    Route("patient-photos", _photo_patient, "get", Permission.VIEW_CLINICAL),
+    Route("photo-upload", _photo_patient, "post", Permission.WRITE_CLINICAL),
+    Route("photo-scope-withdraw", _photo_patient, "post", Permission.WRITE_CLINICAL),
+    Route("photo-detail", _photo_pk, "get", Permission.VIEW_CLINICAL),
+    Route("photo-eyes", _photo_pk, "get", Permission.WRITE_CLINICAL),
+    Route("photo-delete", _photo_pk, "post", Permission.WRITE_CLINICAL),
+    Route("photo-compare", _no_kwargs, "get", Permission.VIEW_CLINICAL),
+    Route("photo-library", _no_kwargs, "get", Permission.VIEW_CLINICAL),
+    Route("photo-settings", _no_kwargs, "get", Permission.MANAGE_CLINIC),
+    Route("photo-settings", _no_kwargs, "post", Permission.MANAGE_CLINIC),
 ]
 
 

@@ -1,7 +1,7 @@
-"""A backup of the demo clinic with stored documents, restored into an empty target: on SQLite
-into an empty directory, on PostgreSQL into an empty database. Every row and every file hash
-matches, and the patient's PDF downloads afterwards. Each step runs the real ``needlecare``
-command in its own process, as an operator would."""
+"""A backup of the demo clinic with stored documents and a photo, restored into an empty
+target: on SQLite into an empty directory, on PostgreSQL into an empty database. Every row and
+every file hash matches, and the patient's PDF downloads and the photo opens afterwards. Each
+step runs the real ``needlecare`` command in its own process, as an operator would."""
 
 from __future__ import annotations
 
@@ -41,6 +41,35 @@ for session in TreatmentSession.objects.filter(clinic=clinician.clinic, status="
     stored.append(services.store_aftercare_pdf(actor, session.pk))
     stored.append(services.store_consent_pdf(actor, session.consent_id))
 print(json.dumps([{"id": d.pk, "sha256": d.sha256, "file": d.file.name} for d in stored]))
+"""
+
+# Adds a photo of a demo patient with a photo consent, as staff do on the photo page (the file
+# goes to the same storage as the documents), and prints its id and its stored files' names.
+STORE_PHOTO = """
+import io, json
+from PIL import Image
+from needlecare.access import Actor
+from needlecare.accounts.models import User
+from needlecare.care.models import Consent
+from needlecare.photos.services import Upload, upload_photos
+consent = Consent.objects.filter(kind="photos").order_by("id").first()
+image = Image.linear_gradient("L").resize((400, 400)).convert("RGB")
+jpeg = io.BytesIO()
+image.save(jpeg, "JPEG", quality=90)
+actor = Actor(user=User.objects.get(username="demo.clinician"))
+[photo] = upload_photos(actor, consent.patient_id, [Upload(jpeg.getvalue(), "front")])
+print(json.dumps({"id": photo.pk, "files": photo.file_names}))
+"""
+
+# Opens a photo's stored original as the clinician would, and prints its hash.
+DOWNLOAD_PHOTO = """
+import hashlib, json, os
+from django.test import Client
+from needlecare.accounts.models import User
+client = Client()
+client.force_login(User.objects.get(username="demo.clinician"))
+response = client.get(f"/photos/{os.environ['SCRIPT_ARGUMENT']}/file/original/")
+print(json.dumps([response.status_code, hashlib.sha256(response.content).hexdigest()]))
 """
 
 # Downloads each document as the clinician would, through the page, and prints the hashes.
@@ -90,12 +119,16 @@ def _file_hashes(media: Path) -> dict[str, str]:
             for p in sorted(media.rglob("*")) if p.is_file()}
 
 
-def _build_source(env: dict[str, str]) -> list[dict[str, Any]]:
+def _build_source(env: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The demo clinic with four stored documents and a photo (its id and three files)."""
     _run(env, "migrate", "--verbosity", "0")
     _run(env, "demo")
     documents = _script(env, STORE_DOCUMENTS)
     assert len(documents) == 4
-    return documents
+    photo = _script(env, STORE_PHOTO)
+    media = Path(env["NEEDLECARE_VAR_DIR"]) / "media"
+    assert all((media / name).is_file() for name in photo["files"])
+    return documents, photo
 
 
 def _backup_and_check(env: dict[str, str], directory: Path) -> Path:
@@ -107,12 +140,17 @@ def _backup_and_check(env: dict[str, str], directory: Path) -> Path:
     return archive
 
 
-def _assert_downloads(env: dict[str, str], documents: list[dict[str, Any]]) -> None:
+def _assert_downloads(env: dict[str, str], documents: list[dict[str, Any]],
+                      photo: dict[str, Any], source_media: Path) -> None:
+    """The restored documents and photo open through the pages, with their source hashes."""
     got = _script(env, DOWNLOAD, json.dumps([d["id"] for d in documents]))
     for document in documents:
         status, content_type, sha256 = got[str(document["id"])]
         assert (status, content_type) == (200, "application/pdf")
         assert sha256 == document["sha256"]
+    original = source_media / photo["files"][0]
+    assert _script(env, DOWNLOAD_PHOTO, str(photo["id"])) == [
+        200, hashlib.sha256(original.read_bytes()).hexdigest()]
 
 
 def _sqlite_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -131,7 +169,7 @@ def _sqlite_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 def test_the_demo_clinic_restores_into_an_empty_directory_on_sqlite(tmp_path: Path) -> None:
     source = _env(tmp_path / "source" / "var", None)
     (tmp_path / "source").mkdir()
-    documents = _build_source(source)
+    documents, photo = _build_source(source)
     media = tmp_path / "source" / "var" / "media"
     for document in documents:
         # Live data files are created under the umask 027: nothing for other users.
@@ -149,7 +187,7 @@ def test_the_demo_clinic_restores_into_an_empty_directory_on_sqlite(tmp_path: Pa
     restored_files = _file_hashes(tmp_path / "target/var/media")
     assert restored_files == _file_hashes(media)
     assert {d["file"]: d["sha256"] for d in documents}.items() <= restored_files.items()
-    _assert_downloads(target, documents)
+    _assert_downloads(target, documents, photo, tmp_path / "source/var/media")
 
     again = _run(target, "restore", str(archive), check=False)
     assert again.returncode == 2
@@ -223,7 +261,7 @@ def test_the_demo_clinic_restores_into_an_empty_postgresql_database(
     source_url, target_url = databases
     (tmp_path / "source").mkdir()
     source = _env(tmp_path / "source" / "var", source_url)
-    documents = _build_source(source)
+    documents, photo = _build_source(source)
     archive = _backup_and_check(source, tmp_path / "backups")
 
     (tmp_path / "target").mkdir()
@@ -236,7 +274,7 @@ def test_the_demo_clinic_restores_into_an_empty_postgresql_database(
     assert _postgres_rows(target_url) == source_rows
     assert _file_hashes(tmp_path / "target/var/media") == _file_hashes(
         tmp_path / "source/var/media")
-    _assert_downloads(target, documents)
+    _assert_downloads(target, documents, photo, tmp_path / "source/var/media")
 
     again = _run(target, "restore", str(archive), check=False)
     assert again.returncode == 2

@@ -22,6 +22,7 @@ from needlecare.api import (
     escalations,
     outcomes,
     patients,
+    photos,
 )
 
 
@@ -43,8 +44,8 @@ def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 api = NinjaAPI(title="Needlecare API", version="1", urls_namespace="api",
                openapi_url="/openapi.json", docs_url="/docs", docs_decorator=docs_access,
-               description="Patients, appointments, check-ins, escalations, outcomes and the "
-                           "numbers of one clinic. Staff "
+               description="Patients, appointments, check-ins, escalations, photos, outcomes "
+                           "and the numbers of one clinic. Staff "
                            "authenticate with a session (plus CSRF token) or an API token "
                            "(`Authorization: Bearer ncapi_…`); patients send check-ins with "
                            "their personal link's token as the bearer token. Every error is "
@@ -57,6 +58,7 @@ api.add_router("/v1/", outcomes.router)
 api.add_router("/v1/", outcomes.numbers_router)
 api.add_router("/v1/", education.router)
 api.add_router("/v1/", appointments.router)
+api.add_router("/v1/", photos.router)
 api.add_router("/v1/", audit.router)
 
 # Mounted last: an address under /api/ that names nothing is a JSON 404 too, not a web page.

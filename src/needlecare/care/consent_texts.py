@@ -138,19 +138,61 @@ clinical photographs for the uses you have chosen.
 """,
 )
 
+PHOTOS_2026_2 = ConsentText(
+    kind="photos",
+    version="photos-2026.2",
+    title="Consent to clinical photographs",
+    text="""\
+## Why we take photographs
+Photographs of the treated area, taken before treatment and at later visits, help your \
+clinician plan your treatment and judge how your skin responds. Results build slowly, over \
+weeks to months, so photographs are the fairest way to compare. You may also take photographs \
+yourself with your phone when you tell us how you are after a treatment; the clinic measures \
+the redness on them to see whether your skin is healing as expected.
+
+## How they are kept
+Photographs are kept securely in your clinical record at this clinic, like the rest of your \
+notes, for as long as the clinic keeps clinical records. Only clinic staff who need them for \
+your care can see them. Location, serial numbers and other hidden details are removed from the \
+files.
+
+## Your choices
+This form is separate from your consent to treatment: you can have treatment without agreeing \
+to photographs. If you agree to photographs, they are always kept in your clinical record. You \
+can also choose, separately, whether:
+- they may be shown to you, on your phone and on a before-and-after sheet;
+- they may be used for teaching, anonymised: your name and details removed, and your eyes \
+covered so that your face is not recognisable;
+- they may be used for the clinic's marketing (for example its website or social media), where \
+you may be recognisable.
+
+## Your right to change your mind
+You can withdraw this consent, or any one of these uses, at any time by telling the clinic. \
+From then on photographs will not be used for what you withdrew; if you withdraw the whole \
+consent, new photographs will not be taken. Material already published may not be fully \
+withdrawn.
+
+## Your agreement
+By signing, you confirm that you have read and understood this information and agree to \
+clinical photographs for the uses you have chosen.
+""",
+)
+
 TEXTS: Mapping[str, ConsentText] = MappingProxyType({
-    t.version: t for t in (TREATMENT_2026_1, PHOTOS_2026_1)
+    t.version: t for t in (TREATMENT_2026_1, PHOTOS_2026_1, PHOTOS_2026_2)
 })
 
 #: The version offered for each kind of consent today.
 CURRENT: Mapping[str, str] = MappingProxyType({
     "treatment": TREATMENT_2026_1.version,
-    "photos": PHOTOS_2026_1.version,
+    "photos": PHOTOS_2026_2.version,
 })
 
 #: What a patient may allow photographs to be used for. The clinical record is always included.
+#: ("shown_to_patient" came with photos-2026.2: consents on the earlier text never offered it.)
 PHOTO_USES: Mapping[str, object] = MappingProxyType({
     "clinical_record": _("My clinical record at this clinic"),
+    "shown_to_patient": _("Showing them to me (on my phone and on a before-and-after sheet)"),
     "teaching": _("Teaching, anonymised (name removed and face not recognisable)"),
     "marketing": _("The clinic's marketing, where I may be recognisable"),
 })

@@ -283,6 +283,7 @@ def _session_page(request: HttpRequest, pk: int, *, data: Any = None,
                        products=vocab.PRODUCTS,
                        precautions=[(p, recorded.get(p.key))
                                     for p in precautions_of(session.plan.consultation.result)])
+    context["sections"] = sections.render(sections.Page.SESSION_DETAIL, actor, session)
     return render(request, "care/session_detail.html", context)
 
 

@@ -2,15 +2,19 @@
 
 The documents carry text that patients and staff typed (names, consent withdrawals). Django
 escapes it in the template, and the URL fetcher below refuses every address except files under
-the project's static folder, so a document can never make the server reach the network or read
-a file it should not. Fonts are the system's (DejaVu): no ``@font-face``.
+the project's static folder and images embedded in the document itself (``data:image/jpeg`` or
+``png``, base64: a photo sheet carries its pictures), so a document can never make the server
+reach the network or read a file it should not. Fonts are the system's (DejaVu): no
+``@font-face``.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import io
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -20,6 +24,10 @@ from django.template.loader import render_to_string
 
 #: The only folder a document may load a file from (stylesheets, a logo).
 STATIC_DIR = Path(settings.BASE_DIR) / "static"
+
+
+#: An image the document carries in its own markup: nothing is fetched to read it.
+_EMBEDDED_IMAGE = re.compile(r"data:(image/(?:jpeg|png));base64,", re.IGNORECASE)
 
 
 class RefusedFetch(ValueError):
@@ -54,7 +62,8 @@ def _fetcher_class() -> Any:
 
     class LocalFetcher(base):  # type: ignore[misc,valid-type]
         def fetch(self, url: str, headers: Any = None) -> Any:
-            _allowed_path(url)
+            if not _EMBEDDED_IMAGE.match(url):
+                _allowed_path(url)
             return super().fetch(url, headers)
 
     return LocalFetcher
@@ -64,9 +73,13 @@ def url_fetcher() -> Any:
     """A fetcher that opens files under the static folder and refuses everything else."""
     local = _fetcher_class()
     if local is not None:  # WeasyPrint 68+: fetchers are URLFetcher objects
-        return local(allowed_protocols=("file",), allow_redirects=False)
+        return local(allowed_protocols=("file", "data"), allow_redirects=False)
 
     def fetch(url: str) -> dict[str, Any]:  # older WeasyPrint: a function returning a dict
+        embedded = _EMBEDDED_IMAGE.match(url)
+        if embedded:
+            return {"string": base64.b64decode(url[embedded.end():]),
+                    "mime_type": embedded.group(1).lower()}
         path = _allowed_path(url)
         return {"file_obj": io.BytesIO(path.read_bytes()), "redirected_url": url}
 

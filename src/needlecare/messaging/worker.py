@@ -1,4 +1,6 @@
-"""The outbox worker: claim due rows, decide, send, record; again and again.
+"""The outbox worker: claim due rows, decide, send, record; again and again. Each pass also
+analyses the photos waiting to be checked (``needlecare.photos.jobs``: the photos table is its
+own queue, claimed the same compare-and-set way).
 
 Run it as ``needlecare worker`` (beside ``needlecare serve``); as many as you like against
 PostgreSQL, one is plenty for SQLite. ``--once`` works through everything due and exits.
@@ -28,6 +30,7 @@ from needlecare.messaging import outbox
 from needlecare.messaging.channels import deliver
 from needlecare.messaging.compose import Defer, Skip, prepare
 from needlecare.messaging.models import Message, MessageStatus
+from needlecare.photos import jobs as photo_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -90,11 +93,12 @@ def seal_audit_trail() -> int:
 
 
 def run_once(worker: str, *, batch: int = outbox.DEFAULT_BATCH) -> int:
-    """One claim pass and its sends; returns the number of rows claimed."""
+    """One claim pass: the due messages and their sends, then the photos waiting to be
+    checked (photos.jobs); returns the number of rows claimed."""
     claimed = outbox.claim(worker, batch=batch)
     for held in claimed:
         process(held)
-    return len(claimed)
+    return len(claimed) + photo_jobs.run_due(worker)
 
 
 def run_worker(*, once: bool = False, batch: int = outbox.DEFAULT_BATCH,

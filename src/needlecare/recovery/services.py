@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,8 +29,14 @@ from needlecare.accounts.models import Clinic, User
 from needlecare.care.aftercare import aftercare_document, signed_session_facts
 from needlecare.care.models import SessionStatus, TreatmentSession
 from needlecare.clinical.aftercare import DAILY_DAYS
-from needlecare.clinical.protocol.loader import Protocol, default_protocol
+from needlecare.clinical.protocol.loader import (
+    Protocol,
+    ProtocolError,
+    default_protocol,
+    protocol_by_version,
+)
 from needlecare.clinical.recovery import expected_course
+from needlecare.clinical.redness import PhotoMeasurement
 from needlecare.clinical.session import SessionFacts
 from needlecare.clinical.triage import CheckIn as CheckInDocument
 from needlecare.clinical.triage import EarlierCheckIn, TriageReason, triage
@@ -67,7 +73,12 @@ from needlecare.recovery.models import (
     PatientLink,
 )
 from needlecare.recovery.next_steps import ClinicContact, NextSteps, emergency_signs, next_steps
-from needlecare.recovery.rules import ActiveEscalation, EscalationAction, decide_escalation
+from needlecare.recovery.rules import (
+    ActiveEscalation,
+    EscalationAction,
+    decide_escalation,
+    reason_key,
+)
 
 ACTIVE_ESCALATION = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
 
@@ -691,3 +702,74 @@ def checkin_detail(actor: Actor, checkin_id: int | str) -> CheckIn:
     with transaction.atomic():
         return access_record(actor, CheckIn, checkin_id, permission=Permission.VIEW_CLINICAL,
                              action="checkin.view", related=("session", "escalation", "clinic"))
+
+
+# --- redness measured on photos after a check-in ---------------------------------------------
+
+@dataclass(frozen=True)
+class PhotoFindings:
+    #: The triage result of the check-in's answers with the photos (the level can only be the
+    #: same or higher than the one the patient was shown).
+    result: dict[str, Any]
+    #: Reasons the photos added, above expected healing (empty when they added none).
+    added: list[dict[str, Any]]
+    escalation: Escalation | None
+
+
+def _photo_protocol(checkin: CheckIn) -> Protocol:
+    # The rules the check-in was triaged with, unless they do not read photos (2026.1).
+    try:
+        protocol = protocol_by_version(checkin.protocol_version)
+    except ProtocolError:
+        protocol = default_protocol()
+    return protocol if protocol.data.photo_redness is not None else default_protocol()
+
+
+def add_photo_findings(actor: Actor, checkin_id: int,
+                       photos: Sequence[PhotoMeasurement]) -> PhotoFindings:
+    """Triage a stored check-in again with the redness measured on its session's photos,
+    which arrive after the check-in (the patient adds them from the result page, and the
+    measurement may run in the worker).
+
+    Photos only add: a reason they make fire goes to the session's escalation through the
+    same path as a check-in's (opened, raised, or joined; never lowered, its deadline never
+    later), so a red flag found on a photo is never lost. The check-in keeps the result the
+    patient was shown; the finding is audited on it. Called by the photos app once the photo
+    has passed the access layer at upload (the worker has no actor of its own); ``actor`` is
+    who or what sent the photo, for the audit rows.
+    """
+    with transaction.atomic():
+        checkin = CheckIn.objects.select_related("patient").get(pk=checkin_id)
+        # The session's row lock, as for a check-in: one escalation per session.
+        session = (TreatmentSession.objects.select_for_update(of=("self",))
+                   .select_related("clinic", "patient", "plan").get(pk=checkin.session_id))
+        protocol = _photo_protocol(checkin)
+        try:
+            document = CheckInDocument.model_validate(
+                {**checkin.answers, "photos": [p.model_dump(mode="json") for p in photos]})
+            result = triage(document, protocol)
+        except (ValidationError, ValueError) as exc:
+            raise ServiceError("photo_findings_invalid", str(_(
+                "The photo measurements could not be read with this check-in."))) from exc
+        shown = {reason_key(r) for r in checkin.result.get("reasons", [])}
+        added = [r for r in _snapshot(result.reasons) if reason_key(r) not in shown]
+        escalation = checkin.escalation
+        if added:
+            current = (Escalation.objects.select_for_update()
+                       .filter(session_id=session.pk, status__in=ACTIVE_ESCALATION)
+                       .order_by("opened_at", "id").first())
+            already = {reason_key(r) for r in current.reasons} if current is not None else set()
+            if current is None or any(reason_key(r) not in already for r in added):
+                level = max((r["level"] for r in added), key=lambda v: LEVEL_RANK[Level(v)])
+                escalation = _escalate(actor, session, level, added, clock.now(), current)
+            else:
+                escalation = current
+            if checkin.escalation_id is None:
+                CheckIn.objects.filter(pk=checkin.pk, escalation__isnull=True).update(
+                    escalation=escalation)
+        audit(actor, "checkin.photo_findings", patient=session.patient, obj=checkin,
+              detail={"photos": len(photos), "level": result.level.value,
+                      "added": [r["rule"] for r in added],
+                      "escalation": escalation.pk if escalation is not None else None})
+    return PhotoFindings(result=result.model_dump(mode="json", by_alias=True), added=added,
+                         escalation=escalation)

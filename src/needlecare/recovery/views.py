@@ -182,7 +182,8 @@ def patient_checkin(request: HttpRequest, link: PatientLink, token: str) -> Http
 @patient_page
 def patient_checkin_result(request: HttpRequest, link: PatientLink, token: str,
                            pk: int) -> HttpResponse:
-    checkin = services.patient_checkin(Actor.for_link(link, request), pk)
+    actor = Actor.for_link(link, request)
+    checkin = services.patient_checkin(actor, pk)
     protocol = result_protocol(checkin.protocol_version)
     return render(request, "recovery/patient_result.html", {
         **_clinic_context(link.clinic), "token": token, "checkin": checkin,
@@ -191,7 +192,8 @@ def patient_checkin_result(request: HttpRequest, link: PatientLink, token: str,
         if checkin.escalation is not None else None,
         "advice": patient_advice(checkin.result, protocol),
         "reasons": patient_reasons(checkin.result),
-        "emergency_signs": emergency_signs(protocol or default_protocol())})
+        "emergency_signs": emergency_signs(protocol or default_protocol()),
+        "sections": sections.render(sections.Page.PATIENT_CHECKIN_RESULT, actor, checkin)})
 
 
 # --- staff: personal links --------------------------------------------------------------------

@@ -3,19 +3,21 @@ complete export, and erasure or anonymisation where the record-keeping rules all
 
 ``export_record`` gathers every row that belongs to the patient — every model with a foreign
 key to the patient, then every model pointing at those rows, and so on — as JSON, with every
-stored file of those rows (the PDFs today, photos when they exist) read through the storage
-API, in one zip file. The audit trail is not part of it: it is the clinic's record of who did
-what, and the export is itself audited. Secrets that open the record (a personal link's token
-hash and nonce) are left out. Education adds what no foreign key reaches: a public newsletter
-subscription under the patient's address, with its consents and messages (``education.privacy``).
+stored file of those rows (the PDFs, and each photo's original, thumbnail and screen copy) read
+through the storage API, in one zip file. The audit trail is not part of it: it is the
+clinic's record of who did what, and the export is itself audited. Secrets that open the
+record (a personal link's token hash and nonce) are left out. Education adds what no foreign
+key reaches: a public newsletter subscription under the patient's address, with its consents
+and messages (``education.privacy``).
 
 ``erase_record`` erases what the rules let go (``rights.rules``): while the clinical record
-must be kept, the contact details, the messages' addresses and contents, the personal
-links and the consents to reading and the newsletter (withdrawn, their addresses cleared);
-once nothing must be kept, every identifying detail and free text as well, and the stored
-files. Rows are kept (a hash of a document given out still proves what it was) and the
-audit trail is never touched: its rows of the erasure and of everything before stay as they
-were written.
+must be kept, the contact details, the messages' addresses and contents, the personal links
+and the consents to reading and the newsletter (withdrawn, their addresses cleared), and the
+uses of the photos that rest on consent alone (teaching, marketing) are withdrawn; once
+nothing must be kept, every identifying detail and free text as well, the stored files, and
+the photos (a face is identifying: their rows go with their files). Other rows are kept (a
+hash of a document given out still proves what it was) and the audit trail is never touched:
+its rows of the erasure and of everything before stay as they were written.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ from needlecare.messaging.models import CANCELLABLE, Message, MessageStatus
 from needlecare.outcomes.models import AdverseEvent, OutcomeRecord, Referral, TreatmentChoice
 from needlecare.patients.access import access_patient, patients_for
 from needlecare.patients.models import Channel, Patient
+from needlecare.photos import files as photo_files
+from needlecare.photos import services as photos
+from needlecare.photos.models import Photo, ScopeWithdrawal
 from needlecare.recovery.models import CheckIn, Escalation, EscalationNote, PatientLink
 from needlecare.rights.models import Erasure, ErasureScope
 from needlecare.rights.rules import ErasurePlan, erasure_plan
@@ -75,6 +80,8 @@ _NOT_THE_RECORD = {"audit.auditevent", "rights.erasure"}
 #: Fields that would open the record rather than describe it.
 _SECRET_FIELDS = {"recovery.patientlink": {"token_hash", "nonce"}}
 ERASED = "—"
+#: Why rows changed by an erasure changed (stored, so not translated).
+ERASURE_REASON = "Erased on the patient's request."
 
 
 # --- gathering ---------------------------------------------------------------------------------
@@ -111,9 +118,16 @@ def _owned_rows(patient: Patient) -> dict[type[models.Model], dict[Any, models.M
 
 
 def _files(rows: Iterable[models.Model]) -> list[tuple[models.Model, str]]:
-    """The stored files the rows name: (row, file field name)."""
-    return [(row, field.name) for row in rows for field in row._meta.concrete_fields
-            if isinstance(field, models.FileField) and getattr(row, field.name)]
+    """The stored files the rows name: (row, field name). File fields, and the fields in which
+    a photo names its files in the default storage."""
+    found = []
+    for row in rows:
+        names = [field.name for field in row._meta.concrete_fields
+                 if isinstance(field, models.FileField)]
+        if isinstance(row, Photo):
+            names += Photo.FILE_FIELDS
+        found += [(row, name) for name in names if getattr(row, name)]
+    return found
 
 
 @dataclass(frozen=True)
@@ -149,10 +163,12 @@ def export_record(actor: Actor, patient_id: int | str) -> RecordExport:
             stored = getattr(row, name)
             if isinstance(row, PatientDocument):
                 content = read_document(row, actor).content
+            elif isinstance(row, Photo):
+                content = photo_files.read(stored)
             else:
                 with stored.open("rb") as f:
                     content = f.read()
-            path = f"files/{stored.name}"
+            path = f"files/{stored if isinstance(stored, str) else stored.name}"
             out.writestr(path, content)
             listed.append({"record": f"{row._meta.label_lower}:{row.pk}", "field": name,
                            "path": path, "size": len(content)})
@@ -181,6 +197,7 @@ def last_clinical_day(patient: Patient) -> dt.date | None:
         OutcomeRecord.objects.filter(patient=patient).aggregate(m=Max("assessed_on"))["m"],
         AdverseEvent.objects.filter(patient=patient).aggregate(m=Max("recorded_at"))["m"],
         Referral.objects.filter(patient=patient).aggregate(m=Max("created_at"))["m"],
+        Photo.objects.filter(patient=patient).aggregate(m=Max("taken_at"))["m"],
     ]
     days = [timezone.localdate(m) if isinstance(m, dt.datetime) else m for m in moments if m]
     return max(days) if days else None
@@ -225,11 +242,15 @@ def erase_record(actor: Actor, patient_id: int | str, *, confirm_name: str) -> E
                 field="confirm_name")
         plan = plan_for(patient)
         done = _erase_contact(patient)
+        done["photo_uses_withdrawn"] = photos.withdraw_uses_on_erasure(actor, patient,
+                                                                       ERASURE_REASON)
         if plan.full:
             done.update(_erase_identity(patient))
             deleted = [(d.file.storage, d.file.name)
                        for d in PatientDocument.objects.filter(patient=patient)]
             done["files_deleted"] = len(deleted)
+            # Their files go after the commit too (photos' own deletion path, audited).
+            done["photos_deleted"] = photos.delete_on_erasure(actor, patient, ERASURE_REASON)
         patient.save()
         erasure = Erasure.objects.create(
             clinic_id=patient.clinic_id, patient=patient, erased_by=actor.user,
@@ -299,6 +320,7 @@ def _erase_identity(patient: Patient) -> dict[str, Any]:
     Appointment.objects.filter(patient=patient).update(notes="", override_reason="",
                                                        cancelled_reason="")
     WaitlistEntry.objects.filter(patient=patient).update(note="")
+    ScopeWithdrawal.objects.filter(patient=patient).update(reason=ERASED)
     notes = 0
     for checkin in CheckIn.objects.filter(patient=patient).exclude(answers__note=""):
         answers = {**checkin.answers, "note": ""}

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
 
 from needlecare import clock
@@ -127,8 +128,9 @@ class BodySizeLimit:
 
     Django's own check (DATA_UPLOAD_MAX_MEMORY_SIZE) raises while the body is read: pages then
     answer a bare 400 and the API a 500. A file upload (multipart) may be larger, up to
-    MAX_UPLOAD_BYTES, but its other fields are held to the same limit: it is parsed here, so
-    a field over the limit answers 413 too rather than failing later in the CSRF check. A body
+    MAX_UPLOAD_BYTES (more on the routes that take photos: UPLOAD_LIMITS_BY_ROUTE), but its
+    other fields are held to the same limit: it is parsed here, so a field over the limit
+    answers 413 too rather than failing later in the CSRF check. A body
     without a Content-Length is read as empty by Django's WSGI handler, so the header is the
     whole story for the rest."""
 
@@ -137,7 +139,7 @@ class BodySizeLimit:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         multipart = request.content_type == "multipart/form-data"
-        limit = int(settings.MAX_UPLOAD_BYTES if multipart
+        limit = int(self.upload_limit(request) if multipart
                     else settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -151,6 +153,17 @@ class BodySizeLimit:
             except RequestDataTooBig:
                 return too_large_response(request, int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
         return self.get_response(request)
+
+    @staticmethod
+    def upload_limit(request: HttpRequest) -> int:
+        """MAX_UPLOAD_BYTES, or the route's own limit (UPLOAD_LIMITS_BY_ROUTE: the routes that
+        take photos). The address is resolved here because this runs before the URL is."""
+        by_route: dict[str, int] = getattr(settings, "UPLOAD_LIMITS_BY_ROUTE", {})
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            return int(settings.MAX_UPLOAD_BYTES)
+        return int(by_route.get(match.view_name, settings.MAX_UPLOAD_BYTES))
 
     def process_exception(self, request: HttpRequest, exception: Exception
                           ) -> HttpResponse | None:

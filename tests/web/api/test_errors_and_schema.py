@@ -4,6 +4,7 @@ patterns that promise no more than the services accept."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from typing import Any
@@ -57,9 +58,9 @@ def test_every_operation_documents_its_errors() -> None:
     operations = [(path, method, op) for path, item in document["paths"].items()
                   for method, op in item.items()]
     # Ten of patients, check-ins and escalations, the audit trail, the outcomes app's four (a
-    # course, an outcome, the patient's answers, the numbers), education's four and eight of
-    # the diary.
-    assert len(operations) == 27
+    # course, an outcome, the patient's answers, the numbers), education's four, eight of the
+    # diary and six of photos.
+    assert len(operations) == 33
     # The clinic's published articles and the newsletter sign-up are public.
     public = {("/api/v1/clinics/{clinic}/articles", "get"),
               ("/api/v1/clinics/{clinic}/articles/{article}", "get"),
@@ -73,6 +74,17 @@ def test_every_operation_documents_its_errors() -> None:
     conflicts = {(p, m) for p, m, op in operations if "409" in op["responses"]}
     assert ("/api/v1/patients", "post") in conflicts
     assert ("/api/v1/escalations/{escalation_id}/close", "post") in conflicts
+
+
+def test_the_document_names_each_key_once() -> None:
+    """A key written twice (say a response status as 200 and as "200") is legal to Python's
+    JSON parser, which keeps the last, but Swagger UI refuses the whole document."""
+    def once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+        return dict(pairs)
+
+    json.loads(Client().get("/api/openapi.json").content, object_pairs_hook=once)
 
 
 def test_scores_keep_their_range_and_requests_refuse_unknown_fields() -> None:

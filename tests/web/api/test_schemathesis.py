@@ -1,15 +1,17 @@
 """The API against its own OpenAPI document, fuzzed by schemathesis.
 
 Every operation gets generated requests, valid and invalid, sent in-process to the WSGI
-application with a clinician's API token (or, for sending a check-in, the patient's link
-token). Each response must be documented (status, content type, JSON schema) and none may be a
-server error.
+application with a clinician's API token (or, for sending a check-in or its photo, the
+patient's link token). Each response must be documented (status, content type, JSON schema)
+and none may be a server error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -23,8 +25,11 @@ from needlecare.api.auth import DATE_OF_BIRTH_HEADER
 from needlecare.clock import now
 from needlecare.diary.resources import clinic_types
 from needlecare.diary.services import Proposal, book
+from needlecare.photos.services import Upload, upload_photos
 from needlecare.recovery.services import submit_checkin
 from needlecare.wsgi import application
+from tests.factories import make_photo_consent
+from tests.photo_files import good_jpeg
 from tests.web.api.conftest import World, all_no
 from tests.web.education.support import published_article
 
@@ -46,8 +51,12 @@ def connection_kept() -> Iterator[None]:
 
 
 @pytest.fixture
-def records(world: World) -> dict[str, int]:
-    """Real ids of the clinic's records: a check-in that opened an escalation."""
+def records(world: World, settings: Any, tmp_path: Path) -> dict[str, int]:
+    """Real ids of the clinic's records: a check-in that opened an escalation, and a photo
+    (stored in a folder of this test's own)."""
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "media")}}}
     recorded = submit_checkin(Actor.for_link(world.link),
                               {"red_flags": all_no(fever_or_chills=True), "symptoms": {}})
     assert recorded.escalation is not None
@@ -56,11 +65,14 @@ def records(world: World) -> dict[str, int]:
     appointment = book(Actor(user=world.front_desk), Proposal(
         patient_id=world.patient.pk, type_id=kind.pk, practitioner_id=world.clinician.pk,
         starts_at=now() + dt.timedelta(days=3)))
+    make_photo_consent(world.patient, world.clinician)
+    photo = upload_photos(Actor(user=world.clinician), world.patient.pk,
+                          [Upload(good_jpeg(), "front")])[0]
     return {"patient_id": world.patient.pk, "checkin_id": recorded.checkin.pk,
             "escalation_id": recorded.escalation.pk, "plan_id": world.session.plan_id,
             "clinic": world.clinic.slug, "article": article.slug,
             "appointment_id": appointment.pk, "type_id": kind.pk,
-            "practitioner_id": world.clinician.pk}
+            "practitioner_id": world.clinician.pk, "photo_id": photo.pk}
 
 
 def _aim_at_real_records(case: schemathesis.Case, records: dict[str, int]) -> None:
@@ -79,7 +91,8 @@ def _aim_at_real_records(case: schemathesis.Case, records: dict[str, int]) -> No
 
 
 def _bearer(case: schemathesis.Case, world: World) -> str:
-    if case.method.upper() == "POST" and case.path == "/api/v1/checkins":
+    if case.method.upper() == "POST" and case.path in {"/api/v1/checkins",
+                                                       "/api/v1/checkins/{checkin_id}/photos"}:
         return world.link_token
     if case.path == "/api/v1/audit":
         return world.tokens["owner"]  # the audit trail is the owners'

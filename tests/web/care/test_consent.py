@@ -33,7 +33,7 @@ def test_the_treatment_text_sets_expectations_and_states_the_risks() -> None:
                    "withdraw this consent at any time"):
         assert phrase in text, phrase
     assert consent_texts.current("treatment").version == "treatment-2026.1"
-    assert consent_texts.current("photos").version == "photos-2026.1"
+    assert consent_texts.current("photos").version == "photos-2026.2"
 
 
 def test_the_patient_reads_the_current_text_before_signing(journey: dict[str, Any]) -> None:
@@ -72,7 +72,7 @@ def test_photo_consent_is_separate_and_records_the_chosen_uses(
 
     response = _sign(journey, "photos", photo_uses=["clinical_record", "teaching"])
     consent = Consent.objects.get(pk=response["Location"].rstrip("/").rsplit("/", 1)[1])
-    assert (consent.kind, consent.text_version) == ("photos", "photos-2026.1")
+    assert (consent.kind, consent.text_version) == ("photos", "photos-2026.2")
     assert consent.photo_uses == ["clinical_record", "teaching"]
 
     response = _sign(journey, "photos", photo_uses=["marketing"])

@@ -47,6 +47,8 @@ def _address(linked: Linked, name: str, route: str, checkin_pk: int) -> str:
     kwargs: dict[str, Any] = {"token": linked.token}
     if "<int:pk>" in route:
         kwargs["pk"] = checkin_pk
+    if "<str:size>" in route:
+        kwargs["size"] = "thumbnail"  # a photo's file (photos app)
     return reverse(name, kwargs=kwargs)
 
 

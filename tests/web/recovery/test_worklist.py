@@ -17,7 +17,7 @@ from needlecare.accounts.models import User
 from needlecare.audit.models import AuditEvent
 from needlecare.care.models import SessionStatus, TreatmentSession
 from needlecare.clinical.vocabulary import RED_FLAGS
-from needlecare.recovery import services
+from needlecare.recovery import links, services
 from needlecare.recovery.models import (
     CheckIn,
     Escalation,
@@ -101,6 +101,15 @@ def test_todays_sessions_and_patients_due_a_check_in(linked: Linked) -> None:
     page = login(linked.clinician).get(reverse("worklist")).content.decode()
     assert day_1.patient.full_name in page
     assert day_7.patient.full_name in page
+
+
+def test_a_patient_due_without_a_working_link_is_offered_their_link_page(
+        linked: Linked) -> None:
+    day_1 = signed_days_ago(1, clinic=linked.clinic)
+    links.revoke_link(Actor(user=linked.clinician), day_1.link.pk, "lost phone")
+    page = login(linked.clinician).get(reverse("worklist")).content.decode()
+    assert "No working link: create one" in page
+    assert reverse("patient-link", args=[day_1.patient.pk]) in page
 
 
 def _busy_clinic(linked: Linked, n: int) -> None:
