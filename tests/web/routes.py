@@ -312,6 +312,8 @@ DIARY_ROUTES: list[Route] = [
     Route("previsit-review", _previsit, "get", Permission.WRITE_CLINICAL),
     Route("previsit-review", _previsit, "post", Permission.WRITE_CLINICAL),
     Route("previsit-countersign", _signature, "post", Permission.WRITE_CLINICAL),
+]
+
 
 def _photo(journey: Journey) -> Any:
     """A photo record of the journey's patient (with a photo consent), made once per journey.

@@ -52,11 +52,6 @@ _WORDS = {
     "link.issue": _("sent you a link to these pages"),
     "link.create": _("sent you a link to these pages"),
     "link.list": _("looked at your links to these pages"),
-    # One personal link per patient (recovery.links): sent, sent again, replaced, unlocked.
-    "link.send": _("sent you a link to these pages"),
-    "link.replace": _("sent you a link to these pages"),
-    "link.view": _("looked at your links to these pages"),
-    "link.unlock": _("unlocked your link to these pages"),
     "link.revoke": _("stopped a link to these pages"),
     # One personal link per patient (recovery.links): its own actions.
     "link.view": _("looked at your link to these pages"),
