@@ -127,7 +127,10 @@ class Escalation(models.Model):
 
     class Meta:
         ordering = ["deadline", "id"]
-        indexes = [models.Index(fields=["clinic", "status", "deadline"])]
+        indexes = [models.Index(fields=["clinic", "status", "deadline"]),
+                   # The closed ones, most recently closed first (the API's list).
+                   models.Index(fields=["clinic", "status", "closed_at"],
+                                name="escalation_closed")]
 
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
         """Still waiting for the clinic after its deadline."""
