@@ -37,7 +37,7 @@ PATIENT_MESSAGES_SHOWN = 100
 FAILURE_STATUSES = (MessageStatus.FAILED, MessageStatus.DEAD)
 WAITING_STATUSES = (MessageStatus.PENDING, MessageStatus.SENDING)
 #: What the worker or staff have dealt with (listed below failures and what is waiting).
-DEALT_WITH_STATUSES = tuple(s for s in MessageStatus
+DEALT_WITH_STATUSES = tuple(s for s in MessageStatus.values
                             if s not in (*FAILURE_STATUSES, *WAITING_STATUSES))
 NEXT_UP_SHOWN = 20
 
@@ -70,7 +70,7 @@ class OutboxPage:
         MessageStatus.choices))
 
 
-def _soonest(visible: Any, statuses: tuple[str, ...], limit: int) -> list[Message]:
+def _soonest(visible: Any, statuses: tuple[Any, ...], limit: int) -> list[Message]:
     """The ``limit`` soonest due messages in ``statuses``: one query per status, each served
     in order by the (clinic, status, due_at) index, merged here. One query with
     ``status IN (...)`` cannot be read in due order from that index, so the database would

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -54,7 +55,7 @@ def _cutoffs(now: dt.datetime) -> dict[int, dt.datetime]:
             for clinic_id in Clinic.objects.values_list("pk", flat=True)}
 
 
-def _purge_batch(clinic_id: int, status: str, cutoff: dt.datetime, size: int) -> int:
+def _purge_batch(clinic_id: int, status: Any, cutoff: dt.datetime, size: int) -> int:
     with transaction.atomic():
         old = Message.objects.filter(clinic_id=clinic_id, status=status, due_at__lt=cutoff)
         if status == MessageStatus.SENT:

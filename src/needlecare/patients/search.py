@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
 
@@ -50,7 +51,7 @@ def _contains(queryset: models.QuerySet[Patient], column: str, parts: list[str]
     if connection.vendor == "sqlite" and indexed:
         match = " AND ".join(_phrase(column, part) for part in indexed)
         queryset = queryset.filter(id__in=RawSQL(
-            f"SELECT rowid FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s",  # noqa: S608
+            f"SELECT rowid FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s",
             (match,)))
         parts = [part for part in parts if len(part) < TRIGRAM]
     for part in parts:

@@ -6,7 +6,6 @@ the page reads the same number of queries whatever the number of patients."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -103,7 +102,7 @@ def _crowd(journey: dict, n: int = 150) -> None:
 
 
 def _plan(journey: dict, query: str) -> str:
-    kind, queryset = search.matching(Patient.objects.filter(clinic=journey["clinic"]), query)
+    _kind, queryset = search.matching(Patient.objects.filter(clinic=journey["clinic"]), query)
     queryset = queryset.order_by("family_name", "given_name", "id")[:26]
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
