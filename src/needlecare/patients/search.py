@@ -5,11 +5,13 @@ A name matches when every word of the query is found anywhere in the patient's n
 when its digits are found anywhere in the patient's (``Patient.phone_digits``); a date of
 birth by equality (the ``clinic, date_of_birth`` index).
 
-"Found anywhere" is served by a trigram index (migration patients 0005): on SQLite the FTS5
-table ``patients_patient_search`` (trigram tokenizer), on PostgreSQL ``pg_trgm`` GIN indexes,
-which serve ``LIKE '%…%'`` directly. A trigram index needs three characters: shorter words
-are checked on the rows the longer ones found (or, when every word is short, on the clinic's
-patients in name order, as far as the page reaches).
+"Found anywhere" is served by a trigram index (migration patients 0005). On SQLite, the FTS5
+table ``patients_patient_search`` (trigram tokenizer) is asked first for at most BROAD + 1
+matching ids: a narrow search then reads and sorts those; a broad one ("robin" in a tenth of
+the names) walks the clinic's patients in name order, where a page of matches comes quickly.
+On PostgreSQL, ``pg_trgm`` GIN indexes serve ``LIKE '%…%'`` directly. A trigram index needs
+three characters: shorter words are checked on the rows the longer ones found (or, when every
+word is short, on the clinic's patients in name order, as far as the page reaches).
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ import datetime as dt
 import re
 
 from django.db import connection, models
-from django.db.models.expressions import RawSQL
 
 from needlecare import names
 from needlecare.patients.models import Patient
 
 #: The shortest text a trigram index can look up.
 TRIGRAM = 3
+#: On SQLite, more matches than this make a search "broad" (see ``_contains``).
+BROAD = 1000
 PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-]+$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 _FTS_TABLE = "patients_patient_search"
@@ -50,10 +53,17 @@ def _contains(queryset: models.QuerySet[Patient], column: str, parts: list[str]
     indexed = [part for part in parts if len(part) >= TRIGRAM]
     if connection.vendor == "sqlite" and indexed:
         match = " AND ".join(_phrase(column, part) for part in indexed)
-        queryset = queryset.filter(id__in=RawSQL(
-            f"SELECT rowid FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s",
-            (match,)))
-        parts = [part for part in parts if len(part) < TRIGRAM]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT rowid FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH %s "
+                           "LIMIT %s", (match, BROAD + 1))
+            ids = [row[0] for row in cursor.fetchall()]
+        if len(ids) <= BROAD:
+            # A narrow search: sorting its few rows by name is quick.
+            queryset = queryset.filter(id__in=ids)
+            parts = [part for part in parts if len(part) < TRIGRAM]
+        # Otherwise the words are common ("robin" in a tenth of 100,000 names): reading every
+        # match to sort it costs more than walking the clinic's patients in name order, where
+        # the first page of matches comes after a few hundred rows.
     for part in parts:
         queryset = queryset.filter(**{f"{column}__contains": part})
     return queryset
