@@ -124,7 +124,10 @@ def run_worker(*, once: bool = False, batch: int = outbox.DEFAULT_BATCH,
     stop = stop or threading.Event()
     seal_every = float(getattr(settings, "AUDIT_SEAL_SECONDS", 5.0))
     upkeep_every = float(getattr(settings, "MESSAGING_UPKEEP_SECONDS", 60.0))
-    sealed_at = upkept_at = float("-inf")
+    sealed_at = float("-inf")
+    # The first upkeep comes one period after the start, not at it: a worker started for a
+    # moment (a test, a one-off) does not take SQLite's write lock for ANALYZE.
+    upkept_at = time.monotonic()
     handled = 0
     while not stop.is_set():
         _tidy_connections()

@@ -102,11 +102,23 @@ def test_the_running_worker_purges_between_passes(world: World, settings: Any) -
     import threading
 
     settings.MESSAGING_OUTBOX_RETENTION_DAYS = 30
+    settings.MESSAGING_UPKEEP_SECONDS = 0
     old = _message(world, MessageStatus.CANCELLED, 60)
     stop = threading.Event()
-    # One pass, then stop: the upkeep runs before the first pass.
+    # One pass, then stop: an upkeep period of 0 runs the upkeep before the first pass.
     run_worker(worker="purge-test", interval=0, stop=stop, on_pass=lambda n: stop.set())
     assert not Message.objects.filter(pk=old.pk).exists()
+
+
+def test_a_worker_started_for_a_moment_does_no_upkeep(world: World, settings: Any) -> None:
+    import threading
+
+    settings.MESSAGING_OUTBOX_RETENTION_DAYS = 30
+    settings.MESSAGING_UPKEEP_SECONDS = 3600
+    old = _message(world, MessageStatus.CANCELLED, 60)
+    stop = threading.Event()
+    run_worker(worker="purge-test", interval=0, stop=stop, on_pass=lambda n: stop.set())
+    assert Message.objects.filter(pk=old.pk).exists()
 
 
 def test_sqlite_gets_planner_statistics(world: World) -> None:
