@@ -73,3 +73,9 @@ def name_key(*parts: str) -> str:
                    if not unicodedata.combining(c))
     folded = "".join(c if c.isascii() else _latin_lookalike(c) for c in text)
     return unicodedata.normalize("NFC", folded)
+
+
+def phone_digits(text: str) -> str:
+    """The digits of a phone number, in order: what a phone search compares (spaces, dashes,
+    brackets, dots and the leading "+" are how people write numbers, not part of them)."""
+    return "".join(ch for ch in text or "" if ch.isdigit())

@@ -368,6 +368,11 @@ MESSAGING_POLL_SECONDS = float(os.environ.get("NEEDLECARE_WORKER_POLL_SECONDS", 
 # The reminder of the next session goes this many days before the patient may have it.
 MESSAGING_NEXT_SESSION_LEAD_DAYS = int(os.environ.get("NEEDLECARE_NEXT_SESSION_LEAD_DAYS",
                                                       "3"))
+# Sent, cancelled and skipped outbox rows older than this many days are purged by the worker
+# (messaging/upkeep.py), for clinics whose messaging settings do not say otherwise; the worker
+# does its upkeep (purge, SQLite statistics) every MESSAGING_UPKEEP_SECONDS.
+MESSAGING_OUTBOX_RETENTION_DAYS = int(os.environ.get("NEEDLECARE_OUTBOX_RETENTION_DAYS", "365"))
+MESSAGING_UPKEEP_SECONDS = float(os.environ.get("NEEDLECARE_WORKER_UPKEEP_SECONDS", "60"))
 # --- end of messaging settings ---------------------------------------------------------------
 
 # --- Articles, reading and the newsletter (issue 13) ------------------------------------------

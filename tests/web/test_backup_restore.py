@@ -158,7 +158,9 @@ def _sqlite_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     try:
         tables = [r[0] for r in db.execute(
             "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return {t: db.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall()
+        # Sorted here rather than by rowid: the patient search's FTS5 tables include one
+        # WITHOUT ROWID (patients_patient_search_config).
+        return {t: sorted(db.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)
                 for t in tables}
     finally:
         db.close()

@@ -49,10 +49,11 @@ def list_patients(
                                "DD/MM/YYYY) or digits of the phone number; empty lists all"),
     page: int = Query(1, ge=1, le=MAX_PAGE),
 ) -> PatientPage:
-    found = services.search_patients(actor(request), q, page)
+    found = services.search_patients(actor(request), q, page, count=True)
+    count = found.count or 0
     return PatientPage(
         query=found.query, kind=found.kind, page=found.page.number,
-        pages=found.page.paginator.num_pages, count=found.page.paginator.count,
+        pages=max(1, -(-count // services.PAGE_SIZE)), count=count,
         results=[PatientSummary(id=p.pk, given_name=p.given_name, family_name=p.family_name,
                                 date_of_birth=p.date_of_birth)
                  for p in found.page.object_list])

@@ -188,7 +188,9 @@ class TreatmentSession(models.Model):
 
     class Meta:
         ordering = ["-scheduled_for", "-id"]
-        indexes = [models.Index(fields=["clinic", "scheduled_for"])]
+        indexes = [models.Index(fields=["clinic", "scheduled_for"]),
+                   # The worklist's "due a check-in today": sessions performed on given days.
+                   models.Index(fields=["clinic", "performed_on"], name="session_performed")]
 
     @property
     def is_signed(self) -> bool:

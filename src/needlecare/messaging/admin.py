@@ -5,4 +5,4 @@ from needlecare.messaging.models import MessagingSettings
 
 @admin.register(MessagingSettings)
 class MessagingSettingsAdmin(admin.ModelAdmin):
-    list_display = ("clinic", "quiet_from", "quiet_until")
+    list_display = ("clinic", "quiet_from", "quiet_until", "outbox_retention_days")

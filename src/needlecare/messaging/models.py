@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -165,6 +166,11 @@ _QUIET_FROM = dt.time(21, 0)
 _QUIET_UNTIL = dt.time(8, 0)
 
 
+#: The outbox retention of a new clinic's settings (the deployment's default is the setting
+#: MESSAGING_OUTBOX_RETENTION_DAYS, which is this unless the operator changes it).
+DEFAULT_RETENTION_DAYS = 365
+
+
 class MessagingSettings(models.Model):
     """A clinic's messaging settings. A clinic without a row has the defaults.
 
@@ -175,6 +181,12 @@ class MessagingSettings(models.Model):
                                   related_name="messaging_settings")
     quiet_from = models.TimeField(_("no patient messages from"), default=_QUIET_FROM)
     quiet_until = models.TimeField(_("no patient messages until"), default=_QUIET_UNTIL)
+    #: Sent, cancelled and skipped messages older than this are purged by the worker
+    #: (messaging/upkeep.py); their audit rows stay. A clinic without a row has
+    #: MESSAGING_OUTBOX_RETENTION_DAYS.
+    outbox_retention_days = models.PositiveIntegerField(
+        _("keep sent and cancelled messages for (days)"), default=DEFAULT_RETENTION_DAYS,
+        validators=[MinValueValidator(1)])
 
     class Meta:
         verbose_name = _("messaging settings")

@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from needlecare import clock
+from needlecare import clock, paging
 from needlecare.access import Actor, Permission, audit, refuse, require
 from needlecare.errors import Conflict, NotFound, ServiceError
 from needlecare.messaging.models import (
@@ -37,6 +36,9 @@ FAILURES_SHOWN = 100
 PATIENT_MESSAGES_SHOWN = 100
 FAILURE_STATUSES = (MessageStatus.FAILED, MessageStatus.DEAD)
 WAITING_STATUSES = (MessageStatus.PENDING, MessageStatus.SENDING)
+#: What the worker or staff have dealt with (listed below failures and what is waiting).
+DEALT_WITH_STATUSES = tuple(s for s in MessageStatus.values
+                            if s not in (*FAILURE_STATUSES, *WAITING_STATUSES))
 NEXT_UP_SHOWN = 20
 
 
@@ -56,17 +58,30 @@ class OutboxPage:
     failure_count: int
     #: The messages waiting to go out, soonest first (only on the unfiltered view).
     next_up: list[Message]
-    waiting_count: int
+    #: Whether more messages are waiting than ``next_up`` shows (not counted: a clinic can
+    #: have a hundred thousand reminders scheduled).
+    more_waiting: bool
     #: The other messages (or those in ``status``): waiting ones soonest first, the rest
-    #: newest first.
-    page: Page
+    #: newest first, a page at a time from a cursor.
+    page: paging.Keyset[Message]
     #: Whether bodies are shown (clinicians and owners).
     clinical: bool
     statuses: list[tuple[str, str]] = field(default_factory=lambda: list(
         MessageStatus.choices))
 
 
-def outbox(actor: Actor, status: str | None = None, page: int | str | None = 1) -> OutboxPage:
+def _soonest(visible: Any, statuses: tuple[Any, ...], limit: int) -> list[Message]:
+    """The ``limit`` soonest due messages in ``statuses``: one query per status, each served
+    in order by the (clinic, status, due_at) index, merged here. One query with
+    ``status IN (...)`` cannot be read in due order from that index, so the database would
+    read every waiting message (or walk the clinic's messages from the oldest) to sort them."""
+    found = [m for status in statuses
+             for m in visible.filter(status=status).order_by("due_at", "id")[:limit]]
+    return sorted(found, key=lambda m: (m.due_at, m.pk))[:limit]
+
+
+def outbox(actor: Actor, status: str | None = None, *, after: str | None = None,
+           before: str | None = None) -> OutboxPage:
     """The clinic's messages: failures first with their errors, then the rest."""
     if status is not None and status not in MessageStatus.values:
         raise ServiceError("status_invalid", _("Choose a status from the list."),
@@ -75,7 +90,8 @@ def outbox(actor: Actor, status: str | None = None, page: int | str | None = 1) 
         visible = _visible(actor).select_related("patient", "staff")
         failures: list[Message] = []
         next_up: list[Message] = []
-        failure_count = waiting_count = 0
+        failure_count = 0
+        more_waiting = False
         if status is None:
             failed = visible.filter(status__in=FAILURE_STATUSES)
             failures = list(failed.order_by("-due_at", "-id")[:FAILURES_SHOWN])
@@ -83,22 +99,21 @@ def outbox(actor: Actor, status: str | None = None, page: int | str | None = 1) 
                 else len(failures)
             # What goes out next matters more than a reminder weeks away, so waiting
             # messages come soonest first, apart from what has already been dealt with.
-            waiting = visible.filter(status__in=WAITING_STATUSES)
-            next_up = list(waiting.order_by("due_at", "id")[:NEXT_UP_SHOWN])
-            waiting_count = waiting.count() if len(next_up) == NEXT_UP_SHOWN \
-                else len(next_up)
-            rest = visible.exclude(status__in=(*FAILURE_STATUSES, *WAITING_STATUSES))
-            ordering = ("-due_at", "-id")
+            next_up = _soonest(visible, WAITING_STATUSES, NEXT_UP_SHOWN + 1)
+            more_waiting = len(next_up) > NEXT_UP_SHOWN
+            next_up = next_up[:NEXT_UP_SHOWN]
+            rest = visible.filter(status__in=DEALT_WITH_STATUSES)
+            newest_first = True
         else:
             rest = visible.filter(status=status)
-            ordering = (("due_at", "id") if status in WAITING_STATUSES
-                        else ("-due_at", "-id"))
-        shown = Paginator(rest.order_by(*ordering), PAGE_SIZE).get_page(page)
+            newest_first = status not in WAITING_STATUSES
+        shown = paging.keyset(rest, "due_at", PAGE_SIZE, newest_first=newest_first,
+                              after=after, before=before)
         audit(actor, "outbox.view", detail={
-            "status": status, "page": shown.number,
+            "status": status, "after": after, "before": before,
             "messages": [m.pk for m in [*failures, *next_up, *shown.object_list]]})
     return OutboxPage(status=status, failures=failures, failure_count=failure_count,
-                      next_up=next_up, waiting_count=waiting_count, page=shown,
+                      next_up=next_up, more_waiting=more_waiting, page=shown,
                       clinical=actor.can(Permission.VIEW_CLINICAL))
 
 

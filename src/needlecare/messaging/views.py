@@ -22,7 +22,8 @@ from needlecare.page_actions import submit
 def outbox(request: HttpRequest) -> HttpResponse:
     form = OutboxFilterForm(request.GET)
     status = (form.cleaned_data["status"] or None) if form.is_valid() else None
-    page = services.outbox(Actor.from_request(request), status, request.GET.get("page"))
+    page = services.outbox(Actor.from_request(request), status,
+                           after=request.GET.get("after"), before=request.GET.get("before"))
     return render(request, "messaging/outbox.html", {
         "form": form, "outbox": page, "page": page.page,
         "status_label": MessageStatus(status).label if status else "",

@@ -6,7 +6,9 @@ Run it as ``needlecare worker`` (beside ``needlecare serve``); as many as you li
 PostgreSQL, one is plenty for SQLite. ``--once`` works through everything due and exits.
 
 Between passes it also seals the audit trail's new rows into their hash chains
-(``audit.chain``), at most every AUDIT_SEAL_SECONDS, so that requests never do it themselves.
+(``audit.chain``), at most every AUDIT_SEAL_SECONDS, so that requests never do it themselves,
+and, at most every MESSAGING_UPKEEP_SECONDS, purges old outbox rows and refreshes SQLite's
+planner statistics (``messaging.upkeep``; not with ``--once``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from django.utils import translation
 
 from needlecare import clock
 from needlecare.audit import chain
-from needlecare.messaging import outbox
+from needlecare.messaging import outbox, upkeep
 from needlecare.messaging.channels import deliver
 from needlecare.messaging.compose import Defer, Skip, prepare
 from needlecare.messaging.models import Message, MessageStatus
@@ -92,6 +94,18 @@ def seal_audit_trail() -> int:
         return 0
 
 
+def do_upkeep() -> int:
+    """Purge old outbox rows and refresh SQLite's statistics; a failure is logged, never
+    fatal to the sending. Returns the number of rows purged."""
+    try:
+        purged = upkeep.purge_old_messages()
+        upkeep.refresh_statistics()
+    except Exception:
+        logger.exception("outbox upkeep failed; trying again later")
+        return 0
+    return purged
+
+
 def run_once(worker: str, *, batch: int = outbox.DEFAULT_BATCH) -> int:
     """One claim pass: the due messages and their sends, then the photos waiting to be
     checked (photos.jobs); returns the number of rows claimed."""
@@ -113,13 +127,20 @@ def run_worker(*, once: bool = False, batch: int = outbox.DEFAULT_BATCH,
         settings, "MESSAGING_POLL_SECONDS", 5.0)
     stop = stop or threading.Event()
     seal_every = float(getattr(settings, "AUDIT_SEAL_SECONDS", 5.0))
+    upkeep_every = float(getattr(settings, "MESSAGING_UPKEEP_SECONDS", 60.0))
     sealed_at = float("-inf")
+    # The first upkeep comes one period after the start, not at it: a worker started for a
+    # moment (a test, a one-off) does not take SQLite's write lock for ANALYZE.
+    upkept_at = time.monotonic()
     handled = 0
     while not stop.is_set():
         _tidy_connections()
         if time.monotonic() - sealed_at >= seal_every:
             seal_audit_trail()
             sealed_at = time.monotonic()
+        if not once and time.monotonic() - upkept_at >= upkeep_every:
+            do_upkeep()
+            upkept_at = time.monotonic()
         try:
             count = run_once(worker, batch=batch)
         except Exception:  # the database went away: wait, reconnect, carry on

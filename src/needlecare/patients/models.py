@@ -28,6 +28,9 @@ class Patient(models.Model):
     # The name's matching key (needlecare.names.name_key: case, accents and look-alike
     # letters folded), kept on every save: the duplicate check and the search compare it.
     name_key = models.CharField(max_length=500, editable=False, db_index=True)
+    # The phone number's digits (needlecare.names.phone_digits), kept on every save: the
+    # search compares digits only, through an index (see patients/search.py).
+    phone_digits = models.CharField(max_length=40, editable=False, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
@@ -47,4 +50,9 @@ class Patient(models.Model):
 
     def save(self, *args: object, **kwargs: object) -> None:
         self.name_key = names.name_key(self.given_name, self.family_name)
+        self.phone_digits = names.phone_digits(self.phone)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            # The derived keys follow the fields they are made from.
+            kwargs["update_fields"] = {*update_fields, "name_key", "phone_digits"}  # type: ignore[misc]
         super().save(*args, **kwargs)

@@ -7,18 +7,16 @@ read and write leaves exactly one audit row that commits or rolls back with the 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import Page, Paginator
-from django.db import models, transaction
-from django.db.models.functions import Replace
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from needlecare import clock, names
+from needlecare import clock, names, paging
 from needlecare.access import Actor, Permission, audit, changes, record_id, refuse, require
 from needlecare.errors import Conflict, NotFound, ServiceError
+from needlecare.patients import search
 from needlecare.patients.access import access_patient, patients_for
 from needlecare.patients.models import Channel, Patient
 
@@ -26,9 +24,6 @@ PAGE_SIZE = 25
 #: The longest first or last name, after normalising (the model's and the form's limit).
 NAME_MAX_LENGTH = 100
 OLDEST_AGE_YEARS = 120
-_PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-]+$")
-# Characters people type inside phone numbers; stripped on both sides before comparing digits.
-_PHONE_PUNCTUATION = (" ", "-", "(", ")", ".", "+")
 
 
 @dataclass(frozen=True)
@@ -83,8 +78,8 @@ def _clean_details(details: PatientDetails) -> dict[str, Any]:
             field="date_of_birth")
     phone = details.phone.strip()
     if phone:
-        digits = _digits(phone)
-        if not _PHONE_CHARS.match(phone) or not 7 <= len(digits) <= 15:
+        digits = names.phone_digits(phone)
+        if not search.PHONE_CHARS.match(phone) or not 7 <= len(digits) <= 15:
             raise ServiceError("phone_invalid", str(_(
                 "Enter a phone number of 7 to 15 digits, for example 07700 900123.")),
                 field="phone")
@@ -112,10 +107,6 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
-
-
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
 
 
 def register_patient(actor: Actor, details: PatientDetails, *,
@@ -186,45 +177,14 @@ def update_patient(actor: Actor, patient_id: int | str, details: PatientDetails)
 class PatientSearch:
     query: str
     kind: str  # "all" | "name" | "date_of_birth" | "phone"
-    page: Page  # of Patient
+    page: paging.Window[Patient]
+    #: How many patients match, counted only when asked (the JSON API's ``count``): the
+    #: staff pages show "next page" instead of counting a large clinic's whole list.
+    count: int | None = None
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
-
-
-def _parse_date(text: str) -> dt.date | None:
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a date, no time
-        except ValueError:
-            continue
-    return None
-
-
-def _digits_only(expression: Any) -> Any:
-    for ch in _PHONE_PUNCTUATION:
-        expression = Replace(expression, models.Value(ch), models.Value(""))
-    return expression
-
-
-def _filter(queryset: models.QuerySet[Patient], query: str
-            ) -> tuple[str, models.QuerySet[Patient]]:
-    if not query:
-        return "all", queryset
-    day = _parse_date(query)
-    if day is not None:
-        return "date_of_birth", queryset.filter(date_of_birth=day)
-    if _PHONE_CHARS.match(query) and _digits(query):
-        # Leading zeros dropped so 07700 900123 also finds +44 7700 900123.
-        digits = _digits(query).lstrip("0") or "0"
-        return "phone", queryset.annotate(phone_digits=_digits_only(models.F("phone"))).filter(
-            phone_digits__contains=digits)
-    for word in names.name_key(query).split():
-        queryset = queryset.filter(name_key__contains=word)
-    return "name", queryset
-
-
-def search_patients(actor: Actor, query: str = "", page: int | str | None = 1) -> PatientSearch:
+def search_patients(actor: Actor, query: str = "", page: int | str | None = 1, *,
+                    count: bool = False) -> PatientSearch:
     """One page of the clinic's patients matching a name, date of birth or phone number.
 
     A name matches on every word, anywhere in the name, ignoring case, accents and look-alike
@@ -232,10 +192,12 @@ def search_patients(actor: Actor, query: str = "", page: int | str | None = 1) -
     (1990-05-17) or day/month/year (17/05/1990); a phone number compares digits only."""
     query = " ".join(query.split())[:100]
     with transaction.atomic():
-        kind, queryset = _filter(patients_for(actor), query)
-        shown = Paginator(queryset.order_by("family_name", "given_name", "id"),
-                          PAGE_SIZE).get_page(page)
+        kind, queryset = search.matching(patients_for(actor), query)
+        # No count: a page of 100,000 patients must not read them all to say how many.
+        shown = paging.window(queryset.order_by("family_name", "given_name", "id"),
+                              page, PAGE_SIZE)
+        total = queryset.count() if count else None
         audit(actor, "patient.search", detail={
             "query": query, "kind": kind, "page": shown.number,
             "patient_ids": [p.pk for p in shown.object_list]})
-    return PatientSearch(query=query, kind=kind, page=shown)
+    return PatientSearch(query=query, kind=kind, page=shown, count=total)

@@ -512,6 +512,21 @@ class Worklist:
     escalations: list[Escalation] = field(default_factory=list)
     sessions_today: list[TreatmentSession] = field(default_factory=list)
     due_checkins: list[TreatmentSession] = field(default_factory=list)
+    #: Which lists were longer than WORKLIST_SHOWN (only the first are shown).
+    more: set[str] = field(default_factory=set)
+
+
+#: Rows shown in each list of the worklist. A clinic never has this many open escalations on a
+#: normal day; the bound keeps the page (and its audit row) small on a day that goes wrong,
+#: and the most urgent come first.
+WORKLIST_SHOWN = 200
+
+
+def _first(rows: Any, name: str, more: set[str]) -> list[Any]:
+    found = list(rows[:WORKLIST_SHOWN + 1])
+    if len(found) > WORKLIST_SHOWN:
+        more.add(name)
+    return found[:WORKLIST_SHOWN]
 
 
 def worklist(actor: Actor) -> Worklist:
@@ -526,25 +541,27 @@ def worklist(actor: Actor) -> Worklist:
         now = clock.now()
         today = local_date(now, clinic.time_zone)
         start, end = local_day_bounds(today, clinic.time_zone)
-        escalations = list(
+        more: set[str] = set()
+        escalations = _first(
             Escalation.objects.filter(clinic_id=clinic_id, status__in=ACTIVE_ESCALATION)
             .select_related("patient", "acknowledged_by")
-            .annotate(level_order=_LEVEL_ORDER).order_by("level_order", "deadline", "id"))
-        sessions_today = list(
+            .annotate(level_order=_LEVEL_ORDER).order_by("level_order", "deadline", "id"),
+            "escalations", more)
+        sessions_today = _first(
             TreatmentSession.objects.filter(clinic_id=clinic_id, scheduled_for__gte=start,
                                             scheduled_for__lt=end)
             .exclude(status=SessionStatus.CANCELLED).select_related("patient")
-            .order_by("scheduled_for", "id"))
+            .order_by("scheduled_for", "id"), "sessions_today", more)
         checked_today = CheckIn.objects.filter(session_id=OuterRef("pk"), submitted_at__gte=start)
         # Inactivity is judged when the link is used; here "has a link" is enough.
         live_link = PatientLink.objects.filter(patient_id=OuterRef("patient_id"),
                                                revoked_at__isnull=True)
-        due = list(
+        due = _first(
             TreatmentSession.objects.filter(clinic_id=clinic_id, status=SessionStatus.SIGNED,
                                             performed_on__in=checkin_due_session_dates(today))
             .annotate(checked_in_today=Exists(checked_today), has_link=Exists(live_link))
             .filter(checked_in_today=False).select_related("patient")
-            .order_by("performed_on", "patient__family_name", "id"))
+            .order_by("performed_on", "patient__family_name", "id"), "due_checkins", more)
         audit(actor, "worklist.view", detail={
             "escalations": [e.pk for e in escalations], "due_checkins": [s.pk for s in due]})
     for escalation in escalations:
@@ -553,7 +570,7 @@ def worklist(actor: Actor) -> Worklist:
     for session in due:
         session.day = (today - session.performed_on).days
     return Worklist(now=now, today=today, time_zone=clinic.time_zone, escalations=escalations,
-                    sessions_today=sessions_today, due_checkins=due)
+                    sessions_today=sessions_today, due_checkins=due, more=more)
 
 
 ESCALATIONS_PAGE_SIZE = 50
