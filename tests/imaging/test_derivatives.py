@@ -14,6 +14,12 @@ from tests.imaging import synthetic
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
+def _without_date(profile: bytes) -> bytes:
+    """An ICC profile without its header's creation time (bytes 24-35): LittleCMS stamps the
+    moment a profile is made, and the module's and this test's were made at different times."""
+    return profile[:24] + profile[36:]
+
+
 def test_thumbnail_and_screen_copies_are_upright_srgb_jpegs() -> None:
     wide = np.zeros((1200, 4000, 3), np.uint8)
     wide[:, :2000] = (200, 40, 40)
@@ -27,7 +33,7 @@ def test_thumbnail_and_screen_copies_are_upright_srgb_jpegs() -> None:
         assert image.format == "JPEG"
         assert image.height > image.width  # orientation applied
         assert (image.width, image.height) == (copy.width, copy.height)
-        assert image.info["icc_profile"] == SRGB
+        assert _without_date(image.info["icc_profile"]) == _without_date(SRGB)
         assert not image.getexif()
     assert max(copies["thumbnail"].width, copies["thumbnail"].height) == 320
     assert 1024 < max(copies["screen"].width, copies["screen"].height) <= 2048

@@ -58,9 +58,9 @@ def test_every_operation_documents_its_errors() -> None:
     operations = [(path, method, op) for path, item in document["paths"].items()
                   for method, op in item.items()]
     # Ten of patients, check-ins and escalations, the audit trail, the outcomes app's four (a
-    # course, an outcome, the patient's answers, the numbers), education's four, eight of the
-    # diary and six of photos.
-    assert len(operations) == 33
+    # course, an outcome, the patient's answers, the numbers), education's three (the public
+    # articles, one article, the sign-up), eight of the diary and six of photos.
+    assert len(operations) == 32
     # The clinic's published articles and the newsletter sign-up are public.
     public = {("/api/v1/clinics/{clinic}/articles", "get"),
               ("/api/v1/clinics/{clinic}/articles/{article}", "get"),
