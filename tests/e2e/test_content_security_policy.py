@@ -381,8 +381,6 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
     phone.wait_for_url("**/checkins/*/")
     phone.wait_for_load_state("networkidle")
     problems["patient-checkin-result"] = _violations(phone, phone_console)
-    for name in ("patient-outcomes", "patient-outcomes-thanks"):
-        problems[name] = _load(phone, patient_pages[name], phone_console)
     # The photo step, then its page after a photo was sent (checked, with the framing guide).
     phone_console.clear()
     phone.get_by_role("link", name="Add a photo").click()
@@ -396,6 +394,8 @@ def test_every_staff_and_patient_page_loads_without_a_violation(
     phone.get_by_role("heading", name="Thank you: your photo is clear").wait_for()
     phone.wait_for_load_state("networkidle")
     problems["patient-checkin-photos (sent)"] = _violations(phone, phone_console)
+    for name in ("patient-outcomes", "patient-outcomes-thanks"):
+        problems[name] = _load(phone, patient_pages[name], phone_console)
     problems["unknown link"] = _load(phone, "/p/" + "x" * 43 + "/", phone_console)
 
     assert {name: found for name, found in problems.items() if found} == {}

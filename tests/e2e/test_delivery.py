@@ -45,6 +45,8 @@ def test_a_patient_downloads_the_aftercare_plan_from_the_phone(
     assert demo.try_me_url
     assert demo.try_me_dob
     verify_on_phone(phone, demo.try_me_url, demo.try_me_dob)
+    # The day's aftercare (with the plan to download) is one tap below the check-in form.
+    phone.locator("details.aftercare > summary").click()
     with phone.expect_download() as download_info:
         phone.get_by_role("link", name="Download your aftercare plan (PDF)").click()
     download = download_info.value

@@ -108,7 +108,7 @@ def test_a_patient_due_without_a_working_link_is_offered_their_link_page(
     day_1 = signed_days_ago(1, clinic=linked.clinic)
     links.revoke_link(Actor(user=linked.clinician), day_1.link.pk, "lost phone")
     page = login(linked.clinician).get(reverse("worklist")).content.decode()
-    assert "No working link: create one" in page
+    assert "No working link: send one" in page
     assert reverse("patient-link", args=[day_1.patient.pk]) in page
 
 
@@ -261,5 +261,5 @@ def test_a_patient_due_a_check_in_without_a_working_link_is_offered_one(linked: 
     response = login(linked.clinician).get(reverse("worklist"))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "No working link: create one" in page
+    assert "No working link: send one" in page
     assert reverse("patient-link", args=[due.patient.pk]) in page
