@@ -152,6 +152,7 @@ def _checkin_patient(actor: Any) -> Any:
     """A patient whose session was signed today, with their link (the check-in's cost)."""
     from decimal import Decimal
 
+    from django.db import transaction
     from django.utils import timezone
 
     from needlecare.access import Actor
@@ -173,7 +174,8 @@ def _checkin_patient(actor: Any) -> Any:
     care.sign_consent(staff, patient.pk, kind="treatment", signed_name=patient.full_name,
                       understood=True)
     plan = care.create_plan(staff, consultation.pk, ["acne_scars"], ["cheeks"])
-    session = care.open_booked_session(plan.pk, timezone.now(), owner)
+    with transaction.atomic():  # as the diary calls it: inside its booking's transaction
+        session = care.open_booked_session(plan.pk, timezone.now(), owner)
     today = timezone.localdate()
     care.sign_session(staff, session.pk, care.ChartData(
         performed_on=today, device="pen", cartridge_lot="BENCH-1",
