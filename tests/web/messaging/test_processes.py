@@ -31,8 +31,16 @@ from needlecare.messaging.models import (
     Recipient,
     WorkerHeartbeat,
 )
-from tests.factories import make_clinic, make_patient, make_user
+from tests.factories import (
+    make_clinic,
+    make_consultation,
+    make_patient,
+    make_plan,
+    make_signed_session,
+    make_user,
+)
 from tests.web.messaging.support import WebhookSink
+from tests.web.patients.support import make_escalation
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -68,9 +76,15 @@ def finish(process: subprocess.Popen[str], timeout: float = 120) -> None:
 
 
 def notes(patient: Any, count: int) -> list[Message]:
-    """Notes to ``patient`` due now (replies: no quiet hours, so the wall clock is fine)."""
+    """Notes to ``patient`` due now (replies: no quiet hours, so the wall clock is fine),
+    about one open escalation of a signed session (a note speaks about its escalation)."""
     now = timezone.now()
+    clinician = make_user(patient.clinic, Role.CLINICIAN)
+    session = make_signed_session(make_plan(make_consultation(patient, clinician), clinician),
+                                  clinician)
+    escalation = make_escalation(session, level="contact_clinic")
     rows = [Message(clinic_id=patient.clinic_id, recipient=Recipient.PATIENT, patient=patient,
+                    session=session, escalation=escalation,
                     kind=MessageKind.TRIAGE_NOTE, channel=patient.preferred_channel,
                     context={"level": "contact_clinic", "advice": [f"Advice {n}."],
                              "deadline": None},
