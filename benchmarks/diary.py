@@ -270,6 +270,9 @@ def child(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="needlecare-diary-bench-"))
     env = {**os.environ, "NEEDLECARE_VAR_DIR": str(workdir), "NEEDLECARE_LOG_LEVEL": "ERROR",
            "DJANGO_SETTINGS_MODULE": "needlecare.settings",
+           # The booking is compared with check-ins sent through one link, more than the
+           # product's 12 a day; the limit's own count still runs and is measured.
+           "NEEDLECARE_CHECKINS_PER_DAY": "1000000",
            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(Path(__file__).parent)])}
     command = [sys.executable, __file__, "--measure", "--years", str(args.years), "--rounds",
                str(args.rounds), "--out", str(args.out)]
