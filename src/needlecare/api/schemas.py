@@ -68,8 +68,9 @@ IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 # Empty, or an address Django's EmailValidator also accepts (a subset of it: ASCII only), so
 # the OpenAPI document states the whole rule.
-EMAIL_PATTERN = (r"^$|^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-                 r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+EMAIL_ADDRESS_PATTERN = (r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                         r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+EMAIL_PATTERN = r"^$|" + EMAIL_ADDRESS_PATTERN
 Email = Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN,
                              description="empty, or an email address")]
 # Empty, or 7 to 15 digits with spaces ( ) . - between them, perhaps after a +: what
@@ -83,6 +84,7 @@ Phone = Annotated[str, Field(max_length=40, pattern=PHONE_PATTERN,
 PATTERN_MESSAGES = {
     NO_NUL: _("Text must not contain NUL characters."),
     EMAIL_PATTERN: _("Enter a valid email address, or leave it empty."),
+    EMAIL_ADDRESS_PATTERN: _("Enter a valid email address."),
     PHONE_PATTERN: _("Enter a phone number of 7 to 15 digits, for example 07700 900123."),
 }
 

@@ -66,3 +66,8 @@ def test_subscribing_needs_an_adult_and_a_real_address(world: World) -> None:
     assert _subscribe(world, "kid@example.test", adult=False).status_code == 422
     assert _subscribe(world, "kid@example.test", adult="yes").status_code == 422
     assert _subscribe(world, "a@b").status_code == 422
+    # An address with a control character (U+0085 is whitespace to Python but not to the JSON
+    # Schema the API publishes) is refused by the published rule, in plain words.
+    refused = _subscribe(world, "\u00e1oH\u0085\u0005;@\u00ac")
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"]["email"] == "Enter a valid email address."
