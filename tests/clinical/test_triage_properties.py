@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from needlecare.clinical.protocol.loader import default_protocol
-from needlecare.clinical.triage import CheckIn, triage
+from needlecare.clinical.protocol.loader import (
+    available_versions,
+    default_protocol,
+    protocol_by_version,
+)
+from needlecare.clinical.triage import CheckIn, TriageRecord, explain, record_of, triage
 from needlecare.clinical.vocabulary import DEVICES, RED_FLAGS, SYMPTOMS, ZONES, Level
 
 SESSION_DAY = dt.date(2026, 11, 20)
@@ -155,3 +160,35 @@ def test_every_reason_cites_sources_that_resolve(doc: dict[str, Any]) -> None:
         for source in reason.sources:
             assert source.key in bibliography
             assert source.citation == bibliography[source.key].citation
+
+
+@settings(max_examples=300)
+@given(checkins(), st.sampled_from(available_versions()))
+def test_a_stored_record_explains_exactly_what_the_patient_was_told(doc: dict[str, Any],
+                                                                    label: str) -> None:
+    # A check-in row keeps only the record; every text, source, line of advice and the
+    # expected course must come back from the protocol version it names, unchanged.
+    protocol = protocol_by_version(label)
+    checkin = CheckIn.model_validate(doc)
+    try:
+        result = triage(checkin, protocol)
+    except ValueError:
+        return  # a code or a photo this (older) protocol cannot read: refused, never stored
+    stored = record_of(result).model_dump_json(by_alias=True)
+    # It grows with the reasons alone (a dozen or more only when most questions are left
+    # unanswered), never with texts, sources, advice or the expected course.
+    assert len(stored.encode()) <= 150 + 110 * len(result.reasons)
+    record = TriageRecord.model_validate_json(stored)
+    assert explain(record, checkin, protocol) == result
+
+
+def test_a_record_is_not_explained_by_another_protocol_version() -> None:
+    doc = {"session": {"date": SESSION_DAY.isoformat(), "deepest_depth_mm": 1.0,
+                       "zones": ["cheeks"], "fitzpatrick": 2, "device": "pen"},
+           "reported_at": f"{SESSION_DAY.isoformat()}T20:00:00",
+           "red_flags": {"fever_or_chills": True}}
+    checkin = CheckIn.model_validate(doc)
+    older, newer = (protocol_by_version(v) for v in available_versions()[:2])
+    record = record_of(triage(checkin, older))
+    with pytest.raises(ValueError, match="names protocol"):
+        explain(record, checkin, newer)

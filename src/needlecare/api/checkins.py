@@ -23,6 +23,7 @@ from needlecare.api.schemas import (
 from needlecare.recovery import services
 from needlecare.recovery.advice import patient_advice, result_protocol
 from needlecare.recovery.models import CheckIn, Level
+from needlecare.recovery.results import triage_result
 
 router = Router(tags=["check-ins"])
 
@@ -59,7 +60,7 @@ def next_steps_out(checkin: CheckIn) -> NextSteps | None:
 
 
 def checkin_result(checkin: CheckIn, *, clinical: bool) -> CheckInResult:
-    result = checkin.result
+    result = triage_result(checkin)
     answers = checkin.answers
     return CheckInResult(
         id=checkin.pk, submitted_at=checkin.submitted_at, day=result["day"],

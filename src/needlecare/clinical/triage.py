@@ -55,6 +55,7 @@ from needlecare.clinical.vocabulary import (
 
 CHECKIN_SCHEMA: Final = "needlecare.checkin/1"
 TRIAGE_SCHEMA: Final = "needlecare.triage/1"
+TRIAGE_RECORD_SCHEMA: Final = "needlecare.triage-record/1"
 WORST_SEVERITY = 10
 
 
@@ -123,6 +124,58 @@ class TriageResult(Output):
     advice: list[str]
     expected: ExpectedCourse
     unanswered: list[str]
+
+
+class ReasonRecord(Output):
+    """A reason as stored: which rule fired, on what, and whether on a missing answer."""
+
+    rule: str
+    level: Level
+    subject: str | None
+    assumed: bool
+
+
+class TriageRecord(Output):
+    """What a triage decided and why, as a check-in stores it (a few hundred bytes): the
+    texts, sources, advice and expected course are the named protocol version's, rebuilt by
+    ``explain`` exactly as the patient was shown them (a protocol version never changes)."""
+
+    schema_: Literal["needlecare.triage-record/1"] = Field(TRIAGE_RECORD_SCHEMA,
+                                                           alias="schema")
+    protocol: ProtocolRef
+    day: int
+    level: Level
+    reasons: list[ReasonRecord]
+
+
+def record_of(result: TriageResult) -> TriageRecord:
+    return TriageRecord(
+        protocol=result.protocol, day=result.day, level=result.level,
+        reasons=[ReasonRecord(rule=r.rule, level=r.level, subject=r.subject, assumed=r.assumed)
+                 for r in result.reasons])
+
+
+def explain(record: TriageRecord, checkin: CheckIn, protocol: Protocol) -> TriageResult:
+    """The whole result a stored record stands for, from ``protocol`` (the version it names)
+    and the check-in it was made from (its earlier check-ins are not needed): the same
+    reasons, advice, expected course and unanswered questions."""
+    if protocol_ref(protocol) != record.protocol:
+        raise ValueError(f"the record names protocol {record.protocol.version}, not "
+                         f"{protocol.version}")
+    rules = protocol.data.triage.rules
+    built = _reasons_for(protocol)
+    reasons = []
+    for reason in record.reasons:
+        rule = rules.get(reason.rule)
+        if rule is None or rule.level is not reason.level:
+            raise ValueError(f"protocol {protocol.label} has no {reason.level.value} rule "
+                             f"{reason.rule!r}")
+        reasons.append(built.get(reason.rule, rule, reason.subject, reason.assumed))
+    return TriageResult(
+        protocol=record.protocol, day=record.day, level=record.level, reasons=reasons,
+        advice=_advice(protocol, record.level, checkin.session, record.day),
+        expected=expected_course(checkin.session, record.day, protocol),
+        unanswered=_unanswered(checkin, protocol))
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ from needlecare.patients.models import Channel
 from needlecare.recovery.advice import patient_advice, result_protocol
 from needlecare.recovery.models import CheckIn, EscalationNote, EscalationStatus, Level
 from needlecare.recovery.next_steps import emergency_signs
+from needlecare.recovery.results import triage_result
 from needlecare.recovery.services import clinic_next_steps, staff_name
 from needlecare.recovery.tokens import link_url
 
@@ -269,7 +270,8 @@ def _triage_note(message: Message, now: dt.datetime) -> dict[str, Any]:
         "level": escalation.level,
         "next": clinic_next_steps(message.clinic, escalation.level, now=now,
                                   deadline=escalation.deadline, protocol=protocol),
-        "advice": patient_advice(checkin.result, protocol) if checkin is not None else [],
+        "advice": (patient_advice(triage_result(checkin), protocol) if checkin is not None
+                   else []),
     }
 def _appointment(message: Message) -> Appointment:
     return Appointment.objects.select_related("type", "practitioner", "clinic").get(

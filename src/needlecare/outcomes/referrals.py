@@ -46,6 +46,7 @@ from needlecare.outcomes.models import (
 from needlecare.patients.access import access_record
 from needlecare.recovery import services as recovery
 from needlecare.recovery.models import CheckIn, Escalation, EscalationStatus, Level
+from needlecare.recovery.results import triage_result
 
 MIN_SUMMARY = 20
 
@@ -216,7 +217,7 @@ def _checkin_rows(checkins: list[CheckIn]) -> list[dict[str, Any]]:
         rows.append({"at": c.submitted_at, "day": (c.result or {}).get("day"),
                      "level": levels.get(c.level, c.level), "symptoms": symptoms,
                      "flags": flags, "note": answers.get("note", ""),
-                     "reasons": [r.get("clinician", "") for r in (c.result or {}).get(
+                     "reasons": [r.get("clinician", "") for r in triage_result(c).get(
                          "reasons", []) if r.get("level") != Level.EXPECTED]})
     return rows
 

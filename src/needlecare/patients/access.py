@@ -39,6 +39,14 @@ def _check_patient(actor: Actor, patient: Patient, permission: Permission,
     require(actor, permission, wanted=wanted, wanted_id=wanted.pk, patient=patient)
 
 
+def check_access(actor: Actor, patient: Patient, permission: Permission,
+                 wanted: models.Model | None = None) -> None:
+    """The access check alone, for a service that reads before its write transaction (the
+    check-in, so that SQLite's write lock covers only the writes): it must still write the
+    audit row of the access in the transaction that uses what it read."""
+    _check_patient(actor, patient, permission, wanted)
+
+
 def access_patient(actor: Actor, patient_id: int | str, *,
                    permission: Permission = Permission.VIEW_DEMOGRAPHICS,
                    action: str = "patient.view", detail: dict[str, Any] | None = None,

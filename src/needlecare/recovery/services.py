@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 
@@ -39,7 +39,7 @@ from needlecare.clinical.recovery import expected_course
 from needlecare.clinical.redness import PhotoMeasurement
 from needlecare.clinical.session import SessionFacts
 from needlecare.clinical.triage import CheckIn as CheckInDocument
-from needlecare.clinical.triage import EarlierCheckIn, TriageReason, triage
+from needlecare.clinical.triage import EarlierCheckIn, TriageReason, TriageResult, triage
 from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS
 from needlecare.clinical.vocabulary import Level as TriageLevel
 from needlecare.errors import Conflict, ServiceError
@@ -52,7 +52,7 @@ from needlecare.events import (
     emit,
 )
 from needlecare.hours import is_open
-from needlecare.patients.access import access_patient, access_record
+from needlecare.patients.access import access_patient, access_record, check_access
 from needlecare.patients.models import Patient
 from needlecare.recovery.advice import patient_advice, patient_reasons, result_protocol
 from needlecare.recovery.deadlines import (
@@ -73,6 +73,13 @@ from needlecare.recovery.models import (
     PatientLink,
 )
 from needlecare.recovery.next_steps import ClinicContact, NextSteps, emergency_signs, next_steps
+from needlecare.recovery.results import (
+    checkin_document,
+    earlier_checkin,
+    stored_answers,
+    stored_result,
+    triage_result,
+)
 from needlecare.recovery.rules import (
     ActiveEscalation,
     EscalationAction,
@@ -218,7 +225,8 @@ def _patient_update(session: TreatmentSession, now: dt.datetime) -> PatientUpdat
     active = escalation.status != EscalationStatus.CLOSED
     return PatientUpdate(
         state=escalation_state(escalation, latest.submitted_at), checkin=latest,
-        reasons=patient_reasons(latest.result), advice=patient_advice(latest.result, protocol),
+        reasons=patient_reasons(triage_result(latest)),
+        advice=patient_advice(triage_result(latest), protocol),
         next=clinic_next_steps(escalation.clinic, escalation.level, now=now,
                                deadline=escalation.deadline, protocol=protocol)
         if active else None)
@@ -283,32 +291,45 @@ class RecordedCheckIn:
     escalation: Escalation | None
 
 
-def _earlier(answers: Mapping[str, Any], zone: ZoneInfo) -> EarlierCheckIn:
-    reported_at = dt.datetime.fromisoformat(answers["reported_at"]).astimezone(zone)
-    return EarlierCheckIn(reported_at=reported_at, symptoms=answers.get("symptoms", {}),
-                          red_flags=answers.get("red_flags", {}))
-
-
 #: How many earlier check-ins of a session go into a new one's history.
 PREVIOUS_CHECKINS_USED = 10
 
 
-def build_checkin(session: TreatmentSession, answers: Mapping[str, Any], *,
-                  now: dt.datetime | None = None) -> CheckInDocument:
+@dataclass(frozen=True)
+class _Prepared:
+    """A check-in worked out before its write transaction: the reads it depends on, the
+    document, and the triage result. ``latest`` is the session's newest check-in then: the
+    write re-checks it, so nothing decided here can be stale."""
+
+    session: TreatmentSession
+    document: CheckInDocument
+    previous_ids: list[int]
+    fingerprint: str
+    latest: int | None
+    same: int | None
+    sent_today: int
+    result: TriageResult | None
+
+
+def _history(session: TreatmentSession, zone: ZoneInfo) -> tuple[list[int], list[EarlierCheckIn]]:
+    # Only the latest few: triage compares with the most recent report of each symptom.
+    recent = list(CheckIn.objects.filter(session_id=session.pk)
+                  .order_by("-submitted_at", "-id").values_list("id", "answers")
+                  [:PREVIOUS_CHECKINS_USED])
+    recent.reverse()
+    return [pk for pk, _a in recent], [earlier_checkin(a, zone) for _pk, a in recent]
+
+
+def _document(session: TreatmentSession, answers: Mapping[str, Any],
+              previous: list[EarlierCheckIn], now: dt.datetime | None = None
+              ) -> CheckInDocument:
     """The needlecare.checkin/1 document for the patient's answers (``symptoms``,
     ``red_flags``, ``note``), with the session facts and the session's earlier check-ins."""
     zone = ZoneInfo(session.clinic.time_zone)
-    reported_at = (now or clock.now()).astimezone(zone)
-    # Only the answers of the latest few: triage compares with the most recent report of
-    # each symptom, and loading every stored triage result made long histories slow.
-    recent = (CheckIn.objects.filter(session_id=session.pk)
-              .order_by("-submitted_at", "-id").values_list("answers", flat=True)
-              [:PREVIOUS_CHECKINS_USED])
-    previous = [_earlier(answers, zone) for answers in reversed(list(recent))]
     try:
         return CheckInDocument.model_validate({
             "session": signed_session_facts(session).model_dump(mode="json", by_alias=True),
-            "reported_at": reported_at,
+            "reported_at": (now or clock.now()).astimezone(zone),
             "symptoms": dict(answers.get("symptoms", {})),
             "red_flags": dict(answers.get("red_flags", {})),
             "note": answers.get("note", ""),
@@ -378,21 +399,101 @@ def _escalate(actor: Actor, session: TreatmentSession, level: str,
     return current
 
 
-def _record(actor: Actor, session: TreatmentSession, link: PatientLink | None,
-            document: CheckInDocument) -> RecordedCheckIn:
-    if link is not None:
+def checkins_per_day() -> int:
+    """How many check-ins one personal link may send in a day (``PATIENT_CHECKINS_PER_DAY``)."""
+    return int(getattr(settings, "PATIENT_CHECKINS_PER_DAY", 12))
+
+
+def _prepare(link: PatientLink, session: TreatmentSession, answers: Mapping[str, Any]
+             ) -> _Prepared:
+    """Everything a check-in decides, from reads alone: on SQLite these run before the write
+    lock, so two workers triage in parallel and the lock covers only the writes."""
+    clinic = session.clinic
+    zone = ZoneInfo(clinic.time_zone)
+    previous_ids, previous = _history(session, zone)
+    document = _document(session, answers, previous)
+    fingerprint = checkin_fingerprint(document, session.pk, clinic.time_zone)
+    # Today's check-ins of the session and of the link, in one read: an identical one (a
+    # resubmitted form) is returned instead of stored, and the link's count is capped.
+    start, _end = local_day_bounds(local_date(clock.now(), clinic.time_zone), clinic.time_zone)
+    today = list(CheckIn.objects.filter(Q(session_id=session.pk) | Q(link_id=link.pk),
+                                        submitted_at__gte=start)
+                 .values_list("id", "session_id", "link_id", "fingerprint"))
+    same = next((pk for pk, s, _l, f in today if s == session.pk and f == fingerprint), None)
+    latest = previous_ids[-1] if previous_ids else None
+    result = None
+    if same is None:
+        try:
+            result = triage(document)
+        except ValueError as exc:  # a code the protocol does not know: refused, not ignored
+            raise ServiceError("invalid_checkin", str(exc)) from exc
+    return _Prepared(session=session, document=document, previous_ids=previous_ids,
+                     fingerprint=fingerprint, latest=latest, same=same,
+                     sent_today=sum(1 for _pk, _s, ln, _f in today if ln == link.pk),
+                     result=result)
+
+
+def _refuse_past_daily_limit(sent: int, clinic: Clinic) -> None:
+    """Refuse a check-in past the day's limit (the clinic's local day), naming whom to call:
+    a stuck phone or a script must not flood the worklist, and a patient worried enough to
+    send this many needs a voice, not another form."""
+    if sent >= checkins_per_day():
+        raise Conflict("checkin_limit", str(_(
+            "You have already sent %(n)d check-ins today, the most we can take in one day. "
+            "If you are worried, call the clinic on %(phone)s. In an emergency, call "
+            "%(emergency)s.") % {"n": sent, "phone": clinic.phone,
+                                 "emergency": clinic.emergency_number}))
+
+
+def _current_session(link: PatientLink) -> TreatmentSession:
+    """The session a patient's check-in is about: their latest signed one."""
+    session = current_session(link.patient_id)
+    if session is None:
+        raise Conflict("no_treatment", str(_(
+            "There is no treatment to check in about yet. Please call your clinic if you "
+            "are worried.")))
+    return session
+
+
+def _locked_state(session_id: int, link_id: int) -> TreatmentSession:
+    """Inside the write transaction, in one statement: the session's row lock (PostgreSQL;
+    SQLite's IMMEDIATE transaction holds the database's), its newest check-in, its open
+    escalation, and whether the link was revoked meanwhile."""
+    newest = (CheckIn.objects.filter(session_id=OuterRef("pk")).order_by("-submitted_at", "-id")
+              .values("id")[:1])
+    active = (Escalation.objects.filter(session_id=OuterRef("pk"), status__in=ACTIVE_ESCALATION)
+              .order_by("opened_at", "id").values("id")[:1])
+    revoked = PatientLink.objects.filter(pk=link_id).values("revoked_at")[:1]
+    return (TreatmentSession.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .annotate(newest_checkin=Subquery(newest), active_escalation=Subquery(active),
+                      link_revoked_at=Subquery(revoked))
+            .get(pk=session_id))
+
+
+def _store(actor: Actor, link: PatientLink, prepared: _Prepared,
+           answers: Mapping[str, Any]) -> RecordedCheckIn:
+    """The write transaction of a check-in: re-check, audit, escalate, store, announce."""
+    state = _locked_state(prepared.session.pk, link.pk)
+    if state.link_revoked_at is not None:
         require_usable(PatientLink.objects.select_related("clinic").get(pk=link.pk))
-    fingerprint = checkin_fingerprint(document, session.pk, session.clinic.time_zone)
-    same = CheckIn.objects.filter(session_id=session.pk, fingerprint=fingerprint).first()
-    if same is not None:
+    patient = state.patient
+    check_access(actor, patient, _patient_permission(actor), wanted=state)
+    if state.newest_checkin != prepared.latest:
+        # Another check-in of the session landed in between: decide again, under the lock.
+        prepared = _prepare(link, prepared.session, answers)
+    session = prepared.session
+    audit(actor, "checkin.submit", patient=patient, obj=session)
+    if prepared.same is not None:
+        same = CheckIn.objects.select_related("escalation").get(pk=prepared.same)
         return RecordedCheckIn(checkin=same, created=False, escalation=same.escalation)
-    if link is not None:
-        _require_under_daily_limit(link, session.clinic)
-    result = triage(document)
+    _refuse_past_daily_limit(prepared.sent_today, session.clinic)
+    result = prepared.result
+    assert result is not None  # computed whenever there is no identical check-in
     level = result.level.value
-    current = (Escalation.objects.select_for_update()
-               .filter(session_id=session.pk, status__in=ACTIVE_ESCALATION)
-               .order_by("opened_at", "id").first())
+    escalation_id = state.active_escalation
+    current = (Escalation.objects.get(pk=escalation_id) if escalation_id is not None
+               else None)
     now = clock.now()
     escalation = current
     if result.level is not TriageLevel.EXPECTED:
@@ -401,10 +502,10 @@ def _record(actor: Actor, session: TreatmentSession, link: PatientLink | None,
     # clinician reviewing it wants to see how the patient is doing since.
     checkin = CheckIn.objects.create(
         clinic_id=session.clinic_id, patient_id=session.patient_id, session=session, link=link,
-        submitted_at=now, answers=document.model_dump(mode="json", by_alias=True),
-        result=result.model_dump(mode="json", by_alias=True), level=level,
+        submitted_at=now, answers=stored_answers(prepared.document, prepared.previous_ids),
+        result=stored_result(result), level=level,
         protocol_version=f"{result.protocol.name}-{result.protocol.version}",
-        fingerprint=fingerprint, escalation=escalation)
+        fingerprint=prepared.fingerprint, escalation=escalation)
     emit(CheckinRecorded(clinic_id=checkin.clinic_id, patient_id=checkin.patient_id,
                          checkin_id=checkin.pk, session_id=session.pk, level=level,
                          escalation_id=escalation.pk if escalation is not None else None,
@@ -412,62 +513,22 @@ def _record(actor: Actor, session: TreatmentSession, link: PatientLink | None,
     return RecordedCheckIn(checkin=checkin, created=True, escalation=escalation)
 
 
-def checkins_per_day() -> int:
-    """How many check-ins one personal link may send in a day (``PATIENT_CHECKINS_PER_DAY``)."""
-    return int(getattr(settings, "PATIENT_CHECKINS_PER_DAY", 12))
-
-
-def _require_under_daily_limit(link: PatientLink, clinic: Clinic) -> None:
-    """Refuse a check-in past the day's limit (the clinic's local day), naming whom to call:
-    a stuck phone or a script must not flood the worklist, and a patient worried enough to
-    send this many needs a voice, not another form."""
-    limit = checkins_per_day()
-    start, _end = local_day_bounds(local_date(clock.now(), clinic.time_zone), clinic.time_zone)
-    sent = CheckIn.objects.filter(link_id=link.pk, submitted_at__gte=start).count()
-    if sent >= limit:
-        raise Conflict("checkin_limit", str(_(
-            "You have already sent %(n)d check-ins today, the most we can take in one day. "
-            "If you are worried, call the clinic on %(phone)s. In an emergency, call "
-            "%(emergency)s.") % {"n": sent, "phone": clinic.phone,
-                                 "emergency": clinic.emergency_number}))
-
-
-def _session_for_checkin(actor: Actor, session_id: int) -> TreatmentSession:
-    # Every check-in of a session takes the session's row lock first, so "is there already an
-    # identical check-in / an open escalation?" and the write that follows cannot interleave.
-    return access_record(actor, TreatmentSession, session_id,
-                         permission=_patient_permission(actor), action="checkin.submit",
-                         related=("clinic", "plan"), lock=True)
-
-
-def _session_of(link: PatientLink) -> int:
-    """The session a patient's check-in is about: their latest signed one."""
-    session = current_session(link.patient_id)
-    if session is None:
-        raise Conflict("no_treatment", str(_(
-            "There is no treatment to check in about yet. Please call your clinic if you "
-            "are worried.")))
-    return session.pk
-
-
-def record_checkin(actor: Actor, link: PatientLink, document: CheckInDocument
-                   ) -> RecordedCheckIn:
-    """Triage a check-in document and store it, opening or raising the session's escalation.
-
-    An identical check-in (same answers, session and local day) is returned, not stored
-    again. An escalation's level never goes down and its deadline never moves later."""
-    with transaction.atomic():
-        session = _session_for_checkin(actor, _session_of(link))
-        return _record(actor, session, link, document)
-
-
 def submit_checkin(actor: Actor, answers: Mapping[str, Any]) -> RecordedCheckIn:
-    """The patient's form: build the check-in document from ``answers`` and record it."""
+    """Triage the patient's answers (``symptoms``, ``red_flags``, ``note``) about their
+    latest signed session and store them, opening or raising the session's escalation.
+
+    The reads and the triage come first, outside the write transaction; the transaction
+    re-checks what they depended on (the session's newest check-in, the open escalation, the
+    link) and decides again if another check-in landed in between. An identical check-in
+    (same answers, session and local day) is returned, not stored again. An escalation's
+    level never goes down and its deadline never moves later."""
     link = own_link(actor)
+    session = _current_session(link)
+    # The same refusal as the access layer's, before anything about the session is read.
+    check_access(actor, session.patient, _patient_permission(actor), wanted=session)
+    prepared = _prepare(link, session, answers)
     with transaction.atomic():
-        session = _session_for_checkin(actor, _session_of(link))
-        document = build_checkin(session, answers)
-        return _record(actor, session, link, document)
+        return _store(actor, link, prepared, answers)
 
 
 def patient_checkin(actor: Actor, checkin_id: int | str) -> CheckIn:
@@ -762,13 +823,12 @@ def add_photo_findings(actor: Actor, checkin_id: int,
                    .select_related("clinic", "patient", "plan").get(pk=checkin.session_id))
         protocol = _photo_protocol(checkin)
         try:
-            document = CheckInDocument.model_validate(
-                {**checkin.answers, "photos": [p.model_dump(mode="json") for p in photos]})
+            document = checkin_document(checkin, session.clinic.time_zone, photos)
             result = triage(document, protocol)
         except (ValidationError, ValueError) as exc:
             raise ServiceError("photo_findings_invalid", str(_(
                 "The photo measurements could not be read with this check-in."))) from exc
-        shown = {reason_key(r) for r in checkin.result.get("reasons", [])}
+        shown = {reason_key(r) for r in triage_result(checkin).get("reasons", [])}
         added = [r for r in _snapshot(result.reasons) if reason_key(r) not in shown]
         escalation = checkin.escalation
         if added:

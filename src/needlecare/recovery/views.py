@@ -37,6 +37,7 @@ from needlecare.recovery.forms import (
 )
 from needlecare.recovery.models import CheckIn, Level, PatientLink
 from needlecare.recovery.next_steps import emergency_signs
+from needlecare.recovery.results import triage_result
 from needlecare.recovery.tokens import (
     LinkState,
     device_is_verified,
@@ -190,8 +191,8 @@ def patient_checkin_result(request: HttpRequest, link: PatientLink, token: str,
         "level": checkin.level, "next": services.checkin_next_steps(checkin),
         "state": services.escalation_state(checkin.escalation, checkin.submitted_at)
         if checkin.escalation is not None else None,
-        "advice": patient_advice(checkin.result, protocol),
-        "reasons": patient_reasons(checkin.result),
+        "advice": patient_advice(triage_result(checkin), protocol),
+        "reasons": patient_reasons(triage_result(checkin)),
         "emergency_signs": emergency_signs(protocol or default_protocol()),
         "sections": sections.render(sections.Page.PATIENT_CHECKIN_RESULT, actor, checkin)})
 
@@ -293,7 +294,7 @@ def _answers(checkin: CheckIn) -> dict[str, Any]:
     flags = answers.get("red_flags", {})
     yes = [RED_FLAGS[c].display if c in RED_FLAGS else c for c, v in flags.items() if v]
     unanswered = [RED_FLAGS[c].display for c in RED_FLAGS if flags.get(c) is None]
-    reasons = _labelled(checkin.result.get("reasons", []))
+    reasons = _labelled(triage_result(checkin).get("reasons", []))
     return {"checkin": checkin, "symptoms": symptoms, "flags_yes": yes,
             "flags_unanswered": unanswered, "note": answers.get("note", ""),
             "reasons": reasons, "day": checkin.result.get("day")}

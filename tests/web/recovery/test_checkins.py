@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import html
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -20,8 +22,10 @@ from needlecare.access import Actor
 from needlecare.audit.models import AuditEvent
 from needlecare.clinical.vocabulary import RED_FLAGS
 from needlecare.recovery import services
+from needlecare.recovery.advice import patient_reasons
 from needlecare.recovery.forms import CheckInForm
 from needlecare.recovery.models import CheckIn, Escalation, EscalationStatus, PatientLink
+from needlecare.recovery.results import checkin_document, triage_result
 from tests.web.recovery.conftest import (
     NORMAL_DAY_2,
     Linked,
@@ -53,7 +57,7 @@ def test_a_normal_day_2_check_in_is_expected_healing(linked: Linked) -> None:
     assert not Escalation.objects.exists()
     assert checkin.protocol_version == "microneedling-2026.2"
     assert checkin.result["day"] == 2
-    assert checkin.result["unanswered"] == []
+    assert triage_result(checkin)["unanswered"] == []
     assert checkin.answers["symptoms"]["redness"] == {"severity": 3, "trend": "better"}
     assert checkin.link_id == linked.link.pk
     page = response.content.decode()
@@ -225,11 +229,11 @@ def test_the_engine_stays_strict_for_other_clients(linked: Linked) -> None:
     actor = Actor.for_link(linked.link)
     flags = {code: False for code in RED_FLAGS}
     del flags["breathing_or_throat_swelling"]
-    document = services.build_checkin(linked.session, {"symptoms": {}, "red_flags": flags})
-    recorded = services.record_checkin(actor, linked.link, document)
+    answers = {"symptoms": {}, "red_flags": flags}
+    recorded = services.submit_checkin(actor, answers)
     assert recorded.checkin.level == "emergency"
-    assert recorded.checkin.result["reasons"][0]["assumed"] is True
-    again = services.record_checkin(actor, linked.link, document)
+    assert triage_result(recorded.checkin)["reasons"][0]["assumed"] is True
+    again = services.submit_checkin(actor, answers)
     assert not again.created
     assert again.checkin.pk == recorded.checkin.pk
 
@@ -237,18 +241,45 @@ def test_the_engine_stays_strict_for_other_clients(linked: Linked) -> None:
 def test_earlier_check_ins_are_part_of_the_document(linked: Linked) -> None:
     client, _ = submit(linked, answers({"pain": (2, "same")}))
     submit(linked, answers({"pain": (4, "same")}), client)
-    latest = CheckIn.objects.order_by("-id").first()
-    assert latest is not None
-    assert len(latest.answers["previous"]) == 1
+    first, latest = CheckIn.objects.order_by("id")
+    # The earlier check-in is named, not copied; the whole document reads it back.
+    assert latest.answers["previous_checkins"] == [first.pk]
+    document = checkin_document(latest, linked.session.clinic.time_zone)
+    assert [p.symptoms["pain"].severity for p in document.previous] == [2]
     # A rising severity counts as worsening whatever the patient ticked.
     assert latest.level == "urgent"
 
 
+def test_a_check_in_row_stays_small_and_still_says_what_the_patient_was_told(
+        linked: Linked) -> None:
+    client, _ = submit(linked, answers(NORMAL_DAY_2))
+    for _day in range(9):
+        submit(linked, answers({"redness": (5, "same"), "pain": (3, "same")},
+                               note=f"Still red ({_day})."), client)
+    _, response = submit(linked, answers({"redness": (8, "worse"), "pain": (6, "worse")},
+                                         flags=["pus_or_yellow_crusts", "fever_or_chills"],
+                                         note="Yellow crusts on my cheek and I feel hot."),
+                         client)
+    latest = CheckIn.objects.order_by("-id").first()
+    assert latest is not None
+    assert latest.level == "urgent"
+    # The budget: 2 KB for the answers and the result together, ten earlier
+    # check-ins and several reasons included (a whole result was about 12 KB).
+    stored = json.dumps(latest.answers) + json.dumps(latest.result)
+    assert len(stored.encode()) <= 2048
+    told = triage_result(CheckIn.objects.get(pk=latest.pk))
+    assert {r["rule"] for r in told["reasons"]} >= {"infection_signs", "fever"}
+    page = main_text(response.content.decode())
+    for reason in patient_reasons(told):
+        assert html.escape(reason, quote=False) in page
+    assert told["advice"][0].startswith("Call the clinic now")
+
+
 def test_a_revoked_link_cannot_record_a_check_in(linked: Linked) -> None:
-    document = services.build_checkin(linked.session, {"symptoms": {}, "red_flags": {}})
+    actor = Actor.for_link(linked.link)  # the link as the request found it, before revoking
     PatientLink.objects.filter(pk=linked.link.pk).update(revoked_at=timezone.now())
     with pytest.raises(services.ServiceError):
-        services.record_checkin(Actor.for_link(linked.link), linked.link, document)
+        services.submit_checkin(actor, {"symptoms": {}, "red_flags": {}})
     assert not CheckIn.objects.exists()
 
 
