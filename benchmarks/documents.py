@@ -45,9 +45,8 @@ def _records() -> tuple[Any, Any]:
 
     from needlecare.accounts.models import Clinic, Role, User
     from needlecare.care import consent_texts
-    from needlecare.care.aftercare import signed_session_facts
+    from needlecare.care.aftercare import record_aftercare
     from needlecare.care.models import (
-        AftercareRecord,
         Consent,
         Consultation,
         SessionStatus,
@@ -55,7 +54,6 @@ def _records() -> tuple[Any, Any]:
         TreatmentPlan,
         TreatmentSession,
     )
-    from needlecare.clinical.aftercare import aftercare
     from needlecare.patients.models import Patient
 
     clinic = Clinic.objects.create(name="Benchmark Skin Clinic", slug="bench",
@@ -87,10 +85,7 @@ def _records() -> tuple[Any, Any]:
         products=[{"code": "hyaluronic_acid", "name": "HA glide", "lot": "HA-1"}])
     SessionZone.objects.create(session=session, zone="cheeks", depth_mm="1.50", passes=3)
     SessionZone.objects.create(session=session, zone="forehead", depth_mm="0.75", passes=2)
-    document = aftercare(signed_session_facts(session))
-    AftercareRecord.objects.create(
-        session=session, plan=document.model_dump(mode="json", by_alias=True),
-        protocol_version=f"{document.protocol.name}-{document.protocol.version}")
+    record_aftercare(session)
     return session, consent
 
 

@@ -1,12 +1,19 @@
 """The aftercare plan of a signed session: the facts it is made from, and the document.
 
 One home for "the stored aftercare plan, else compute it", which the patient's pages, the
-messages and the PDFs all show.
+messages, the PDFs and the patient's data export all show: ``aftercare_document`` is the only
+reader of ``AftercareRecord.plan``.
+
+A record made at signing holds a compact ``needlecare.aftercare-record/1`` (the session facts,
+the protocol version and the digest of the plan as generated; ``clinical.aftercare_record``)
+and the document is made again on reading. Records stored before hold the whole
+``needlecare.aftercare/1`` document and are shown as stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +21,12 @@ from django.utils.translation import gettext as _
 
 from needlecare.care.models import AftercareRecord, SessionStatus, TreatmentSession
 from needlecare.clinical.aftercare import aftercare
+from needlecare.clinical.aftercare_record import Expanded, compact, expand, is_compact
+from needlecare.clinical.protocol.loader import DEFAULT_LABEL, ProtocolError
 from needlecare.clinical.session import SessionFacts
 from needlecare.errors import Conflict
+
+logger = logging.getLogger(__name__)
 
 
 def signed_session_facts(session: TreatmentSession) -> SessionFacts:
@@ -39,6 +50,14 @@ def protocol_label(name: str, version: str) -> str:
     return f"{name}-{version}"
 
 
+def record_aftercare(session: TreatmentSession) -> AftercareRecord:
+    """Store the aftercare plan of a session being signed (its compact record)."""
+    plan = aftercare(signed_session_facts(session))
+    return AftercareRecord.objects.create(
+        session=session, plan=compact(plan),
+        protocol_version=protocol_label(plan.protocol.name, plan.protocol.version))
+
+
 def aftercare_document(session: TreatmentSession,
                        record: AftercareRecord | None = None) -> tuple[dict[str, Any], str]:
     """The ``needlecare.aftercare/1`` document stored when ``session`` was signed (pass
@@ -46,11 +65,34 @@ def aftercare_document(session: TreatmentSession,
     aftercare records were stored gets it made afresh from its facts."""
     if record is None:
         record = AftercareRecord.objects.filter(session_id=session.pk).first()
-    if record is not None:
+    if record is None:
+        plan = aftercare(signed_session_facts(session))
+        return (plan.model_dump(mode="json", by_alias=True),
+                protocol_label(plan.protocol.name, plan.protocol.version))
+    if not is_compact(record.plan):
         return record.plan, record.protocol_version
-    plan = aftercare(signed_session_facts(session))
-    return (plan.model_dump(mode="json", by_alias=True),
-            protocol_label(plan.protocol.name, plan.protocol.version))
+    expanded = _expand(record)
+    if expanded.drifted:
+        # The patient still gets a plan (made by the protocol version they were given), but
+        # not provably the one they were given: someone changed what a shipped version says.
+        logger.error(
+            "Aftercare record %s (session %s): the plan made again from %s is not the one "
+            "stored at signing (its SHA-256 differs). A code or protocol change altered a "
+            "shipped protocol version's plans without a version bump; showing the plan as "
+            "made now.", record.pk, record.session_id, expanded.protocol_label)
+    return expanded.document, expanded.protocol_label
+
+
+def _expand(record: AftercareRecord) -> Expanded:
+    try:
+        return expand(record.plan)
+    except ProtocolError:
+        # Every shipped version stays loadable (tests/clinical/test_protocol_loader.py); if a
+        # deployment lost one anyway, the patient gets today's plan rather than none.
+        logger.exception("Aftercare record %s (session %s): its protocol %s does not load; "
+                         "showing the plan made by %s.", record.pk, record.session_id,
+                         record.protocol_version, DEFAULT_LABEL)
+        return expand(record.plan, protocol_label=DEFAULT_LABEL)
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,9 @@ class SessionAddendum(models.Model):
 class AftercareRecord(models.Model):
     session = models.OneToOneField(TreatmentSession, on_delete=models.PROTECT,
                                    related_name="aftercare")
-    plan = models.JSONField(help_text="the needlecare.aftercare/1 document")
+    #: Read it through care.aftercare.aftercare_document, never directly.
+    plan = models.JSONField(help_text="a needlecare.aftercare-record/1 (the facts and protocol "
+                                      "version the plan is made from, and its digest); before, "
+                                      "the whole needlecare.aftercare/1 document")
     protocol_version = models.CharField(max_length=40)
     created_at = models.DateTimeField(default=clock.now, editable=False)

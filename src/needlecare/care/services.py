@@ -26,9 +26,8 @@ from needlecare.access import Actor, Permission, audit, require
 from needlecare.access import changes as changed_fields
 from needlecare.accounts.models import Role, User
 from needlecare.care import consent_texts
-from needlecare.care.aftercare import protocol_label, signed_session_facts
+from needlecare.care.aftercare import protocol_label, record_aftercare
 from needlecare.care.models import (
-    AftercareRecord,
     Consent,
     ConsentKind,
     Consultation,
@@ -51,7 +50,6 @@ from needlecare.care.rules import (
     sign_problems,
 )
 from needlecare.clinical import vocabulary as vocab
-from needlecare.clinical.aftercare import aftercare
 from needlecare.clinical.planning import intake_facts, plan
 from needlecare.clinical.screening import Intake, ScreeningResult, screen
 from needlecare.errors import Conflict, ServiceError
@@ -590,10 +588,7 @@ def sign_session(actor: Actor, session_id: int | str, chart: ChartData | None = 
         if not updated:
             raise Conflict("changed", _("The session changed meanwhile; reload the page."))
         session.refresh_from_db()
-        care = aftercare(signed_session_facts(session))
-        AftercareRecord.objects.create(
-            session=session, plan=care.model_dump(mode="json", by_alias=True),
-            protocol_version=protocol_label(care.protocol.name, care.protocol.version))
+        record_aftercare(session)
         emit(SessionSigned(clinic_id=session.clinic_id, patient_id=session.patient_id,
                            session_id=session.pk, plan_id=session.plan_id))
         return session

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from needlecare import clock, sections
 from needlecare.access import Actor, Permission, require
 from needlecare.care import consent_texts, services
+from needlecare.care.aftercare import aftercare_document
 from needlecare.care.answers import intake_answers
 from needlecare.care.forms import (
     ZONES_PREFIX,
@@ -278,8 +279,10 @@ def _session_page(request: HttpRequest, pk: int, *, data: Any = None,
                        products=vocab.PRODUCTS)
     else:
         recorded = records_from(session.precautions)
+        record = getattr(session, "aftercare", None)
         context.update(addenda=session.addenda.select_related("by"),
-                       aftercare=getattr(session, "aftercare", None),
+                       aftercare=record,
+                       aftercare_plan=aftercare_document(session, record)[0] if record else None,
                        products=vocab.PRODUCTS,
                        precautions=[(p, recorded.get(p.key))
                                     for p in precautions_of(session.plan.consultation.result)])

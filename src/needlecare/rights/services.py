@@ -6,9 +6,10 @@ key to the patient, then every model pointing at those rows, and so on — as JS
 stored file of those rows (the PDFs, and each photo's original, thumbnail and screen copy) read
 through the storage API, in one zip file. The audit trail is not part of it: it is the
 clinic's record of who did what, and the export is itself audited. Secrets that open the
-record (a personal link's token hash and nonce) are left out. Education adds what no foreign
-key reaches: a public newsletter subscription under the patient's address, with its consents
-and messages (``education.privacy``).
+record (a personal link's token hash and nonce) are left out. An aftercare record, stored as
+the facts and protocol version its plan is made from, is exported with the whole plan.
+Education adds what no foreign key reaches: a public newsletter subscription under the
+patient's address, with its consents and messages (``education.privacy``).
 
 ``erase_record`` erases what the rules let go (``rights.rules``): while the clinical record
 must be kept, the contact details, the messages' addresses and contents, the personal links
@@ -26,7 +27,7 @@ import datetime as dt
 import io
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ from django.utils.translation import gettext as _
 
 from needlecare import clock, names
 from needlecare.access import Actor, Permission, record_id, require
+from needlecare.care.aftercare import aftercare_document
 from needlecare.care.models import (
     Consent,
     Consultation,
@@ -79,6 +81,12 @@ EXPORT_FORMAT = "needlecare.patient-record/1"
 _NOT_THE_RECORD = {"audit.auditevent", "rights.erasure"}
 #: Fields that would open the record rather than describe it.
 _SECRET_FIELDS = {"recovery.patientlink": {"token_hash", "nonce"}}
+#: Fields stored compactly (the facts and protocol version a document is made from), exported
+#: as the document the patient was given.
+_AS_GIVEN: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "care.aftercarerecord": lambda record: {
+        "plan": aftercare_document(record.session, record)[0]},
+}
 ERASED = "—"
 #: Why rows changed by an erasure changed (stored, so not translated).
 ERASURE_REASON = "Erased on the patient's request."
@@ -102,7 +110,9 @@ def _owned_rows(patient: Patient) -> dict[type[models.Model], dict[Any, models.M
             if model._meta.label_lower in _NOT_THE_RECORD:
                 continue
             for field in model._meta.concrete_fields:
-                target = field.related_model if field.many_to_one else None
+                # A one-to-one field (a session's aftercare record) is a foreign key too.
+                target = (field.related_model if field.many_to_one or field.one_to_one
+                          else None)
                 if target not in found or target is model:
                     continue
                 ids = list(found[target])
@@ -151,8 +161,10 @@ def export_record(actor: Actor, patient_id: int | str) -> RecordExport:
             secret = _SECRET_FIELDS.get(label, set())
             serialised = serializers.serialize("python", sorted(rows.values(),
                                                                  key=lambda r: r.pk))
+            as_given = _AS_GIVEN.get(label)
             records[label] = [{"id": item["pk"],
-                               **{k: v for k, v in item["fields"].items() if k not in secret}}
+                               **{k: v for k, v in item["fields"].items() if k not in secret},
+                               **(as_given(rows[item["pk"]]) if as_given else {})}
                               for item in serialised]
         files = _files(row for rows in owned.values() for row in rows.values())
         clinic_name = patient.clinic.name

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from needlecare.accounts.models import Role
-from needlecare.care.aftercare import signed_session_facts
+from needlecare.care.aftercare import aftercare_document, signed_session_facts
 from needlecare.care.models import (
     AftercareRecord,
     Consent,
@@ -104,10 +104,12 @@ def test_a_clinician_takes_a_patient_from_consultation_to_a_signed_session() -> 
 
     record = AftercareRecord.objects.get(session=session)
     assert record.protocol_version == "microneedling-2026.2"
-    assert [d["day"] for d in record.plan["days"]] == list(range(15))
-    assert record.plan["days"][0]["date"] == today().isoformat()
-    assert record.plan["session"]["fitzpatrick"] == 4
-    assert record.plan["session"]["products"] == ["hyaluronic_acid"]
+    plan, version = aftercare_document(session)
+    assert version == "microneedling-2026.2"
+    assert [d["day"] for d in plan["days"]] == list(range(15))
+    assert plan["days"][0]["date"] == today().isoformat()
+    assert plan["session"]["fitzpatrick"] == 4
+    assert plan["session"]["products"] == ["hyaluronic_acid"]
 
     facts = signed_session_facts(session)
     assert (facts.date, facts.deepest_depth_mm, facts.zones) == (today(), 1.5, ["cheeks"])

@@ -13,9 +13,8 @@ from django.utils import timezone
 from needlecare.access import Actor
 from needlecare.care import consent_texts
 from needlecare.care import services as care
-from needlecare.care.aftercare import signed_session_facts
+from needlecare.care.aftercare import record_aftercare
 from needlecare.care.models import AftercareRecord, SessionStatus
-from needlecare.clinical.aftercare import aftercare
 from needlecare.documents import pdf, services
 from needlecare.errors import ServiceError
 from tests.web.documents.conftest import pdf_pages, pdf_text, sign_treatment_consent
@@ -27,11 +26,7 @@ pytestmark = pytest.mark.django_db
 def _with_stored_plan(journey: dict[str, Any]) -> Any:
     """The journey's session with the aftercare record signing makes."""
     session = journey["session"]
-    plan = aftercare(signed_session_facts(session))
-    AftercareRecord.objects.create(session=session,
-                                   plan=plan.model_dump(mode="json", by_alias=True),
-                                   protocol_version=f"{plan.protocol.name}-"
-                                                    f"{plan.protocol.version}")
+    record_aftercare(session)
     return session
 
 

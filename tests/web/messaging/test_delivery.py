@@ -12,7 +12,10 @@ from django.test import Client
 
 from needlecare.access import hash_token
 from needlecare.audit.models import AuditEvent
-from needlecare.messaging.compose import LINK_PLACEHOLDER
+from needlecare.care.aftercare import signed_session_facts
+from needlecare.care.models import AftercareRecord
+from needlecare.clinical.aftercare import aftercare
+from needlecare.messaging.compose import LINK_PLACEHOLDER, prepare
 from needlecare.messaging.models import Message, MessageKind, MessageStatus
 from needlecare.recovery import links
 from needlecare.recovery.models import PatientLink
@@ -70,6 +73,21 @@ def test_the_aftercare_email_carries_the_plan_and_a_working_personal_link(
     assert LINK_PLACEHOLDER in message.body
     assert email.extra_headers["Message-ID"] == f"<{message.dedupe_key}@clinic.example.test>"
     assert AuditEvent.objects.filter(action="message.sent", object_id=str(message.pk)).exists()
+
+
+def test_the_aftercare_email_says_the_same_from_a_compact_record_as_from_a_whole_one(
+        world: World) -> None:
+    session = sign(world)
+    message = only(MessageKind.AFTERCARE_PLAN)
+    _sent, from_compact = prepare(message)
+    record = AftercareRecord.objects.get(session=session)
+    assert record.plan["schema"] == "needlecare.aftercare-record/1"
+    # As records were stored before they were compact: the whole document.
+    whole = aftercare(signed_session_facts(session)).model_dump(mode="json", by_alias=True)
+    AftercareRecord.objects.filter(pk=record.pk).update(plan=whole)
+    _sent, from_whole = prepare(message)
+    assert from_compact.body == from_whole.body
+    assert whole["days"][0]["instructions"][0]["text"] in from_compact.body
 
 
 def test_invitations_go_on_their_days_and_only_unanswered_ones_get_a_reminder(

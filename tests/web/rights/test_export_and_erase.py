@@ -18,7 +18,9 @@ from django.urls import reverse
 
 from needlecare.access import Actor
 from needlecare.audit.models import AuditEvent
+from needlecare.care.aftercare import record_aftercare, signed_session_facts
 from needlecare.care.models import TreatmentSession
+from needlecare.clinical.aftercare import aftercare
 from needlecare.documents import services as documents
 from needlecare.messaging.models import Message, MessageStatus
 from needlecare.patients.models import Channel, Patient
@@ -84,6 +86,20 @@ def test_an_export_renders_a_lost_pdf_again(journey: dict, media: Path) -> None:
     archive = zipfile.ZipFile(io.BytesIO(_export(client_for(journey["owner"]),
                                                  journey["patient"]).content))
     assert archive.read(f"files/{stored.file.name}") == original
+
+
+def test_the_export_holds_the_whole_aftercare_plan_the_patient_was_given(
+        journey: dict) -> None:
+    # Stored compactly (the facts and the protocol version), exported whole.
+    record = record_aftercare(journey["session"])
+    archive = zipfile.ZipFile(io.BytesIO(_export(client_for(journey["owner"]),
+                                                 journey["patient"]).content))
+    [exported] = json.loads(archive.read("record.json"))["records"]["care.aftercarerecord"]
+    given = aftercare(signed_session_facts(journey["session"])).model_dump(mode="json",
+                                                                           by_alias=True)
+    assert exported["plan"] == given
+    assert exported["plan"]["days"][0]["instructions"]
+    assert exported["protocol_version"] == record.protocol_version == "microneedling-2026.2"
 
 
 @pytest.mark.parametrize("role", ["clinician", "front_desk"])
