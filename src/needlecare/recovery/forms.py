@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,25 @@ class RedFlagRow:
     answer: forms.BoundField
 
 
+@functools.cache
+def _answer_fields() -> dict[str, forms.Field]:
+    fields: dict[str, forms.Field] = {}
+    for code in SYMPTOMS:
+        # Still read from older pages and scripts that send a tick with the answers.
+        fields[f"{code}_present"] = forms.BooleanField(required=False)
+        fields[f"{code}_severity"] = forms.TypedChoiceField(
+            label=_("How strong (0 none, 10 worst)"), choices=SEVERITY_CHOICES,
+            coerce=int, empty_value=None, required=False, widget=forms.RadioSelect)
+        fields[f"{code}_trend"] = forms.ChoiceField(
+            label=_("Since yesterday"), choices=TREND_CHOICES, required=False,
+            widget=forms.RadioSelect)
+    for code, term in RED_FLAGS.items():
+        fields[f"flag_{code}"] = forms.ChoiceField(
+            label=_sentence(term.patient), choices=YES_NO, widget=forms.RadioSelect,
+            required=False)
+    return fields
+
+
 class CheckInForm(forms.Form):
     """The patient's check-in: the warning signs, then how the skin feels.
 
@@ -78,21 +98,11 @@ class CheckInForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for code in SYMPTOMS:
-            # Still read from older pages and scripts that send a tick with the answers.
-            self.fields[f"{code}_present"] = forms.BooleanField(required=False)
-            self.fields[f"{code}_severity"] = forms.TypedChoiceField(
-                label=_("How strong (0 none, 10 worst)"), choices=SEVERITY_CHOICES,
-                coerce=int, empty_value=None, required=False, widget=forms.RadioSelect)
-            self.fields[f"{code}_trend"] = forms.ChoiceField(
-                label=_("Since yesterday"), choices=TREND_CHOICES, required=False,
-                widget=forms.RadioSelect)
-        for code, term in RED_FLAGS.items():
-            self.fields[f"flag_{code}"] = forms.ChoiceField(
-                label=_sentence(term.patient), choices=YES_NO, widget=forms.RadioSelect,
-                required=False)
-        # The note goes last on the page.
-        self.order_fields([f for f in self.fields if f != "note"] + ["note"])
+        # The 57 answer fields are made once and shared: no page changes a field, and
+        # building or deep-copying them cost more than the rest of a check-in's validation.
+        note = self.fields.pop("note")  # the note goes last on the page
+        self.fields.update(_answer_fields())
+        self.fields["note"] = note
 
     def symptom_rows(self) -> list[SymptomRow]:
         return [SymptomRow(code=code, label=_sentence(term.patient),

@@ -19,7 +19,17 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 
@@ -42,6 +52,7 @@ from needlecare.clinical.triage import CheckIn as CheckInDocument
 from needlecare.clinical.triage import EarlierCheckIn, TriageReason, TriageResult, triage
 from needlecare.clinical.vocabulary import RED_FLAGS, SYMPTOMS
 from needlecare.clinical.vocabulary import Level as TriageLevel
+from needlecare.compiled import CompiledQuery
 from needlecare.errors import Conflict, ServiceError
 from needlecare.events import (
     CheckinRecorded,
@@ -455,30 +466,48 @@ def _current_session(link: PatientLink) -> TreatmentSession:
     return session
 
 
-def _locked_state(session_id: int, link_id: int) -> TreatmentSession:
-    """Inside the write transaction, in one statement: the session's row lock (PostgreSQL;
-    SQLite's IMMEDIATE transaction holds the database's), its newest check-in, its open
-    escalation, and whether the link was revoked meanwhile."""
+def _locked_state_query(session_id: int, link_id: int) -> QuerySet[TreatmentSession]:
     newest = (CheckIn.objects.filter(session_id=OuterRef("pk")).order_by("-submitted_at", "-id")
               .values("id")[:1])
     active = (Escalation.objects.filter(session_id=OuterRef("pk"), status__in=ACTIVE_ESCALATION)
               .order_by("opened_at", "id").values("id")[:1])
     revoked = PatientLink.objects.filter(pk=link_id).values("revoked_at")[:1]
-    return (TreatmentSession.objects.select_for_update(of=("self",))
-            .select_related("patient")
+    return (TreatmentSession.objects.select_for_update(of=("self",)).filter(pk=session_id)
             .annotate(newest_checkin=Subquery(newest), active_escalation=Subquery(active),
-                      link_revoked_at=Subquery(revoked))
-            .get(pk=session_id))
+                      link_revoked=Subquery(revoked))
+            .values_list("newest_checkin", "active_escalation", "link_revoked"))
+
+
+# The check-in's one read inside its write transaction, compiled once (it runs on every
+# check-in, and building its SQL cost more than running it).
+_LOCKED_STATE = CompiledQuery(_locked_state_query, arguments=2)
+
+
+@dataclass(frozen=True)
+class _LockedState:
+    newest_checkin: int | None
+    active_escalation: int | None
+    link_revoked: bool
+
+
+def _locked_state(session_id: int, link_id: int) -> _LockedState:
+    """Inside the write transaction, in one statement: the session's row lock (PostgreSQL;
+    SQLite's IMMEDIATE transaction holds the database's), its newest check-in, its open
+    escalation, and whether the link was revoked meanwhile."""
+    [(newest, active, revoked)] = _LOCKED_STATE.rows(session_id, link_id)
+    return _LockedState(newest_checkin=newest, active_escalation=active,
+                        link_revoked=revoked is not None)
 
 
 def _store(actor: Actor, link: PatientLink, prepared: _Prepared,
            answers: Mapping[str, Any]) -> RecordedCheckIn:
     """The write transaction of a check-in: re-check, audit, escalate, store, announce."""
     state = _locked_state(prepared.session.pk, link.pk)
-    if state.link_revoked_at is not None:
+    if state.link_revoked:
         require_usable(PatientLink.objects.select_related("clinic").get(pk=link.pk))
-    patient = state.patient
-    check_access(actor, patient, _patient_permission(actor), wanted=state)
+    # The access check was made before the reads (submit_checkin); the audit row of the
+    # access goes in here, with the check-in it read for.
+    patient = prepared.session.patient
     if state.newest_checkin != prepared.latest:
         # Another check-in of the session landed in between: decide again, under the lock.
         prepared = _prepare(link, prepared.session, answers)

@@ -72,6 +72,7 @@ from needlecare.photos import files as photo_files
 from needlecare.photos import services as photos
 from needlecare.photos.models import Photo, ScopeWithdrawal
 from needlecare.recovery.models import CheckIn, Escalation, EscalationNote, PatientLink
+from needlecare.recovery.results import triage_result
 from needlecare.rights.models import Erasure, ErasureScope
 from needlecare.rights.rules import ErasurePlan, erasure_plan
 
@@ -86,6 +87,7 @@ _SECRET_FIELDS = {"recovery.patientlink": {"token_hash", "nonce"}}
 _AS_GIVEN: dict[str, Callable[[Any], dict[str, Any]]] = {
     "care.aftercarerecord": lambda record: {
         "plan": aftercare_document(record.session, record)[0]},
+    "recovery.checkin": lambda checkin: {"result": triage_result(checkin)},
 }
 ERASED = "—"
 #: Why rows changed by an erasure changed (stored, so not translated).

@@ -21,11 +21,14 @@ from needlecare.audit.models import AuditEvent
 from needlecare.care.aftercare import record_aftercare, signed_session_facts
 from needlecare.care.models import TreatmentSession
 from needlecare.clinical.aftercare import aftercare
+from needlecare.clinical.vocabulary import RED_FLAGS
 from needlecare.documents import services as documents
 from needlecare.messaging.models import Message, MessageStatus
 from needlecare.patients.models import Channel, Patient
 from needlecare.recovery.links import replace_link
 from needlecare.recovery.models import PatientLink
+from needlecare.recovery.results import triage_result
+from needlecare.recovery.services import submit_checkin
 from needlecare.rights.models import Erasure, ErasureScope
 from tests.factories import make_patient
 from tests.web.patients.support import client_for
@@ -100,6 +103,21 @@ def test_the_export_holds_the_whole_aftercare_plan_the_patient_was_given(
     assert exported["plan"] == given
     assert exported["plan"]["days"][0]["instructions"]
     assert exported["protocol_version"] == record.protocol_version == "microneedling-2026.2"
+
+
+def test_the_export_holds_each_check_in_result_as_the_patient_was_shown_it(
+        journey: dict) -> None:
+    # A check-in stores which rules fired; the export carries their words and the advice.
+    link = replace_link(Actor(user=journey["clinician"]), journey["patient"].pk).link
+    recorded = submit_checkin(Actor.for_link(link), {
+        "symptoms": {}, "red_flags": {code: code == "fever_or_chills" for code in RED_FLAGS}})
+    archive = zipfile.ZipFile(io.BytesIO(_export(client_for(journey["owner"]),
+                                                 journey["patient"]).content))
+    [exported] = json.loads(archive.read("record.json"))["records"]["recovery.checkin"]
+    assert exported["level"] == "urgent"
+    assert exported["result"] == triage_result(recorded.checkin)
+    assert any("fever" in r["patient"].lower() for r in exported["result"]["reasons"])
+    assert exported["result"]["advice"]
 
 
 @pytest.mark.parametrize("role", ["clinician", "front_desk"])
