@@ -223,10 +223,15 @@ def require(actor: Actor, permission: Permission, *,
 
 
 def audit(actor: Actor, action: str, *, patient: models.Model | None = None,
-          obj: models.Model | None = None, detail: dict[str, Any] | None = None) -> AuditEvent:
-    """Write one audit row. Call it inside the transaction that does the work."""
+          obj: models.Model | None = None, detail: dict[str, Any] | None = None,
+          clinic_id: int | None = None) -> AuditEvent:
+    """Write one audit row. Call it inside the transaction that does the work.
+
+    The row's clinic is the actor's, else the patient's, else ``clinic_id``: the worker and
+    the public pages act for no clinic of their own, and the clinic's owner must still find
+    what they did in the clinic's trail."""
     return AuditEvent.objects.create(
-        clinic_id=actor.clinic_id if actor.clinic_id else getattr(patient, "clinic_id", None),
+        clinic_id=actor.clinic_id or getattr(patient, "clinic_id", None) or clinic_id,
         actor=actor.user,
         actor_kind=actor.kind,
         actor_role=actor.user.role if actor.user is not None else "",

@@ -139,7 +139,7 @@ def request_consultation(slug: str, details: RequestDetails, *, stamp: str, hone
             message=details.message.strip()[:1000],
             agrees_to_messages=details.agrees_to_messages)
         audit(Actor(ip_address=ip), "booking_request.create", obj=request,
-              detail={"clinic": clinic.pk})
+              detail={"clinic": clinic.pk}, clinic_id=clinic.pk)
         return request
 
 

@@ -198,12 +198,12 @@ def subscribe_public(clinic: Clinic, email: str, *, adult: bool, source: str,
             Subscriber.objects.filter(pk=subscriber.pk).update(adult_confirmed=True)
         if has_consent(Purpose.MARKETING, subscriber_id=subscriber.pk) or is_suppressed(address):
             audit(Actor(ip_address=ip), "consent.newsletter_request_ignored", obj=subscriber,
-                  detail={"clinic": clinic.pk, "source": source})
+                  detail={"clinic": clinic.pk, "source": source}, clinic_id=clinic.pk)
             return
         consent = _pending(clinic.pk, patient=None, subscriber=subscriber, email=address,
                            source=source, ip=ip)
         audit(Actor(ip_address=ip), "consent.newsletter_request", obj=consent,
-              detail={"clinic": clinic.pk, "source": source})
+              detail={"clinic": clinic.pk, "source": source}, clinic_id=clinic.pk)
 
 
 def confirm_token(consent: CommunicationConsent) -> str:

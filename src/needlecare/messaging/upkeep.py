@@ -66,7 +66,7 @@ def _purge_batch(clinic_id: int, status: Any, cutoff: dt.datetime, size: int) ->
         Message.objects.filter(pk__in=ids, status=status).delete()
         audit(Actor(), "outbox.purge", detail={
             "clinic": clinic_id, "status": status, "due_before": cutoff.isoformat(),
-            "messages": ids})
+            "messages": ids}, clinic_id=clinic_id)
     return len(ids)
 
 

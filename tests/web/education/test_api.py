@@ -8,6 +8,7 @@ import json
 import pytest
 from django.test import Client
 
+from needlecare.audit.models import AuditEvent
 from needlecare.education.models import CommunicationConsent, ConsentState, RateLimit
 from tests.web.education.support import World, make_world, published_article
 
@@ -51,6 +52,9 @@ def test_subscribing_asks_for_confirmation(world: World) -> None:
     row = CommunicationConsent.objects.get()
     assert row.state == ConsentState.PENDING
     assert row.source == "api"
+    # Asked by no one signed in, and still in the clinic's own audit trail.
+    request = AuditEvent.objects.get(action="consent.newsletter_request")
+    assert request.clinic_id == world.clinic.pk
 
 
 def test_subscribing_is_rate_limited_by_database_limits(world: World) -> None:

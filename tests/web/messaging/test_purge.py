@@ -63,6 +63,8 @@ def test_finished_messages_older_than_the_retention_go_and_the_rest_stay(
     purges = AuditEvent.objects.filter(action="outbox.purge")
     assert {e.detail["status"] for e in purges} == {"sent", "cancelled", "skipped"}
     assert all(e.detail["clinic"] == world.clinic.pk for e in purges)
+    # The clinic's own trail (the owners' audit page filters on the column) shows them.
+    assert all(e.clinic_id == world.clinic.pk for e in purges)
 
 
 def test_a_message_sent_late_is_kept_for_the_retention_after_it_went_out(
