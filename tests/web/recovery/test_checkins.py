@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
@@ -273,6 +273,33 @@ def test_a_check_in_row_stays_small_and_still_says_what_the_patient_was_told(
     for reason in patient_reasons(told):
         assert html.escape(reason, quote=False) in page
     assert told["advice"][0].startswith("Call the clinic now")
+
+
+def test_a_check_in_worked_out_before_another_landed_is_decided_again(
+        linked: Linked) -> None:
+    # The reads and the triage run before the write transaction; another check-in of the
+    # session may land in between. The write sees it and decides again: the later check-in
+    # compares with it and joins the escalation it opened, never a second one.
+    actor = Actor.for_link(linked.link)
+    flags = {code: code == "fever_or_chills" for code in RED_FLAGS}
+    late = {"symptoms": {"pain": {"severity": 6, "trend": "same"}}, "red_flags": flags}
+    stale = services._prepare(linked.link, linked.session, late)
+    assert stale.previous_ids == []
+    assert stale.result is not None
+    first = services.submit_checkin(actor, {
+        "symptoms": {"pain": {"severity": 2, "trend": "same"}},
+        "red_flags": {code: code == "pus_or_yellow_crusts" for code in RED_FLAGS}})
+    assert first.escalation is not None
+    with transaction.atomic():
+        second = services._store(actor, linked.link, stale, late)
+    assert second.created
+    assert second.checkin.answers["previous_checkins"] == [first.checkin.pk]
+    assert second.escalation == first.escalation
+    assert Escalation.objects.count() == 1
+    # Compared with the first check-in, pain rose from 2 to 6: worsening, whatever was ticked.
+    rules = {r["rule"] for r in triage_result(second.checkin)["reasons"]}
+    assert "pain_worsening_after_48h" in rules
+    assert "pain_worsening_after_48h" not in {r.rule for r in stale.result.reasons}
 
 
 def test_a_revoked_link_cannot_record_a_check_in(linked: Linked) -> None:
