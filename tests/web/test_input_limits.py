@@ -87,3 +87,17 @@ def test_chart_notes_have_a_limit_that_the_form_shows_and_enforces(booked: dict)
     client.post(url, chart_post(notes="n" * limit))
     booked["session"].refresh_from_db()
     assert len(booked["session"].notes) == limit
+
+
+def test_a_patient_link_answers_a_body_over_the_limit_in_the_patients_layout(
+        journey: dict) -> None:
+    # The patient's phone, not the staff header: what happened, and whom to call.
+    response = Client().post("/p/some-token/checkin/",
+                             {"note": "a" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    assert response.status_code == 413
+    page = response.content.decode()
+    assert "too much to send" in page
+    assert "patient-header" in page
+    assert "If you are worried, call your clinic." in page
+    assert "Back to the start" not in page  # the staff page's way out
+    assert response["Cache-Control"] == "no-store, private"

@@ -99,6 +99,14 @@ def busy_response(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def too_large_page(request: HttpRequest, limit_mb: str) -> HttpResponse:
+    """413 for people: on a patient's link in the patient's layout, with whom to call."""
+    if _is_patient(request):
+        return _render(request, 413, with_request=False, limit_mb=limit_mb)
+    return HttpResponse(loader.render_to_string("413.html", {"limit_mb": limit_mb}, request),
+                        status=413)
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return _api_error(404, "not_found", _("Not found."))

@@ -20,13 +20,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
 
 from needlecare import clock
 from needlecare.errors import ErrorKind, ServiceError, database_busy
-from needlecare.web.errors import busy_response
+from needlecare.web.errors import busy_response, too_large_page
 
 logger = logging.getLogger("needlecare.errors")
 
@@ -120,7 +119,7 @@ def too_large_response(request: HttpRequest, limit: int) -> HttpResponse:
             "code": "too_large",
             "message": str(_("The request body is larger than %(mb)s MB.") % {"mb": megabytes}),
             "limit_bytes": limit}}, status=413)
-    return render(request, "413.html", {"limit_mb": megabytes}, status=413)
+    return too_large_page(request, megabytes)
 
 
 class BodySizeLimit:
