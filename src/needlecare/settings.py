@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "axes",
     "needlecare.accounts",
     "needlecare.audit",
+    "needlecare.ratelimits",
     "needlecare.patients",
     "needlecare.care",
     "needlecare.recovery",

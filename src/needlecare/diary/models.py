@@ -305,20 +305,6 @@ class BookingRequest(models.Model):
         return f"{self.given_name} {self.family_name}"
 
 
-class RateCounter(models.Model):
-    """Hits per key per window, kept in the database so every worker process counts the same
-    (an increment is one UPDATE … SET hits = hits + 1)."""
-
-    scope = models.CharField(max_length=40)
-    key = models.CharField(max_length=64)
-    window_start = models.DateTimeField()
-    hits = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["scope", "key", "window_start"],
-                                               name="diary_one_counter_per_window")]
-
-
 class PreVisit(models.Model):
     """The pre-visit forms a patient fills on their phone before a consultation: the intake,
     step by step (saved as they go), and the consent signed ahead."""

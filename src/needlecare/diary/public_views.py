@@ -10,9 +10,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from needlecare.access import client_ip
 from needlecare.diary import requests
-from needlecare.diary.requests import RequestDetails, TooMany
+from needlecare.diary.requests import RequestDetails
 from needlecare.errors import ServiceError
 from needlecare.page_actions import refusal, show_refusal
+from needlecare.ratelimits.counting import RateLimited
 
 
 class RequestForm(forms.Form):
@@ -44,7 +45,7 @@ class RequestForm(forms.Form):
 def request_consultation(request: HttpRequest, slug: str) -> HttpResponse:
     clinic = requests.public_clinic(slug)
     form = RequestForm(request.POST or None, initial={"stamp": requests.form_stamp()})
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -54,9 +55,9 @@ def request_consultation(request: HttpRequest, slug: str) -> HttpResponse:
                 preferred_times=data["preferred_times"], message=data["message"],
                 agrees_to_messages=data["agrees_to_messages"]),
                 stamp=data["stamp"], honeypot=data["website"], ip=client_ip(request))
-        except TooMany as exc:
+        except RateLimited as exc:
             show_refusal(form, exc)
-            status = 429
+            status, retry_after = 429, exc.retry_after
         except ServiceError as exc:
             show_refusal(form, refusal(exc))
             if exc.code in ("too_fast", "form_expired"):
@@ -67,6 +68,8 @@ def request_consultation(request: HttpRequest, slug: str) -> HttpResponse:
     response = render(request, "diary/public/request.html", {"clinic": clinic, "form": form},
                       status=status)
     response["Cache-Control"] = "no-store"
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
     return response
 
 

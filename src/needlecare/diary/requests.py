@@ -5,32 +5,33 @@ leaves a pending request for the desk: never a patient record, which only the de
 matching the request to a patient it has, or registering them). Automated abuse is kept out
 without a third-party service: a field people never see (bots fill it: their request is
 quietly dropped), a signed time stamp (a form sent within seconds of being shown, or hours
-later, is refused) and a limit of requests per address per hour, counted in the database so
-that every server process counts the same.
+later, is refused) and limits of requests per address and per clinic per hour, counted in the
+database so that every server process counts the same (``needlecare.ratelimits``, which
+stores the address only as a keyed hash).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from needlecare import clock, names
 from needlecare.access import Actor, Permission, audit, refuse, require
 from needlecare.accounts.models import Clinic
-from needlecare.diary.models import BookingRequest, RateCounter, RequestStatus
+from needlecare.diary.models import BookingRequest, RequestStatus
 from needlecare.diary.resources import diary_settings
-from needlecare.errors import Conflict, ErrorKind, NotFound, ServiceError
+from needlecare.errors import Conflict, NotFound, ServiceError
 from needlecare.patients.access import access_patient, patients_for
 from needlecare.patients.models import Patient
 from needlecare.patients.services import PatientDetails, register_patient
+from needlecare.ratelimits.counting import hit
 
 #: A person needs longer than this to fill the form; a script does not.
 FASTEST_HUMAN = dt.timedelta(seconds=3)
@@ -40,10 +41,6 @@ WINDOW = dt.timedelta(hours=1)
 #: Requests one clinic accepts per hour from everyone together (a flood from many addresses).
 CLINIC_LIMIT_PER_HOUR = 60
 _SALT = "needlecare.diary.public-request"
-
-
-class TooMany(ServiceError):
-    kind = ErrorKind.CONFLICT
 
 
 def form_stamp() -> str:
@@ -64,32 +61,6 @@ def _check_stamp(stamp: str) -> None:
     if age > STALE_AFTER:
         raise ServiceError("form_expired", _("The form was out of date; please send it "
                                              "again."))
-
-
-def hit(scope: str, key: str, limit: int, *, now: dt.datetime | None = None) -> int:
-    """Count one hit for ``key`` in the current window; refuse past ``limit``. One UPDATE
-    with ``hits = hits + 1`` (or the window's first row), inside the caller's transaction."""
-    now = now or clock.now()
-    seconds = int(WINDOW.total_seconds())
-    start = dt.datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=dt.UTC)
-    counters = RateCounter.objects.filter(scope=scope, key=key, window_start=start)
-    if not counters.update(hits=F("hits") + 1):
-        try:
-            with transaction.atomic():
-                RateCounter.objects.create(scope=scope, key=key, window_start=start, hits=1)
-        except IntegrityError:
-            counters.update(hits=F("hits") + 1)
-    hits = counters.values_list("hits", flat=True).first() or 0
-    if hits > limit:
-        raise TooMany("too_many_requests", _("We have had many requests from here in the last "
-                                             "hour; please try again later or call us."))
-    # Old windows are of no use: tidy a few away as we go.
-    RateCounter.objects.filter(scope=scope, window_start__lt=start - WINDOW).delete()
-    return hits
-
-
-def _address_key(ip: str | None) -> str:
-    return hashlib.sha256((ip or "unknown").encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -119,8 +90,13 @@ def request_consultation(slug: str, details: RequestDetails, *, stamp: str, hone
         if honeypot.strip():
             return None
         _check_stamp(stamp)
-        hit("public_request", _address_key(ip), diary_settings(clinic.pk).requests_per_hour)
-        hit("public_request_clinic", str(clinic.pk), CLINIC_LIMIT_PER_HOUR)
+        # Counted inside this transaction: a request refused below is not counted.
+        too_many = _("We have had many requests from here in the last hour; please try again "
+                     "later or call us.")
+        hit("public_request", ip or "unknown", limit=diary_settings(clinic.pk).requests_per_hour,
+            window=WINDOW, code="too_many_requests", message=too_many)
+        hit("public_request_clinic", str(clinic.pk), limit=CLINIC_LIMIT_PER_HOUR,
+            window=WINDOW, code="too_many_requests", message=too_many)
         # Identifying text, stored as the patient's would be (needlecare.names).
         given, family = names.normalise(details.given_name), names.normalise(
             details.family_name)

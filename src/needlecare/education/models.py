@@ -287,15 +287,3 @@ class RateLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.max_requests} per {self.window_seconds} s"
-
-
-class RateCounter(models.Model):
-    limit = models.ForeignKey(RateLimit, on_delete=models.CASCADE, related_name="+")
-    #: SHA-256 of what is counted (an address, an IP address, a clinic).
-    key = models.CharField(max_length=64)
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["limit", "key", "window_start"],
-                                               name="education_one_counter_per_window")]

@@ -7,8 +7,9 @@ PostgreSQL, one is plenty for SQLite. ``--once`` works through everything due an
 
 Between passes it also seals the audit trail's new rows into their hash chains
 (``audit.chain``), at most every AUDIT_SEAL_SECONDS, so that requests never do it themselves,
-and, at most every MESSAGING_UPKEEP_SECONDS, purges old outbox rows and refreshes SQLite's
-planner statistics (``messaging.upkeep``; not with ``--once``).
+and, at most every MESSAGING_UPKEEP_SECONDS, purges old outbox rows and the rate-limit counters
+of ended windows, and refreshes SQLite's planner statistics (``messaging.upkeep``,
+``ratelimits.counting``; not with ``--once``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from needlecare.messaging.channels import deliver
 from needlecare.messaging.compose import Defer, Skip, prepare
 from needlecare.messaging.models import Message, MessageStatus
 from needlecare.photos import jobs as photo_jobs
+from needlecare.ratelimits import counting
 
 logger = logging.getLogger(__name__)
 
@@ -95,10 +97,11 @@ def seal_audit_trail() -> int:
 
 
 def do_upkeep() -> int:
-    """Purge old outbox rows and refresh SQLite's statistics; a failure is logged, never
-    fatal to the sending. Returns the number of rows purged."""
+    """Purge old outbox rows and ended rate-limit windows, and refresh SQLite's statistics; a
+    failure is logged, never fatal to the sending. Returns the number of outbox rows purged."""
     try:
         purged = upkeep.purge_old_messages()
+        counting.forget_expired()
         upkeep.refresh_statistics()
     except Exception:
         logger.exception("outbox upkeep failed; trying again later")

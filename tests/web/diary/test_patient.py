@@ -27,11 +27,11 @@ from needlecare.diary.models import (
     BookingRequest,
     PreSessionUpdate,
     PreVisit,
-    RateCounter,
     WaitlistEntry,
 )
 from needlecare.diary.requests import form_stamp
 from needlecare.patients.models import Patient
+from needlecare.ratelimits.models import RateCounter
 from needlecare.recovery.access_log import access_log
 from needlecare.recovery.links import live_link, replace_link
 from tests.factories import make_patient
@@ -296,3 +296,21 @@ def test_bots_are_kept_out_without_a_captcha(diary: Diary) -> None:
         assert RateCounter.objects.get(scope="public_request").hits == 5
         assert _request(public, slug, stamp=stamp).status_code == 429
     assert Client().get(reverse("public-booking", args=["no-such-clinic"])).status_code == 404
+
+
+def test_a_refused_request_says_when_to_try_again_and_no_address_is_kept(
+        diary: Diary) -> None:
+    slug = diary.clinic.slug
+    stamp = form_stamp()
+    with time_machine.travel(london(2026, 3, 2, 8, 1), tick=False):
+        for _ in range(5):
+            _request(Client(), slug, stamp=stamp)
+        refused = _request(Client(), slug, stamp=stamp)
+    assert refused.status_code == 429
+    assert "many requests from here" in refused.content.decode()
+    assert refused["Retry-After"] == str(59 * 60)  # the hour's window ends at 09:00
+    address = "127.0.0.1"  # the test client's
+    plain = hashlib.sha256(address.encode()).hexdigest()
+    keys = set(RateCounter.objects.values_list("key", flat=True))
+    assert keys
+    assert not any(address in key or key in plain for key in keys)
