@@ -8,8 +8,10 @@ import json
 import pytest
 from django.test import Client
 
+from needlecare.accounts.models import Role
 from needlecare.audit.models import AuditEvent
 from needlecare.education.models import CommunicationConsent, ConsentState, RateLimit
+from tests.factories import make_user
 from tests.web.education.support import World, make_world, published_article
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +77,17 @@ def test_subscribing_needs_an_adult_and_a_real_address(world: World) -> None:
     refused = _subscribe(world, "\u00e1oH\u0085\u0005;@\u00ac")
     assert refused.status_code == 422
     assert refused.json()["error"]["fields"]["email"] == "Enter a valid email address."
+
+
+def test_an_operator_changes_a_limit_in_the_admin_and_it_holds_at_once(world: World) -> None:
+    operator = make_user(None, Role.OWNER, is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(operator)
+    limit = RateLimit.objects.get(name="subscribe-per-address")
+    assert admin.get("/operator/education/ratelimit/").status_code == 200
+    response = admin.post(f"/operator/education/ratelimit/{limit.pk}/change/", {
+        "max_requests": "1", "window_seconds": str(limit.window_seconds),
+        "description": limit.description})
+    assert response.status_code == 302
+    assert _subscribe(world, "once@example.test").status_code == 202
+    assert _subscribe(world, "once@example.test").status_code == 429
