@@ -5,16 +5,10 @@ stopped on Monday 2 March 2026 at 08:00 unless a test moves it."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from django.core.management import call_command
-from django.db import connection
 
 from needlecare.access import Actor
 from needlecare.accounts.models import Clinic, Role, User
@@ -104,22 +98,3 @@ def make_diary() -> Diary:
                  patient=patient, plan=plan)
 
 
-@contextlib.contextmanager
-def sqlite_on_disk(directory: Path) -> Iterator[None]:
-    """Run the block on a real SQLite file with the production settings (WAL, IMMEDIATE,
-    busy timeout): the in-memory test database answers "locked" at once instead of waiting
-    for the other writer, so it cannot show how writers take turns."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    settings_dict = connection.settings_dict
-    memory_name, memory_connection = settings_dict["NAME"], connection.connection
-    connection.connection = None
-    settings_dict["NAME"] = str(directory / "diary-concurrency.sqlite3")
-    try:
-        call_command("migrate", verbosity=0)
-        yield
-    finally:
-        connection.close()
-        settings_dict["NAME"] = memory_name
-        connection.connection = memory_connection

@@ -16,7 +16,8 @@ from needlecare.diary.models import Appointment
 from needlecare.diary.services import BookingRefused
 from needlecare.errors import ErrorKind
 from tests.factories import make_patient
-from tests.web.diary.support import london, make_diary, sqlite_on_disk
+from tests.web.diary.support import london, make_diary
+from tests.web.sqlite_file import sqlite_on_disk
 
 
 @pytest.mark.django_db(transaction=True)

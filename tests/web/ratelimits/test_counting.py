@@ -14,7 +14,7 @@ from needlecare.messaging import worker
 from needlecare.ratelimits import counting
 from needlecare.ratelimits.counting import RateLimited, hit
 from needlecare.ratelimits.models import RateCounter
-from tests.web.diary.support import sqlite_on_disk
+from tests.web.sqlite_file import sqlite_on_disk
 
 HOUR = dt.timedelta(hours=1)
 AT_10_15 = dt.datetime(2026, 3, 2, 10, 15, tzinfo=dt.UTC)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import html
 import json
 import re
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.http import HttpResponse
 from django.test import Client
@@ -33,6 +30,7 @@ from tests.web.recovery.conftest import (
     signed_days_ago,
     verified_client,
 )
+from tests.web.sqlite_file import sqlite_on_disk
 
 pytestmark = pytest.mark.django_db
 
@@ -308,27 +306,6 @@ def test_a_revoked_link_cannot_record_a_check_in(linked: Linked) -> None:
     with pytest.raises(services.ServiceError):
         services.submit_checkin(actor, {"symptoms": {}, "red_flags": {}})
     assert not CheckIn.objects.exists()
-
-
-@contextlib.contextmanager
-def sqlite_on_disk(directory: Path) -> Iterator[None]:
-    """Run the block on a real SQLite file with the production settings (WAL, IMMEDIATE
-    transactions, busy timeout). The in-memory test database cannot show lock waits: its
-    shared-cache tables answer "locked" at once instead of waiting for the other writer."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    settings_dict = connection.settings_dict
-    memory_name, memory_connection = settings_dict["NAME"], connection.connection
-    connection.connection = None
-    settings_dict["NAME"] = str(directory / "concurrency.sqlite3")
-    try:
-        call_command("migrate", verbosity=0)
-        yield
-    finally:
-        connection.close()
-        settings_dict["NAME"] = memory_name
-        connection.connection = memory_connection
 
 
 @pytest.mark.django_db(transaction=True)
