@@ -322,13 +322,40 @@ class _Prepared:
     result: TriageResult | None
 
 
-def _history(session: TreatmentSession, zone: ZoneInfo) -> tuple[list[int], list[EarlierCheckIn]]:
-    # Only the latest few: triage compares with the most recent report of each symptom.
-    recent = list(CheckIn.objects.filter(session_id=session.pk)
-                  .order_by("-submitted_at", "-id").values_list("id", "answers")
-                  [:PREVIOUS_CHECKINS_USED])
-    recent.reverse()
-    return [pk for pk, _a in recent], [earlier_checkin(a, zone) for _pk, a in recent]
+@dataclass(frozen=True)
+class _Recent:
+    """One of the session's latest check-ins, as a new one reads it."""
+
+    pk: int
+    answers: dict[str, Any]
+    fingerprint: str
+    link_id: int | None
+    submitted_at: dt.datetime
+
+
+def _recent(session: TreatmentSession) -> list[_Recent]:
+    """The session's latest check-ins, oldest first: triage compares with the most recent
+    report of each symptom (only the latest few: a long history made check-ins slow)."""
+    rows = (CheckIn.objects.filter(session_id=session.pk).order_by("-submitted_at", "-id")
+            .values_list("id", "answers", "fingerprint", "link_id", "submitted_at")
+            [:PREVIOUS_CHECKINS_USED])
+    return [_Recent(*row) for row in reversed(rows)]
+
+
+def _today(link: PatientLink, session: TreatmentSession, recent: list[_Recent],
+           day: dt.date, start: dt.datetime) -> list[tuple[int, int, int | None, str]]:
+    """Today's check-ins of the session and of the link (id, session, link, fingerprint):
+    an identical one is returned instead of stored, and the link's count is capped. The
+    latest check-ins hold them all unless they are all from today, or the session was done
+    today (the link may have checked in about the one before): then they are read."""
+    session_day = session.performed_on
+    if (len(recent) < PREVIOUS_CHECKINS_USED or recent[0].submitted_at < start) and (
+            session_day is not None and session_day < day):
+        return [(r.pk, session.pk, r.link_id, r.fingerprint) for r in recent
+                if r.submitted_at >= start]
+    return list(CheckIn.objects.filter(Q(session_id=session.pk) | Q(link_id=link.pk),
+                                       submitted_at__gte=start)
+                .values_list("id", "session_id", "link_id", "fingerprint"))
 
 
 def _document(session: TreatmentSession, answers: Mapping[str, Any],
@@ -421,15 +448,13 @@ def _prepare(link: PatientLink, session: TreatmentSession, answers: Mapping[str,
     lock, so two workers triage in parallel and the lock covers only the writes."""
     clinic = session.clinic
     zone = ZoneInfo(clinic.time_zone)
-    previous_ids, previous = _history(session, zone)
-    document = _document(session, answers, previous)
+    recent = _recent(session)
+    previous_ids = [r.pk for r in recent]
+    document = _document(session, answers, [earlier_checkin(r.answers, zone) for r in recent])
     fingerprint = checkin_fingerprint(document, session.pk, clinic.time_zone)
-    # Today's check-ins of the session and of the link, in one read: an identical one (a
-    # resubmitted form) is returned instead of stored, and the link's count is capped.
-    start, _end = local_day_bounds(local_date(clock.now(), clinic.time_zone), clinic.time_zone)
-    today = list(CheckIn.objects.filter(Q(session_id=session.pk) | Q(link_id=link.pk),
-                                        submitted_at__gte=start)
-                 .values_list("id", "session_id", "link_id", "fingerprint"))
+    day = local_date(clock.now(), clinic.time_zone)
+    start, _end = local_day_bounds(day, clinic.time_zone)
+    today = _today(link, session, recent, day, start)
     same = next((pk for pk, s, _l, f in today if s == session.pk and f == fingerprint), None)
     latest = previous_ids[-1] if previous_ids else None
     result = None
