@@ -45,6 +45,23 @@ def signed_session_facts(session: TreatmentSession) -> SessionFacts:
     )
 
 
+def recorded_session_facts(session: TreatmentSession) -> SessionFacts:
+    """The signed session's facts as its aftercare record keeps them (the record made at
+    signing; both its forms hold them under ``session``), when the record was read with the
+    session (``select_related("aftercare")``): one read fewer than the zones, on the
+    check-in's path. Otherwise, or for a session signed before records were kept, the facts
+    are made from the session's zones."""
+    # Only a record already loaded: reading it here would cost the query it saves.
+    if TreatmentSession.aftercare.is_cached(session):
+        try:
+            plan = session.aftercare.plan
+        except AftercareRecord.DoesNotExist:
+            plan = None
+        if isinstance(plan, dict) and isinstance(plan.get("session"), dict):
+            return SessionFacts.model_validate(plan["session"])
+    return signed_session_facts(session)
+
+
 def protocol_label(name: str, version: str) -> str:
     """How a stored snapshot names the protocol that produced it."""
     return f"{name}-{version}"

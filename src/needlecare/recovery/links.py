@@ -65,7 +65,7 @@ def live_link(patient_id: int) -> PatientLink | None:
 def current_session(patient_id: int) -> TreatmentSession | None:
     """The session whose aftercare a patient's pages show: their latest signed one."""
     return (TreatmentSession.objects.filter(patient_id=patient_id, status=SessionStatus.SIGNED)
-            .select_related("clinic", "plan", "patient")
+            .select_related("clinic", "plan", "patient", "aftercare")
             .order_by("-performed_on", "-signed_at", "-id").first())
 
 

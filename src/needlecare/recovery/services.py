@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     Exists,
@@ -36,7 +36,11 @@ from pydantic import ValidationError
 from needlecare import clock
 from needlecare.access import Actor, Permission, audit, require
 from needlecare.accounts.models import Clinic, User
-from needlecare.care.aftercare import aftercare_document, signed_session_facts
+from needlecare.care.aftercare import (
+    aftercare_document,
+    recorded_session_facts,
+    signed_session_facts,
+)
 from needlecare.care.models import SessionStatus, TreatmentSession
 from needlecare.clinical.aftercare import DAILY_DAYS
 from needlecare.clinical.protocol.loader import (
@@ -366,7 +370,7 @@ def _document(session: TreatmentSession, answers: Mapping[str, Any],
     zone = ZoneInfo(session.clinic.time_zone)
     try:
         return CheckInDocument.model_validate({
-            "session": signed_session_facts(session).model_dump(mode="json", by_alias=True),
+            "session": recorded_session_facts(session).model_dump(mode="json", by_alias=True),
             "reported_at": (now or clock.now()).astimezone(zone),
             "symptoms": dict(answers.get("symptoms", {})),
             "red_flags": dict(answers.get("red_flags", {})),
@@ -491,21 +495,27 @@ def _current_session(link: PatientLink) -> TreatmentSession:
     return session
 
 
-def _locked_state_query(session_id: int, link_id: int) -> QuerySet[TreatmentSession]:
+def _session_lock_query(session_id: int) -> QuerySet[TreatmentSession]:
+    return (TreatmentSession.objects.select_for_update(of=("self",)).filter(pk=session_id)
+            .values_list("pk"))
+
+
+def _state_query(session_id: int, link_id: int) -> QuerySet[TreatmentSession]:
     newest = (CheckIn.objects.filter(session_id=OuterRef("pk")).order_by("-submitted_at", "-id")
               .values("id")[:1])
     active = (Escalation.objects.filter(session_id=OuterRef("pk"), status__in=ACTIVE_ESCALATION)
               .order_by("opened_at", "id").values("id")[:1])
     revoked = PatientLink.objects.filter(pk=link_id).values("revoked_at")[:1]
-    return (TreatmentSession.objects.select_for_update(of=("self",)).filter(pk=session_id)
+    return (TreatmentSession.objects.filter(pk=session_id)
             .annotate(newest_checkin=Subquery(newest), active_escalation=Subquery(active),
                       link_revoked=Subquery(revoked))
             .values_list("newest_checkin", "active_escalation", "link_revoked"))
 
 
-# The check-in's one read inside its write transaction, compiled once (it runs on every
-# check-in, and building its SQL cost more than running it).
-_LOCKED_STATE = CompiledQuery(_locked_state_query, arguments=2)
+# The check-in's reads inside its write transaction, compiled once (they run on every
+# check-in, and building their SQL cost more than running them).
+_SESSION_LOCK = CompiledQuery(_session_lock_query, arguments=1)
+_STATE = CompiledQuery(_state_query, arguments=2)
 
 
 @dataclass(frozen=True)
@@ -516,10 +526,17 @@ class _LockedState:
 
 
 def _locked_state(session_id: int, link_id: int) -> _LockedState:
-    """Inside the write transaction, in one statement: the session's row lock (PostgreSQL;
-    SQLite's IMMEDIATE transaction holds the database's), its newest check-in, its open
-    escalation, and whether the link was revoked meanwhile."""
-    [(newest, active, revoked)] = _LOCKED_STATE.rows(session_id, link_id)
+    """Inside the write transaction: the session's row lock, then what the check-in's
+    decision depended on — the session's newest check-in, its open escalation, and whether
+    the link was revoked meanwhile.
+
+    On PostgreSQL the lock is its own statement: a statement that waited for the lock still
+    reads with the snapshot it started with, so a check-in committed while it waited would
+    be missed (two escalations, a doubled check-in). The read after it sees that check-in.
+    SQLite's IMMEDIATE transaction already holds the whole database's lock."""
+    if connection.features.has_select_for_update:
+        _SESSION_LOCK.rows(session_id)
+    [(newest, active, revoked)] = _STATE.rows(session_id, link_id)
     return _LockedState(newest_checkin=newest, active_escalation=active,
                         link_revoked=revoked is not None)
 
