@@ -5,9 +5,10 @@ Run with ``make bench`` or ``python benchmarks/reports.py`` (``BENCH_QUICK=1``: 
 the data and fewer rounds, as a smoke run). For each database (a fresh SQLite file in a
 temporary directory, then a throwaway PostgreSQL cluster through tests/postgres.py, or
 DATABASE_URL in a database of its own, dropped afterwards) the script migrates an empty
-database and bulk-inserts one clinic of 10 practitioners with 100,000 patients (a consultation
-and a plan each, 2 % of the screening verdicts overridden), 300,000 signed sessions over the
-last three years (three per plan, 28 days apart; 1 % with a zone deeper than the plan allows),
+database and bulk-inserts one clinic (benchmarks/bigclinic.py, which scale.py shares) of 10
+practitioners with 100,000 patients (a consultation and a plan each, 2 % of the screening
+verdicts overridden), 300,000 signed sessions over the last three years (three per plan, 28
+days apart; 1 % with a zone deeper than the plan allows),
 1,000,000 check-ins on the protocol's invitation days (marked on the sessions' summary rows),
 30,000 escalations (most acknowledged, after 5 to 600 minutes), 1,500 adverse events and
 100,000 outcome records, as the outcomes app's handlers would have written them. Then it
@@ -34,16 +35,16 @@ import argparse
 import datetime as dt
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import bigclinic
 from appserver import cap, collect_static
 from pgdatabase import own_postgres_database
 from targets import machine_load, quick, spread, target_line
@@ -53,260 +54,40 @@ FULL = {"patients": 100_000, "checkins": 1_000_000, "escalations": 30_000,
         "adverse_events": 1_500, "rounds": 7, "checkins_timed": 300}
 QUICK = {"patients": 2_000, "checkins": 20_000, "escalations": 600, "adverse_events": 30,
          "rounds": 3, "checkins_timed": 40}
-PRACTITIONERS = 10
-INVITATION_DAYS = (1, 3, 7, 14, 28, 56)
 PAGE_TARGET_MS = {"postgresql": 300.0, "sqlite": 600.0}
 CHART_TARGET_MS = 50.0
 CHECKIN_TARGET = 1.05
-CHUNK = 20_000
 
 
 # --- inside the child, configured for the database under test --------------------------------
 
-def _converter(field: Any, vendor: str) -> Callable[[Any], Any]:
-    """How a value of ``field`` is written by COPY or executemany: done here per type, since
-    Django's per-value preparation is most of the time of a million-row insert."""
-    kind = field.get_internal_type()
-    if kind == "JSONField":
-        return lambda v: None if v is None else json.dumps(v)
-    if kind == "DecimalField":
-        return lambda v: None if v is None else str(v)
-    if vendor == "sqlite":
-        if kind == "DateTimeField":  # stored as naive UTC text
-            return lambda v: None if v is None else v.astimezone(dt.UTC).replace(
-                tzinfo=None).isoformat(" ")
-        if kind == "DateField":
-            return lambda v: None if v is None else v.isoformat()
-        if kind == "BooleanField":
-            return lambda v: None if v is None else int(v)
-    return lambda v: v
-
-
-def _insert(model: Any, rows: Iterable[dict[str, Any]]) -> int:
-    """Bulk-insert ``rows`` (field name → value; the rest take their defaults): COPY on
-    PostgreSQL, executemany on SQLite. Returns how many."""
-    from django.db import connection
-
-    fields = list(model._meta.concrete_fields)
-    names = [f.attname for f in fields]
-    defaults = [f.get_default() if f.has_default() else ("" if f.empty_strings_allowed
-                                                         and not f.null else None)
-                for f in fields]
-    convert = [_converter(f, connection.vendor) for f in fields]
-    plan = list(zip(names, defaults, convert, strict=True))
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
-
-    def prepared() -> Iterator[tuple[Any, ...]]:
-        for row in rows:
-            yield tuple(to(row.get(name, default)) for name, default, to in plan)
-
-    count = 0
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for values in prepared():
-                    copy.write_row(values)
-                    count += 1
-        else:
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
-            batch: list[tuple[Any, ...]] = []
-            for values in prepared():
-                batch.append(values)
-                if len(batch) == CHUNK:
-                    cursor.executemany(sql, batch)
-                    count += len(batch)
-                    batch = []
-            if batch:
-                cursor.executemany(sql, batch)
-                count += len(batch)
-    return count
-
-
 def build(size: dict[str, int]) -> dict[str, Any]:
-    """The large clinic. Returns the owner's id, a session for the chart and the counts."""
-    from django.core.management import call_command
-    from django.core.management.color import no_style
-    from django.db import connection, transaction
-    from django.utils import timezone
+    """The large clinic (benchmarks/bigclinic.py). Returns the owner's id, a session for the
+    chart and the counts."""
+    from needlecare.care.models import TreatmentSession
+    from needlecare.recovery.models import CheckIn
 
-    from needlecare.accounts.models import Clinic, Role, User
-    from needlecare.care.models import (
-        Consultation,
-        SessionZone,
-        TreatmentPlan,
-        TreatmentSession,
-    )
-    from needlecare.outcomes.models import (
-        ANSWERED_DAY_BITS,
-        AdverseEvent,
-        OutcomeRecord,
-        SignedSessionFact,
-    )
-    from needlecare.patients.models import Patient
-    from needlecare.recovery.models import CheckIn, Escalation
-
-    call_command("migrate", verbosity=0)
-    rng = random.Random(20261129)
-    clinic = Clinic.objects.create(name="Benchmark Clinic", slug="bench", phone="020 7946 0999",
-                                   time_zone="Europe/London")
-    owner = User.objects.create(username="bench.owner", clinic=clinic, role=Role.OWNER,
-                                first_name="Olive", last_name="Owner")
-    staff = [User.objects.create(username=f"bench.clinician{n}", clinic=clinic,
-                                 role=Role.CLINICIAN, first_name="Clinician",
-                                 last_name=f"Number {n:02d}") for n in range(PRACTITIONERS)]
-    staff_ids = [u.pk for u in staff]
-    today = timezone.localdate()
-    now = timezone.now()
-    patients = size["patients"]
-    counts: dict[str, int] = {}
     began = time.perf_counter()
-    utc = dt.UTC
-
-    def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=utc)
-
-    # Three sessions per plan, 28 days apart, the first in the three years to 57 days ago.
-    firsts = [today - dt.timedelta(days=rng.randint(57, 1095)) for _ in range(patients)]
-    with transaction.atomic():
-        counts["patients"] = _insert(Patient, (
-            {"id": p + 1, "clinic_id": clinic.pk, "given_name": "Bench",
-             "family_name": f"Patient {p + 1}", "date_of_birth": dt.date(1990, 5, 17),
-             "phone": "07700 900123", "preferred_channel": "sms", "search_name":
-             f"bench patient {p + 1}", "created_at": at(firsts[p], 9), "created_by_id": owner.pk}
-            for p in range(patients)))
-        counts["consultations"] = _insert(Consultation, (
-            {"id": p + 1, "clinic_id": clinic.pk, "patient_id": p + 1,
-             "created_by_id": staff_ids[p % PRACTITIONERS], "created_at": at(firsts[p], 9),
-             "intake": {}, "result": {}, "protocol_version": "microneedling-2026.2",
-             "verdict": "suitable",
-             **({"override_verdict": "suitable_with_precautions", "override_reason": "bench",
-                 "overridden_by_id": staff_ids[p % PRACTITIONERS],
-                 "overridden_at": at(firsts[p], 10)} if p % 50 == 0 else {})}
-            for p in range(patients)))
-        counts["plans"] = _insert(TreatmentPlan, (
-            {"id": p + 1, "clinic_id": clinic.pk, "patient_id": p + 1, "consultation_id": p + 1,
-             "created_by_id": staff_ids[p % PRACTITIONERS], "created_at": at(firsts[p], 10),
-             "status": "active", "indications": ["acne_scars"], "zones": ["cheeks"],
-             "fitzpatrick": 2, "generated": {}, "protocol_version": "microneedling-2026.2",
-             "sessions_planned": 3, "interval_days": 28, "depth_ranges": {"cheeks": [1.5, 2.0]}}
-            for p in range(patients)))
-        sessions = [(p * 3 + n + 1, p, firsts[p] + dt.timedelta(days=28 * n),
-                     staff_ids[rng.randrange(PRACTITIONERS)])
-                    for p in range(patients) for n in range(3)]
-        counts["sessions"] = _insert(TreatmentSession, (
-            {"id": sid, "clinic_id": clinic.pk, "patient_id": p + 1, "plan_id": p + 1,
-             "status": "signed", "scheduled_for": at(day, 10), "booked_by_id": owner.pk,
-             "performed_on": day, "practitioner_id": who, "device": "pen",
-             "cartridge_lot": "BENCH-1", "cartridge_expiry": day + dt.timedelta(days=365),
-             "products": [], "endpoint_reached": "uniform pinpoint bleeding",
-             "signed_at": at(day, 11), "signed_by_id": who}
-            for sid, p, day, who in sessions))
-        _insert(SessionZone, ({"id": sid, "session_id": sid, "zone": "cheeks",
-                               "depth_mm": "2.20" if sid % 100 == 0 else "1.50", "passes": 3,
-                               "depth_reason": "bench" if sid % 100 == 0 else ""}
-                              for sid, _p, _d, _w in sessions))
-        # Check-ins on distinct invitation days (3 or 4 a session), each answering its day.
-        per_session = size["checkins"] / len(sessions)
-        checkins: list[tuple[int, int, int, dt.date, int, int]] = []
-        for sid, p, day, who in sessions:
-            wanted = int(per_session) + (1 if rng.random() < per_session % 1 else 0)
-            days = sorted(rng.sample(INVITATION_DAYS, min(wanted, len(INVITATION_DAYS))))
-            for d in days:
-                if day + dt.timedelta(days=d) <= today:
-                    checkins.append((len(checkins) + 1, sid, p, day, d, who))
-        counts["checkins"] = _insert(CheckIn, (
-            {"id": cid, "clinic_id": clinic.pk, "patient_id": p + 1, "session_id": sid,
-             "submitted_at": at(day + dt.timedelta(days=d), 19),
-             "answers": {"symptoms": {"redness": {"severity": 2, "trend": "better"}},
-                         "red_flags": {}, "note": ""},
-             "result": {"day": d}, "level": "expected",
-             "protocol_version": "microneedling-2026.2", "fingerprint": f"bench{cid}"}
-            for cid, sid, p, day, d, _who in checkins))
-        answered: dict[int, int] = {}
-        for _cid, sid, _p, _day, d, _who in checkins:
-            answered[sid] = answered.get(sid, 0) | (1 << ANSWERED_DAY_BITS[d])
-        _insert(SignedSessionFact, ({"session_id": sid, "clinic_id": clinic.pk,
-                                     "practitioner_id": who, "performed_on": day,
-                                     "depth_overrides": 1 if sid % 100 == 0 else 0,
-                                     "answered_days": answered.get(sid, 0)}
-                                    for sid, _p, day, who in sessions))
-        step = max(1, len(sessions) // size["escalations"])
-        levels = ("contact_clinic", "contact_clinic", "urgent", "emergency")
-        escalated = sessions[::step][:size["escalations"]]
-
-        def escalation(n: int, sid: int, p: int, day: dt.date) -> dict[str, Any]:
-            opened = at(day + dt.timedelta(days=1), 19)
-            acknowledged = (opened + dt.timedelta(minutes=rng.randint(5, 600))
-                            if n % 20 else None)
-            return {"id": n + 1, "clinic_id": clinic.pk, "patient_id": p + 1,
-                    "session_id": sid, "level": levels[n % 4], "reasons": [],
-                    "opened_at": opened, "deadline": opened + dt.timedelta(hours=4),
-                    "status": "acknowledged" if acknowledged else "open",
-                    "acknowledged_at": acknowledged}
-
-        counts["escalations"] = _insert(Escalation, (
-            escalation(n, sid, p, day) for n, (sid, p, day, _w) in enumerate(escalated)))
-        types = ("pih", "prolonged_erythema", "acneiform_eruption", "contact_dermatitis")
-        harmed = sessions[::max(1, len(sessions) // size["adverse_events"])]
-        counts["adverse_events"] = _insert(AdverseEvent, (
-            {"id": n + 1, "clinic_id": clinic.pk, "patient_id": p + 1, "session_id": sid,
-             "type": types[n % 4], "severity": 1 + n % 3, "serious": n % 3 == 2,
-             "onset": day + dt.timedelta(days=5), "classified": {},
-             "outcomes_version": "outcomes-2026.1", "practitioner_id": who, "session_date": day,
-             "recorded_by_id": who, "recorded_at": at(day + dt.timedelta(days=6), 9)}
-            for n, (sid, p, day, who) in enumerate(harmed[:size["adverse_events"]])))
-
-        def outcome_rows() -> Iterator[dict[str, Any]]:
-            for p in range(patients):
-                base = {"clinic_id": clinic.pk, "patient_id": p + 1, "plan_id": p + 1,
-                        "measure": "goodman_baron_grade", "respondent": "clinician",
-                        "values": {}, "scored": {}, "outcomes_version": "outcomes-2026.1",
-                        "indication": "acne_scars", "recorded_by_id": owner.pk}
-                # Counted for the practitioner of the course's latest session by then.
-                yield {**base, "id": 2 * p + 1, "point": "baseline", "assessed_on": firsts[p],
-                       "practitioner_id": sessions[3 * p][3],
-                       "score": 3.0, "recorded_at": at(firsts[p], 10)}
-                follow = firsts[p] + dt.timedelta(days=56 + 91)
-                if follow <= today:
-                    grade = rng.choice((1, 2, 2, 3, 3, 4))
-                    direction = "improved" if grade < 3 else "unchanged" if grade == 3 \
-                        else "worse"
-                    yield {**base, "id": 2 * p + 2, "point": "three_months_after",
-                           "assessed_on": follow, "score": float(grade),
-                           "direction": direction, "improvement": float(3 - grade),
-                           "percent_of_possible": round(100 * (3 - grade) / 2, 1),
-                           "baseline_id": 2 * p + 1, "practitioner_id": sessions[3 * p + 2][3],
-                           "recorded_at": at(follow, 10)}
-
-        counts["outcome_records"] = _insert(OutcomeRecord, outcome_rows())
-        models = [Patient, Consultation, TreatmentPlan, TreatmentSession, SessionZone, CheckIn,
-                  Escalation, AdverseEvent, OutcomeRecord]
-        with connection.cursor() as cursor:
-            for statement in connection.ops.sequence_reset_sql(no_style(), models):
-                cursor.execute(statement)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    world = bigclinic.build(size)
+    bigclinic.upkeep()
     built_s = time.perf_counter() - began
 
     # The chart's session: ten check-ins in its first two weeks.
-    chart_session = sessions[-1][0]
-    sid, p, day, _who = sessions[-1]
-    chart_day = today - dt.timedelta(days=13)
+    sid, p, _day, _who = world.sessions[-1]
+    chart_day = world.today - dt.timedelta(days=13)
     TreatmentSession.objects.filter(pk=sid).update(performed_on=chart_day)
     CheckIn.objects.filter(session_id=sid).delete()
     for n, d in enumerate((0, 1, 1, 2, 3, 4, 6, 8, 10, 13)):
         CheckIn.objects.create(
-            clinic_id=clinic.pk, patient_id=p + 1, session_id=sid,
-            submitted_at=at(chart_day + dt.timedelta(days=d), 12 + n % 6),
+            clinic_id=world.clinic, patient_id=p + 1, session_id=sid,
+            submitted_at=bigclinic.at(chart_day + dt.timedelta(days=d), 12 + n % 6),
             answers={"symptoms": {"redness": {"severity": max(0, 6 - d), "trend": "better"},
                                   "swelling": {"severity": max(0, 4 - d), "trend": "better"},
                                   "itching": {"severity": 2, "trend": "same"}},
                      "red_flags": {}, "note": ""},
-            result={"day": d}, level="expected", protocol_version="microneedling-2026.2",
+            result={"day": d}, level="expected", protocol_version=bigclinic.PROTOCOL,
             fingerprint=f"chart{n}")
-    del now
-    return {"owner": owner.pk, "chart_session": chart_session, "counts": counts,
+    return {"owner": world.owner, "chart_session": sid, "counts": world.counts,
             "built_s": built_s}
 
 

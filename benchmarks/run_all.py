@@ -37,6 +37,8 @@ ORDER: tuple[tuple[str, ...], ...] = (
     ("outbox.py", "--postgres"),
     ("diary.py",),
     ("diary.py", "--postgres"),
+    ("scale.py",),
+    ("scale.py", "--postgres"),
     ("checkin_load.py",),
     ("phone.py",),
 )

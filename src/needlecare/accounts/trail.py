@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
 from needlecare.access import Actor, Permission, audit, require
@@ -119,11 +119,26 @@ def _chunks(actor: Actor, wanted: TrailFilter) -> Iterator[AuditEvent]:
         before = chunk[-1].pk
 
 
+#: The distinct actions of one clinic's trail, in order, one seek of the (clinic, action)
+#: index each (a "loose index scan"): neither database reads only the distinct values of an
+#: index for a DISTINCT, and the trail holds millions of rows.
+_ACTIONS_SQL = """
+WITH RECURSIVE found(action) AS (
+    SELECT MIN(action) FROM audit_auditevent WHERE clinic_id = %(clinic)s
+    UNION ALL
+    SELECT (SELECT MIN(action) FROM audit_auditevent
+            WHERE clinic_id = %(clinic)s AND action > found.action)
+    FROM found WHERE found.action IS NOT NULL
+)
+SELECT action FROM found WHERE action IS NOT NULL"""
+
+
 def actions(actor: Actor) -> list[str]:
     """The actions the clinic's trail holds, for the filter's suggestions."""
     require(actor, Permission.MANAGE_STAFF, wanted=AuditEvent)
-    return list(AuditEvent.objects.filter(clinic_id=actor.clinic_id).order_by("action")
-                .values_list("action", flat=True).distinct())
+    with connection.cursor() as cursor:
+        cursor.execute(_ACTIONS_SQL, {"clinic": actor.clinic_id})
+        return [row[0] for row in cursor.fetchall()]
 
 
 def text_hash(value: Any) -> str:

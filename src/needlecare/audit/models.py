@@ -52,6 +52,9 @@ class AuditEvent(models.Model):
             # The owner's audit page: newest first within a clinic, pages by id.
             models.Index(fields=["clinic", "-id"], name="audit_clinic_newest"),
             models.Index(fields=["clinic", "seq"], name="audit_clinic_chain"),
+            # The audit page's list of the actions the trail holds: one index seek per
+            # distinct action (accounts.trail.actions), not a read of the whole trail.
+            models.Index(fields=["clinic", "action"], name="audit_clinic_action"),
             # What the sealer looks for: few rows, so a partial index stays small.
             models.Index(fields=["id"], condition=models.Q(seq__isnull=True),
                          name="audit_unsealed"),

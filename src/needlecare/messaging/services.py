@@ -55,6 +55,8 @@ class OutboxPage:
     status: str | None
     #: Failed and dead messages, newest first (only on the unfiltered view).
     failures: list[Message]
+    #: How many failures ``failures`` holds; ``more_failures``: there are more than that (not
+    #: counted: a clinic's outbox holds millions of messages, its failures thousands).
     failure_count: int
     #: The messages waiting to go out, soonest first (only on the unfiltered view).
     next_up: list[Message]
@@ -66,6 +68,7 @@ class OutboxPage:
     page: paging.Keyset[Message]
     #: Whether bodies are shown (clinicians and owners).
     clinical: bool
+    more_failures: bool = False
     statuses: list[tuple[str, str]] = field(default_factory=lambda: list(
         MessageStatus.choices))
 
@@ -80,6 +83,14 @@ def _soonest(visible: Any, statuses: tuple[Any, ...], limit: int) -> list[Messag
     return sorted(found, key=lambda m: (m.due_at, m.pk))[:limit]
 
 
+def _newest(visible: Any, statuses: tuple[Any, ...], limit: int) -> list[Message]:
+    """The ``limit`` latest due messages in ``statuses``, one query per status for the same
+    reason as ``_soonest``."""
+    found = [m for status in statuses
+             for m in visible.filter(status=status).order_by("-due_at", "-id")[:limit]]
+    return sorted(found, key=lambda m: (m.due_at, m.pk), reverse=True)[:limit]
+
+
 def outbox(actor: Actor, status: str | None = None, *, after: str | None = None,
            before: str | None = None) -> OutboxPage:
     """The clinic's messages: failures first with their errors, then the rest."""
@@ -90,13 +101,11 @@ def outbox(actor: Actor, status: str | None = None, *, after: str | None = None,
         visible = _visible(actor).select_related("patient", "staff")
         failures: list[Message] = []
         next_up: list[Message] = []
-        failure_count = 0
-        more_waiting = False
+        more_waiting = more_failures = False
         if status is None:
-            failed = visible.filter(status__in=FAILURE_STATUSES)
-            failures = list(failed.order_by("-due_at", "-id")[:FAILURES_SHOWN])
-            failure_count = failed.count() if len(failures) == FAILURES_SHOWN \
-                else len(failures)
+            failures = _newest(visible, FAILURE_STATUSES, FAILURES_SHOWN + 1)
+            more_failures = len(failures) > FAILURES_SHOWN
+            failures = failures[:FAILURES_SHOWN]
             # What goes out next matters more than a reminder weeks away, so waiting
             # messages come soonest first, apart from what has already been dealt with.
             next_up = _soonest(visible, WAITING_STATUSES, NEXT_UP_SHOWN + 1)
@@ -112,8 +121,9 @@ def outbox(actor: Actor, status: str | None = None, *, after: str | None = None,
         audit(actor, "outbox.view", detail={
             "status": status, "after": after, "before": before,
             "messages": [m.pk for m in [*failures, *next_up, *shown.object_list]]})
-    return OutboxPage(status=status, failures=failures, failure_count=failure_count,
-                      next_up=next_up, more_waiting=more_waiting, page=shown,
+    return OutboxPage(status=status, failures=failures, failure_count=len(failures),
+                      more_failures=more_failures, next_up=next_up,
+                      more_waiting=more_waiting, page=shown,
                       clinical=actor.can(Permission.VIEW_CLINICAL))
 
 

@@ -141,3 +141,36 @@ def test_the_api_pages_the_clinics_trail_only(journey: dict[str, Any], owner: Cl
     assert body["results"][0]["actor_role"] == "clinician"
     nothing = owner.get("/api/v1/audit", {"patient": stranger["patient"].pk}).json()
     assert nothing == {"results": [], "older": None}
+
+
+def test_the_action_suggestions_are_the_clinics_own_distinct_actions(
+        journey: dict[str, Any]) -> None:
+    clinician = Actor(user=journey["clinician"])
+    for action in ("patient.view", "patient.view", "zeta.last", "alpha.first"):
+        audit(clinician, action, patient=journey["patient"])
+    elsewhere = fresh_clinic()["clinic"]
+    AuditEvent.objects.create(clinic=elsewhere, actor_kind="system", action="other.clinic")
+    found = trail.actions(Actor(user=journey["owner"]))
+    assert found == sorted(set(AuditEvent.objects.filter(clinic=journey["clinic"])
+                               .values_list("action", flat=True)))
+    assert {"alpha.first", "patient.view", "zeta.last"} <= set(found)
+    assert "other.clinic" not in found
+
+
+def test_each_action_suggestion_is_one_seek_of_the_clinic_action_index(
+        journey: dict[str, Any]) -> None:
+    from django.db import connection
+
+    sql = ("SELECT MIN(action) FROM audit_auditevent WHERE clinic_id = %s AND action > %s")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("ANALYZE")
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, [journey["clinic"].pk, "patient."])
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        else:
+            cursor.execute("ANALYZE audit_auditevent")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, [journey["clinic"].pk, "patient."])
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "audit_clinic_action" in plan, plan
+    assert "SCAN audit_auditevent" not in plan, plan

@@ -55,6 +55,40 @@ def test_the_outbox_reads_the_same_queries_for_10_or_300_messages(db: None, cloc
     assert _queries(10) == _queries(300)
 
 
+def _failure_queries(failed: int) -> tuple[int, str]:
+    world = make_world()
+    _fill(world, MessageStatus.DEAD, failed, days=-2)
+    _fill(world, MessageStatus.FAILED, failed, days=-1)
+    with CaptureQueriesContext(connection) as queries:
+        response = world.client().get(reverse("outbox"))
+    assert response.status_code == 200
+    assert not [q for q in queries if "COUNT(" in q["sql"].upper()]
+    return len(queries), response.content.decode()
+
+
+def test_many_failures_are_not_counted_and_the_latest_are_shown(db: None, clock: Any) -> None:
+    from needlecare.messaging.services import FAILURES_SHOWN
+
+    few, page = _failure_queries(3)
+    assert "6 messages failed" in page
+    many, page = _failure_queries(FAILURES_SHOWN)
+    assert many == few
+    assert f"More than {FAILURES_SHOWN} messages failed" in page
+    assert "?status=dead" in page
+
+
+def test_the_latest_failures_come_first_from_both_statuses(world: World) -> None:
+    from needlecare.messaging import services
+
+    _fill(world, MessageStatus.DEAD, 3, days=-2)
+    _fill(world, MessageStatus.FAILED, 3, days=-1)
+    shown = services.outbox(world.actor())
+    due = [m.due_at for m in shown.failures]
+    assert due == sorted(due, reverse=True)
+    assert [m.status for m in shown.failures] == ["failed"] * 3 + ["dead"] * 3
+    assert not shown.more_failures
+
+
 def test_older_messages_come_a_page_at_a_time_and_back(world: World) -> None:
     _fill(world, MessageStatus.SENT, 120, days=-10)
     client = world.client()
@@ -119,6 +153,16 @@ def _plan(queryset: Any) -> str:
             cursor.execute("ANALYZE messaging_message")
             cursor.execute("SET LOCAL enable_seqscan = off")
     return queryset.explain()
+
+
+def test_failures_are_read_newest_first_from_the_clinic_status_index(world: World) -> None:
+    _fill(world, MessageStatus.DEAD, 200, days=-3)
+    _fill(world, MessageStatus.SENT, 200, days=-3)
+    plan = _plan(Message.objects.filter(clinic=world.clinic, status=MessageStatus.DEAD)
+                 .order_by("-due_at", "-id")[:101])
+    assert "message_clinic_status" in plan, plan
+    if connection.vendor == "sqlite":
+        assert "TEMP B-TREE" not in plan, plan  # no sort: the index gives the order
 
 
 def test_next_up_is_read_in_due_order_from_the_clinic_status_index(world: World) -> None:
