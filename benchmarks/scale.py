@@ -100,7 +100,9 @@ def pages(ids: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("API search: date of birth", "clinician",
          f"/api/v1/patients?q={ids['date_of_birth']}"),
         ("API patient", "clinician", f"/api/v1/patients/{patient}"),
-        ("API escalations, open", "clinician", "/api/v1/escalations?status=open"),
+        # Acknowledged: most recent escalations of the recipe are acknowledged, few stay open.
+        ("API escalations, acknowledged", "clinician",
+         "/api/v1/escalations?status=acknowledged"),
         ("API escalations, closed", "clinician", "/api/v1/escalations?status=closed"),
         ("API audit", "owner", "/api/v1/audit"),
         ("API appointments, a week", "front_desk", f"/api/v1/appointments?day={monday}&days=7"),
