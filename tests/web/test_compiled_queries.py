@@ -4,6 +4,7 @@ databases, whatever ids they are run with."""
 from __future__ import annotations
 
 import pytest
+from django.db.models import QuerySet
 
 from needlecare.compiled import CompiledQuery
 from needlecare.patients.models import Patient
@@ -12,7 +13,7 @@ from tests.factories import make_clinic, make_patient, make_user
 pytestmark = pytest.mark.django_db
 
 
-def _patients_of(clinic_id: int, patient_id: int):  # type: ignore[no-untyped-def]
+def _patients_of(clinic_id: int, patient_id: int) -> QuerySet[Patient, tuple[int, str]]:
     return (Patient.objects.filter(clinic_id=clinic_id, pk__gte=patient_id,
                                    family_name__startswith="P")
             .order_by("pk").values_list("pk", "family_name"))
